@@ -1,0 +1,27 @@
+# qcrobust: robustness of ML screening of disordered crystals to the choice of training data.
+# One .smk per stage under rules/; all logic lives in src/qcrobust.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/default_data.smk"
+include: "rules/data.smk"
+include: "rules/features.smk"
+include: "rules/classical.smk"
+include: "rules/allegro.smk"
+include: "rules/evaluate.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

@@ -1,0 +1,45 @@
+# Shared helpers: config validation, names, and the registry of final targets.
+import re
+
+from snakemake.utils import validate
+
+from qcrobust.config import check_config
+
+
+validate(config, schema="../workflow/schemas/config.schema.yaml")
+check_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
+
+SYSTEMS = list(config["systems"])
+LIMITS = config["limits"]
+
+
+wildcard_constraints:
+    system="|".join(re.escape(s) for s in SYSTEMS),
+    limit=r"\d+",
+
+
+# Each stage file appends a function returning its final targets; rule all asks for all of them.
+TARGET_FUNCTIONS = []
+
+
+def all_outputs():
+    return [path for targets in TARGET_FUNCTIONS for path in targets()]
+
+
+def system_spec(system):
+    return config["systems"][system]
+
+
+def system_config(wildcards):
+    """The {system}'s config entry, as a rule param (a change to it reruns the rule)."""
+    return system_spec(wildcards.system)
+
+
+def has_audit(system):
+    return bool(system_spec(system).get("audit"))
+
+
+def system_hull_inputs(system):
+    """The files the system's hull is built from (competing phases, when configured)."""
+    phases = system_spec(system).get("competing_phases")
+    return [phases] if phases else []

@@ -1,0 +1,203 @@
+"""Dataset ingest: the contract a user's data must meet, checked frame by frame.
+
+A system brings a labeled extxyz (``dataset``), an unlabeled extxyz (``inference``) and
+optionally a labeled sample of the inference set (``audit``), plus elemental references and/or
+competing phases for the hull. Ingest checks every frame, fills in ``energy``, ``e_form`` and
+``e_above_hull`` from whichever of them the frame has, and writes normalized copies with only
+the documented keys, so every later stage reads one shape of data.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from pathlib import Path
+
+import pandas as pd
+from ase import Atoms
+
+from qcrobust.errors import InputError
+from qcrobust.hull import Hull, references_from_phases
+from qcrobust.io import frame_value, read_frames
+
+log = logging.getLogger(__name__)
+
+ENERGY_KEYS = ("energy", "e_form", "e_above_hull")
+SITE_COUNT_KEYS = ("n_A4_vac", "n_A4_M", "n_A5_vac", "n_A5_M")
+TARGET_COLUMNS = ["id", "n_A5_defects", "n_atoms", "formula", "energy", "e_form", "e_above_hull"]
+
+
+@dataclass
+class Frames:
+    """Checked, normalized frames of one file and (for labeled files) their target table."""
+
+    frames: list[Atoms]
+    targets: pd.DataFrame | None
+
+
+def _record(index: int, atoms: Atoms) -> str:
+    frame_id = atoms.info.get("id")
+    return f"frame {index}" + (f" (id={str(frame_id)!r})" if frame_id is not None else "")
+
+
+def _int_value(value) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        return None
+    return int(value)
+
+
+def _finite_value(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def check_structure(atoms: Atoms, path, index: int, *, defect_step: int, elements: set[str]) -> tuple[str, int]:
+    """Checks every frame must pass, labeled or not. Returns ``(id, n_A5_defects)``."""
+    record = _record(index, atoms)
+    if "id" not in atoms.info:
+        raise InputError(path, record, "missing 'id' in the frame's info")
+    frame_id = str(atoms.info["id"])
+    if "n_A5_defects" not in atoms.info:
+        raise InputError(path, record, "missing 'n_A5_defects' in the frame's info")
+    n_defects = _int_value(atoms.info["n_A5_defects"])
+    if n_defects is None:
+        raise InputError(path, record, f"'n_A5_defects' must be an integer, got {atoms.info['n_A5_defects']!r}")
+    if n_defects < 0:
+        raise InputError(path, record, f"'n_A5_defects' must be >= 0, got {n_defects}")
+    if n_defects % defect_step:
+        raise InputError(path, record, f"'n_A5_defects' = {n_defects} is not a multiple of defect_step = {defect_step}")
+    for key in SITE_COUNT_KEYS:
+        if key in atoms.info and (_int_value(atoms.info[key]) is None or atoms.info[key] < 0):
+            raise InputError(path, record, f"{key!r} must be an integer >= 0, got {atoms.info[key]!r}")
+    if len(atoms) == 0:
+        raise InputError(path, record, "frame has no atoms")
+    if not atoms.pbc.all() or atoms.cell.rank < 3 or atoms.cell.volume <= 1e-6:
+        raise InputError(path, record, "no periodic 3D cell (extxyz 'Lattice' missing or degenerate)")
+    unknown = sorted(set(atoms.get_chemical_symbols()) - elements)
+    if unknown:
+        raise InputError(path, record, f"element(s) {unknown} have no reference energy")
+    return frame_id, n_defects
+
+
+def _labels(atoms: Atoms, path, index: int, hull: Hull) -> dict[str, float]:
+    """energy, e_form and e_above_hull of a labeled frame, derived from whichever it carries."""
+    record = _record(index, atoms)
+    given = {}
+    for key in ENERGY_KEYS:
+        raw = frame_value(atoms, key)
+        if raw is None:
+            continue
+        value = _finite_value(raw)
+        if value is None:
+            raise InputError(path, record, f"{key!r} must be a finite number, got {raw!r}")
+        given[key] = value
+    if not given:
+        raise InputError(path, record, "missing 'energy' (or 'e_form' / 'e_above_hull')")
+    symbols = atoms.get_chemical_symbols()
+    formula = atoms.get_chemical_formula()
+    n = len(symbols)
+    mu = sum(hull.references[s] for s in symbols)
+    if "energy" in given:
+        energy = given["energy"]
+    elif "e_form" in given:
+        energy = given["e_form"] * n + mu
+    else:
+        energy = (given["e_above_hull"] + hull.hull_energy_per_atom(formula)) * n
+    return {
+        "energy": energy,
+        "e_form": given.get("e_form", hull.formation_energy(symbols, energy)),
+        "e_above_hull": given.get("e_above_hull", hull.energy_above_hull(symbols, energy, formula)),
+    }
+
+
+def _normalized(atoms: Atoms, system: str, frame_id: str, n_defects: int, labels: Mapping | None) -> Atoms:
+    """A clean copy with only the documented keys (no calculator, no stray info)."""
+    out = Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=True)
+    if "site" in atoms.arrays:
+        out.arrays["site"] = atoms.arrays["site"].astype(str)
+    out.info["id"] = frame_id
+    out.info["system"] = system
+    for key in SITE_COUNT_KEYS:
+        if key in atoms.info:
+            out.info[key] = int(atoms.info[key])
+    out.info["n_A5_defects"] = n_defects
+    if labels is not None:
+        out.info.update(labels)
+    return out
+
+
+def read_system_file(
+    path,
+    system: str,
+    *,
+    hull: Hull,
+    defect_step: int = 2,
+    labeled: bool,
+) -> Frames:
+    """Read and check one extxyz file of a system; labeled files get their target table."""
+    frames = read_frames(path)
+    elements = set(hull.references)
+    seen: dict[str, int] = {}
+    out, rows = [], []
+    for index, atoms in enumerate(frames):
+        frame_id, n_defects = check_structure(atoms, path, index, defect_step=defect_step, elements=elements)
+        if frame_id in seen:
+            raise InputError(path, _record(index, atoms), f"duplicate id {frame_id!r} (first seen in frame {seen[frame_id]})")
+        seen[frame_id] = index
+        labels = _labels(atoms, path, index, hull) if labeled else None
+        out.append(_normalized(atoms, system, frame_id, n_defects, labels))
+        if labeled:
+            rows.append(
+                {"id": frame_id, "n_A5_defects": n_defects, "n_atoms": len(atoms), "formula": atoms.get_chemical_formula(), **labels}
+            )
+    targets = pd.DataFrame(rows, columns=TARGET_COLUMNS) if labeled else None
+    return Frames(out, targets)
+
+
+def build_hull(
+    system: str,
+    *,
+    references: Mapping[str, float] | None = None,
+    competing_phases: str | Path | None = None,
+    source: str = "config.yaml",
+) -> Hull:
+    """The system's hull: explicit references win over the competing phases' elemental minima."""
+    phases: Sequence[Atoms] = read_frames(competing_phases) if competing_phases else []
+    refs = references_from_phases(phases, competing_phases) if phases else {}
+    refs.update({str(k): float(v) for k, v in (references or {}).items()})
+    if not refs:
+        raise InputError(
+            source,
+            f"key 'systems.{system}'",
+            "no elemental references: give 'references' or a 'competing_phases' file with elemental phases",
+        )
+    if not phases:
+        log.warning("%s: no competing phases; the hull is the line between elemental references", system)
+    return Hull.build(refs, phases, competing_phases)
+
+
+def ingest_system(system: str, spec: Mapping, *, defect_step: int, outputs: Mapping[str, str | Path]) -> None:
+    """Check a system's files (``spec`` = its config entry) and write the normalized outputs.
+
+    ``outputs`` maps any of ``dataset``, ``inference``, ``audit`` to the normalized extxyz path
+    and, for the labeled ones, ``targets`` / ``audit_targets`` to their target tables. Only the
+    files named in ``outputs`` are read; nothing is written unless all of them pass.
+    """
+    from qcrobust.io import write_csv, write_frames
+
+    hull = build_hull(system, references=spec.get("references"), competing_phases=spec.get("competing_phases"))
+    checked = {}
+    for key, labeled, table in (("dataset", True, "targets"), ("inference", False, None), ("audit", True, "audit_targets")):
+        if key in outputs:
+            checked[key] = (read_system_file(spec[key], system, hull=hull, defect_step=defect_step, labeled=labeled), table)
+    for key, (frames, table) in checked.items():
+        below = "" if frames.targets is None else f", {int((frames.targets['e_above_hull'] < 0).sum())} below the hull"
+        log.info("%s %s: %d frames%s", system, key, len(frames.frames), below)
+        write_frames(frames.frames, outputs[key])
+        if table:
+            write_csv(frames.targets, outputs[table])

@@ -1,0 +1,110 @@
+"""File I/O shared by every stage: atomic writes, deterministic tables, extxyz frames.
+
+Every output goes through :func:`atomic_path`, so a killed job leaves either the old file or
+none at all, never half of one, and a rerun starts clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pandas as pd
+from ase import Atoms
+
+from qcrobust.errors import InputError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
+
+    The temporary name keeps the suffix, so writers that infer the format from it still work.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a table atomically; floats keep full round-trip precision, so reruns are byte-identical."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def write_json(obj, path: str | os.PathLike) -> None:
+    """Write JSON atomically with sorted keys; NaN/inf become null (strict JSON)."""
+
+    def clean(value):
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        if isinstance(value, (np.integer,)):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            return float(value) if math.isfinite(value) else None
+        return value
+
+    atomic_write_text(path, json.dumps(clean(obj), indent=2, sort_keys=True) + "\n")
+
+
+def read_csv(path: str | os.PathLike, required: Iterable[str] = (), **kwargs) -> pd.DataFrame:
+    """Read a table, failing with a clear error when the file or a required column is missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "file not found")
+    df = pd.read_csv(path, **kwargs)
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(path, None, f"missing column(s) {missing}; found {list(df.columns)}")
+    return df
+
+
+def read_frames(path: str | os.PathLike) -> list[Atoms]:
+    """All frames of an extxyz file, or an :class:`InputError` saying why it cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "file not found")
+    try:
+        frames = ase.io.read(path, index=":", format="extxyz")
+    except Exception as exc:  # ASE raises many types for malformed files
+        raise InputError(path, None, f"not a readable extxyz file ({type(exc).__name__}: {exc})") from exc
+    if not frames:
+        raise InputError(path, None, "no frames")
+    return frames
+
+
+def write_frames(frames: Iterable[Atoms], path: str | os.PathLike) -> None:
+    """Write frames as extxyz atomically."""
+    frames = list(frames)
+    with atomic_path(path) as tmp:
+        ase.io.write(tmp, frames, format="extxyz")
+
+
+def frame_value(atoms: Atoms, key: str):
+    """A per-frame scalar from ``atoms.info``, or from the attached calculator (ASE moves
+    ``energy`` there when reading extxyz). ``None`` if absent."""
+    if key in atoms.info:
+        return atoms.info[key]
+    calc = atoms.calc
+    if calc is not None and key in getattr(calc, "results", {}):
+        return calc.results[key]
+    return None
