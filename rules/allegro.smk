@@ -1,0 +1,1 @@
+# Stage 'allegro': rules are added by the engineer owning this stage.

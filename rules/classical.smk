@@ -1,0 +1,1 @@
+# Stage 'classical': rules are added by the engineer owning this stage.

@@ -1,0 +1,1 @@
+# Stage 'default_data': rules are added by the engineer owning this stage.

@@ -1,0 +1,1 @@
+# Stage 'evaluate': rules are added by the engineer owning this stage.

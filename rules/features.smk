@@ -1,0 +1,1 @@
+# Stage 'features': rules are added by the engineer owning this stage.
