@@ -5,7 +5,6 @@ from snakemake.utils import validate
 
 from qcrobust.config import check_config
 
-
 validate(config, schema="../workflow/schemas/config.schema.yaml")
 check_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
 
@@ -43,3 +42,34 @@ def system_hull_inputs(system):
     """The files the system's hull is built from (competing phases, when configured)."""
     phases = system_spec(system).get("competing_phases")
     return [phases] if phases else []
+
+
+# --- data stage (rules/data.smk) ---
+
+
+def ingest_inputs(wildcards):
+    spec = system_spec(wildcards.system)
+    return {
+        "dataset": spec["dataset"],
+        "inference": spec["inference"],
+        "hull": system_hull_inputs(wildcards.system),
+    }
+
+
+def ingest_audit_inputs(wildcards):
+    return {
+        "audit": system_spec(wildcards.system)["audit"],
+        "hull": system_hull_inputs(wildcards.system),
+    }
+
+
+def data_targets():
+    targets = []
+    for system in SYSTEMS:
+        targets += [f"results/{system}/splits.csv", f"results/{system}/limit_sizes.csv"]
+        if has_audit(system):
+            targets.append(f"results/{system}/audit_targets.csv")
+    return targets
+
+
+TARGET_FUNCTIONS.append(data_targets)

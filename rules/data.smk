@@ -1,22 +1,6 @@
 # Ingest (the dataset contract), splits and limit subsets.
 
 
-def ingest_inputs(wildcards):
-    spec = system_spec(wildcards.system)
-    return {
-        "dataset": spec["dataset"],
-        "inference": spec["inference"],
-        "hull": system_hull_inputs(wildcards.system),
-    }
-
-
-def ingest_audit_inputs(wildcards):
-    return {
-        "audit": system_spec(wildcards.system)["audit"],
-        "hull": system_hull_inputs(wildcards.system),
-    }
-
-
 rule ingest:
     input:
         unpack(ingest_inputs),
@@ -24,13 +8,15 @@ rule ingest:
         dataset="results/{system}/dataset.extxyz",
         targets="results/{system}/targets.csv",
         inference="results/{system}/inference.extxyz",
-    params:
-        spec=system_config,
-        defect_step=config["defect_step"],
     log:
         "logs/{system}/ingest.log",
     benchmark:
         "benchmarks/{system}/ingest.tsv"
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        spec=system_config,
+        defect_step=config["defect_step"],
     script:
         "../workflow/scripts/ingest.py"
 
@@ -41,13 +27,15 @@ rule ingest_audit:
     output:
         audit="results/{system}/audit.extxyz",
         audit_targets="results/{system}/audit_targets.csv",
-    params:
-        spec=system_config,
-        defect_step=config["defect_step"],
     log:
         "logs/{system}/ingest_audit.log",
     benchmark:
         "benchmarks/{system}/ingest_audit.tsv"
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        spec=system_config,
+        defect_step=config["defect_step"],
     script:
         "../workflow/scripts/ingest.py"
 
@@ -57,10 +45,12 @@ rule split:
         targets="results/{system}/targets.csv",
     output:
         splits="results/{system}/splits.csv",
-    params:
-        split=config["split"],
     log:
         "logs/{system}/split.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        split=config["split"],
     script:
         "../workflow/scripts/split.py"
 
@@ -75,21 +65,11 @@ rule limit_sizes:
             category="Data",
             subcategory="{system}",
         ),
-    params:
-        limits=LIMITS,
     log:
         "logs/{system}/limit_sizes.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        limits=LIMITS,
     script:
         "../workflow/scripts/limit_sizes.py"
-
-
-def data_targets():
-    targets = []
-    for system in SYSTEMS:
-        targets += [f"results/{system}/splits.csv", f"results/{system}/limit_sizes.csv"]
-        if has_audit(system):
-            targets.append(f"results/{system}/audit_targets.csv")
-    return targets
-
-
-TARGET_FUNCTIONS.append(data_targets)

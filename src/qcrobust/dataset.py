@@ -43,6 +43,11 @@ def _record(index: int, atoms: Atoms) -> str:
     return f"frame {index}" + (f" (id={str(frame_id)!r})" if frame_id is not None else "")
 
 
+def _show(value) -> str:
+    """A value as the user wrote it (numpy scalars read back by ASE shown as plain Python)."""
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
 def _int_value(value) -> int | None:
     if isinstance(value, bool) or not isinstance(value, Integral):
         return None
@@ -66,14 +71,14 @@ def check_structure(atoms: Atoms, path, index: int, *, defect_step: int, element
         raise InputError(path, record, "missing 'n_A5_defects' in the frame's info")
     n_defects = _int_value(atoms.info["n_A5_defects"])
     if n_defects is None:
-        raise InputError(path, record, f"'n_A5_defects' must be an integer, got {atoms.info['n_A5_defects']!r}")
+        raise InputError(path, record, f"'n_A5_defects' must be an integer, got {_show(atoms.info['n_A5_defects'])}")
     if n_defects < 0:
         raise InputError(path, record, f"'n_A5_defects' must be >= 0, got {n_defects}")
     if n_defects % defect_step:
         raise InputError(path, record, f"'n_A5_defects' = {n_defects} is not a multiple of defect_step = {defect_step}")
     for key in SITE_COUNT_KEYS:
         if key in atoms.info and (_int_value(atoms.info[key]) is None or atoms.info[key] < 0):
-            raise InputError(path, record, f"{key!r} must be an integer >= 0, got {atoms.info[key]!r}")
+            raise InputError(path, record, f"{key!r} must be an integer >= 0, got {_show(atoms.info[key])}")
     if len(atoms) == 0:
         raise InputError(path, record, "frame has no atoms")
     if not atoms.pbc.all() or atoms.cell.rank < 3 or atoms.cell.volume <= 1e-6:
@@ -94,7 +99,7 @@ def _labels(atoms: Atoms, path, index: int, hull: Hull) -> dict[str, float]:
             continue
         value = _finite_value(raw)
         if value is None:
-            raise InputError(path, record, f"{key!r} must be a finite number, got {raw!r}")
+            raise InputError(path, record, f"{key!r} must be a finite number, got {_show(raw)}")
         given[key] = value
     if not given:
         raise InputError(path, record, "missing 'energy' (or 'e_form' / 'e_above_hull')")

@@ -1,0 +1,89 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from qcrobust.errors import InputError
+from qcrobust.splits import limit_members, limit_sizes, make_splits
+
+LIMITS = [0, 2, 4, 6, 8, 10]
+
+
+def table(counts: dict[int, int]) -> pd.DataFrame:
+    rows = [(f"s{d:02d}-{i:03d}", d) for d, n in counts.items() for i in range(n)]
+    return pd.DataFrame(rows, columns=["id", "n_A5_defects"])
+
+
+DATA = table({0: 40, 2: 31, 4: 57, 6: 12, 8: 3, 10: 90})
+
+
+def split(data=DATA, **kw):
+    args = dict(test_size=20, val_fraction=0.1, seed=3)
+    args.update(kw)
+    return make_splits(data, **args)
+
+
+def test_test_set_is_limit0_of_requested_size_and_shared_by_all_limits():
+    s = split()
+    test = s[s.split == "test"]
+    assert len(test) == 20 and (test.n_A5_defects == 0).all()
+    assert (limit_sizes(s, LIMITS)["n_test"] == 20).all()
+
+
+def test_subsets_are_nested_and_never_contain_test():
+    s = split()
+    previous = set()
+    for limit in LIMITS:
+        members = limit_members(s, limit)
+        ids = set(members.id)
+        assert previous <= ids
+        assert not ids & set(s.id[s.split == "test"])
+        assert (members.n_A5_defects <= limit).all()
+        previous = ids
+    assert previous == set(s.id[s.split != "test"])
+
+
+def test_sizes_add_up_and_val_share_matches_table_1():
+    s = split()
+    assert len(s) == len(DATA) and s.id.is_unique
+    sizes = limit_sizes(s, LIMITS)
+    top = sizes.iloc[-1]
+    assert top.n_train + top.n_val + top.n_test == len(DATA)
+    assert top.n_val == round(0.1 * (len(DATA) - 20))
+    # paper Table 1: 2,107 train+val -> 211 val
+    big = table({0: 91, 2: 600, 4: 800, 6: 679})
+    b = make_splits(big, test_size=63, val_fraction=0.1, seed=0)
+    assert (b.split == "val").sum() == 211 and (b.split == "train").sum() == 1896
+
+
+def test_validation_is_stratified_so_small_limits_get_validation_data():
+    s = split()
+    sizes = limit_sizes(s, LIMITS).set_index("limit")
+    assert sizes.loc[0, "n_val"] == 2  # 10 % of the 20 limit-0 structures left after the test draw
+    for limit in LIMITS:
+        n = sizes.loc[limit, "n_train"] + sizes.loc[limit, "n_val"]
+        assert abs(sizes.loc[limit, "n_val"] - 0.1 * n) <= len(LIMITS)
+
+
+def test_same_seed_same_split_regardless_of_row_order_and_other_seed_differs():
+    a = split()
+    shuffled = DATA.sample(frac=1.0, random_state=1)
+    b = split(data=shuffled)
+    pd.testing.assert_frame_equal(a, b)
+    c = split(seed=4)
+    assert not np.array_equal(a.split.to_numpy(), c.split.to_numpy())
+
+
+def test_empty_limit0_pool_is_an_error():
+    with pytest.raises(InputError, match="no limit-0 structures"):
+        split(data=table({2: 30, 4: 10}))
+
+
+def test_too_few_limit0_structures_is_an_error():
+    with pytest.raises(InputError, match="only 40 limit-0 structures, fewer than test_size = 41"):
+        split(test_size=41)
+
+
+def test_limit_without_training_data_is_an_error():
+    s = split(test_size=40)
+    with pytest.raises(InputError, match="limit 0: no training structures"):
+        limit_sizes(s, LIMITS)

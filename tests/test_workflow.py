@@ -1,0 +1,82 @@
+"""The real workflow, end to end, on the synthetic fixture study."""
+
+from __future__ import annotations
+
+import ase.io
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import edit_config, run_workflow
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def finished_study(fixture_study_template, tmp_path_factory):
+    """One complete run of the fixture study (rule all); returns (config, workdir)."""
+    workdir = tmp_path_factory.mktemp("run")
+    run_workflow(fixture_study_template, workdir)
+    return fixture_study_template, workdir
+
+
+def test_ingest_and_split_outputs(finished_study):
+    config_path, workdir = finished_study
+    config = yaml.safe_load(config_path.read_text())
+    for system in config["systems"]:
+        results = workdir / "results" / system
+        frames = ase.io.read(results / "dataset.extxyz", ":")
+        targets = pd.read_csv(results / "targets.csv", dtype={"id": str})
+        splits = pd.read_csv(results / "splits.csv", dtype={"id": str})
+        assert [a.info["id"] for a in frames] == list(targets.id)
+        assert set(splits.id) == set(targets.id)
+        assert (splits.split == "test").sum() == config["split"]["test_size"]
+        assert (splits[splits.split == "test"].n_A5_defects == 0).all()
+        sizes = pd.read_csv(results / "limit_sizes.csv")
+        assert list(sizes.limit) == config["limits"]
+        assert sizes.n_train.is_monotonic_increasing and sizes.n_val.is_monotonic_increasing
+        assert sizes.n_train.iloc[-1] + sizes.n_val.iloc[-1] + sizes.n_test.iloc[-1] == len(targets)
+        assert (workdir / "logs" / system / "ingest.log").read_text().count("INFO") >= 2
+        assert len(pd.read_csv(results / "audit_targets.csv")) == len(ase.io.read(results / "audit.extxyz", ":"))
+
+
+def test_rerun_with_nothing_changed_runs_no_job(finished_study):
+    config_path, workdir = finished_study
+    proc = run_workflow(config_path, workdir, "--dry-run")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def _break_frame(path, key, value):
+    frames = ase.io.read(path, ":")
+    frames[3].info[key] = value
+    ase.io.write(path, frames, format="extxyz")
+
+
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        ("odd_defects", "frame 3 (id='CuPt-0003'): 'n_A5_defects' = 3 is not a multiple of defect_step = 2"),
+        ("config_type", "'lots' is not of type 'integer'"),
+        ("too_few_limit0", "limit-0 structures, fewer than test_size = 500"),
+    ],
+)
+def test_bad_input_stops_the_run_with_one_clear_message(fixture_study, tmp_path, breakage, message):
+    config = yaml.safe_load(fixture_study.read_text())
+    if breakage == "odd_defects":
+        broken = tmp_path / "broken.extxyz"
+        broken.write_text(open(config["systems"]["CuPt"]["dataset"]).read())
+        _break_frame(broken, "n_A5_defects", 3)
+        config["systems"]["CuPt"]["dataset"] = str(broken)
+        edit_config(fixture_study, systems=config["systems"])
+    elif breakage == "config_type":
+        edit_config(fixture_study, split={**config["split"], "test_size": "lots"})
+    else:
+        edit_config(fixture_study, split={**config["split"], "test_size": 500})
+    workdir = tmp_path / "run"
+    proc = run_workflow(fixture_study, workdir, "results/CuPt/splits.csv", check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    # nothing half-written: the failing stage left no output behind
+    assert not (workdir / "results" / "CuPt" / "splits.csv").exists()
+    if breakage == "odd_defects":
+        assert not (workdir / "results" / "CuPt" / "dataset.extxyz").exists()
