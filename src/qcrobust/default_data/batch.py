@@ -1,6 +1,7 @@
 """Building the shipped default data outside Snakemake: the same library calls as the rules.
 
-``prepare`` relaxes missing parents and writes ``decorations.csv`` from ``protocol.json``;
+``prepare`` relaxes missing parents, writes ``decorations.csv`` from ``protocol.json`` and
+relaxes missing competing phases;
 ``label`` labels every shard whose file is missing, interleaving systems so that the most
 valuable shards (limit-0 first) finish first. It resumes: finished shards are never redone.
 """
@@ -14,12 +15,13 @@ import os
 import time
 from pathlib import Path
 
+from qcrobust.default_data.competing_phases import relaxed_competing_phases
 from qcrobust.default_data.decorations import build_decorations
 from qcrobust.default_data.labeler import Protocol, set_single_thread
 from qcrobust.default_data.labels import label_shard, n_shards, read_decorations, shard_filename, write_labels
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent, relaxed_parent, write_parent
-from qcrobust.io import write_csv
+from qcrobust.io import write_csv, write_frames
 
 log = logging.getLogger("qcrobust.default_data")
 
@@ -42,6 +44,12 @@ def prepare(data: Path, systems: list[str]) -> None:
         )
         write_csv(table, data / system / "decorations.csv")
         log.info("%s: %d decorations, %d shards", system, len(table), n_shards(table))
+        phases_path = data / system / "competing_phases.extxyz"
+        if not phases_path.exists():
+            phases = relaxed_competing_phases(dopant_of(system), parent)
+            write_frames(phases, phases_path)
+            for atoms in phases:
+                log.info("%s: %s %.4f eV/atom", system, atoms.info["name"], atoms.info["energy"] / len(atoms))
 
 
 def _label_job(job: tuple[str, str, int]) -> tuple[str, int, float]:
