@@ -120,3 +120,36 @@ rule default_assemble:
         "../envs/qcrobust.yaml"
     script:
         "../workflow/scripts/default_data_assemble.py"
+
+
+def hull_histogram_inputs(wildcards):
+    inputs = {"dataset": f"results/{wildcards.system}/targets.csv"}
+    if has_audit(wildcards.system):
+        inputs["audit"] = f"results/{wildcards.system}/audit_targets.csv"
+    return inputs
+
+
+rule hull_histogram:
+    input:
+        unpack(hull_histogram_inputs),
+    output:
+        stats="results/{system}/hull/hull_stats.json",
+        figure=report(
+            "results/{system}/hull/hull_histogram.png",
+            caption="../workflow/report/hull_histogram.rst",
+            category="Data",
+            subcategory="{system}",
+        ),
+    log:
+        "logs/{system}/hull_histogram.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    script:
+        "../workflow/scripts/default_data_hull.py"
+
+
+def hull_histogram_targets():
+    return [f"results/{system}/hull/hull_stats.json" for system in SYSTEMS]
+
+
+TARGET_FUNCTIONS.append(hull_histogram_targets)

@@ -36,6 +36,21 @@ def decorate(parent: Atoms, decoration: str, dopant: str) -> Atoms:
     return atoms
 
 
+def decoration_of(atoms: Atoms, parent: Atoms, dopant: str, tolerance: float = 1e-4) -> str:
+    """The decoration of a structure built by :func:`decorate` (inverse: sites matched by position)."""
+    index = disordered_indices(parent)
+    glue = parent.get_positions()[index]
+    chars = [VACANCY] * len(index)
+    positions = atoms.get_positions()
+    symbols = atoms.get_chemical_symbols()
+    for i, site in enumerate(glue):
+        distance = np.linalg.norm(positions - site, axis=1)
+        j = int(distance.argmin())
+        if distance[j] < tolerance:
+            chars[i] = DOPANT if symbols[j] == dopant else SC
+    return "".join(chars)
+
+
 def relaxed_parent(system: str, fmax: float = 0.01, steps: int = 500) -> tuple[Atoms, dict]:
     """Build and relax (cell + positions, symmetry kept) the parent of ``system``; check it is intact."""
     dopant = dopant_of(system)

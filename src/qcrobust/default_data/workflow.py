@@ -16,19 +16,19 @@ PROTOCOL_KEYS = ("seed", "optimizer", "fmax", "step_cap", "shard_size", "audit_s
 
 
 def default_settings(block: dict, shipped: Path) -> dict:
-    """The ``default_data`` config block, checked against the shipped protocol unless relabeling.
+    """The ``default_data`` config block completed from the shipped ``protocol.json``.
 
     With ``relabel: false`` the shipped files are used as they are, so a protocol key that
     differs from ``protocol.json`` is an error (it would silently be ignored otherwise).
+    With ``relabel: true`` the block's keys win and the shipped protocol fills the rest.
     """
-    settings = dict(block)
-    settings.setdefault("relabel", False)
-    if settings["relabel"]:
-        return settings
     path = shipped / "protocol.json"
     if not path.is_file():
-        raise InputError(path, None, "shipped default data has no protocol.json; set default_data.relabel: true")
+        raise InputError(path, None, "the shipped default data has no protocol.json")
     protocol = json.loads(path.read_text())
+    settings = {"relabel": False, "crosscheck_size": 100, **protocol, **block}
+    if settings["relabel"]:
+        return settings
     for key in PROTOCOL_KEYS:
         if key in block and block[key] != protocol[key]:
             raise InputError(
@@ -37,7 +37,6 @@ def default_settings(block: dict, shipped: Path) -> dict:
                 f"{block[key]!r} differs from the shipped protocol ({protocol[key]!r} in {path}); "
                 "set default_data.relabel: true to recompute the default data with it",
             )
-        settings[key] = protocol[key]
     return settings
 
 
