@@ -122,6 +122,27 @@ rule default_assemble:
         "../workflow/scripts/default_data_assemble.py"
 
 
+# On request only (needs the 'sevenn' package): snakemake results/default_data/ScPt/crosscheck.json
+rule default_crosscheck:
+    input:
+        parent=default_source("parent.extxyz"),
+        decorations=default_source("decorations.csv"),
+    output:
+        table="results/default_data/{system}/crosscheck.csv",
+        summary="results/default_data/{system}/crosscheck.json",
+    log:
+        "logs/default_data/{system}/crosscheck.log",
+    benchmark:
+        "benchmarks/default_data/{system}/crosscheck.tsv"
+    conda:
+        "../envs/qcrobust.yaml"
+    threads: 1
+    params:
+        settings=DEFAULT_DATA,
+    script:
+        "../workflow/scripts/default_data_crosscheck.py"
+
+
 def hull_histogram_inputs(wildcards):
     inputs = {"dataset": f"results/{wildcards.system}/targets.csv"}
     if has_audit(wildcards.system):

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
 from ase.constraints import FixSymmetry
 from ase.filters import FrechetCellFilter
 from ase.optimize import BFGS, FIRE, LBFGS
@@ -47,14 +48,48 @@ def set_single_thread() -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def chgnet_calculator():
-    """The pretrained CHGNet model as an ASE calculator (weights ship in the wheel; no network)."""
+def chgnet_model():
+    """The pretrained CHGNet model (weights ship in the wheel; no network), on CPU."""
     from chgnet.model import CHGNet
-    from chgnet.model.dynamics import CHGNetCalculator
 
     set_single_thread()
-    model = CHGNet.load(verbose=False)
-    return CHGNetCalculator(model=model, use_device="cpu", on_isolated_atoms="ignore")
+    return CHGNet.load(verbose=False)
+
+
+@functools.lru_cache(maxsize=1)
+def chgnet_calculator():
+    """CHGNet's own ASE calculator (energy, forces, stress): for cell relaxations."""
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    return CHGNetCalculator(model=chgnet_model(), use_device="cpu", on_isolated_atoms="ignore")
+
+
+class CHGNetEnergyForces(Calculator):
+    """CHGNet energy and forces only: half the cost of the stock calculator, which always
+    differentiates for the stress too. Used for the fixed-cell relaxations of the labels."""
+
+    implemented_properties = ["energy", "forces"]
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def calculate(self, atoms=None, properties=None, system_changes=all_changes):
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        super().calculate(atoms, properties, system_changes)
+        graph = self.model.graph_converter(AseAtomsAdaptor.get_structure(self.atoms))
+        prediction = self.model.predict_graph(graph, task="ef")
+        per_structure = len(self.atoms) if self.model.is_intensive else 1
+        self.results = {
+            "energy": float(prediction["e"]) * per_structure,
+            "forces": np.asarray(prediction["f"], dtype=float),
+        }
+
+
+@functools.lru_cache(maxsize=1)
+def label_calculator() -> CHGNetEnergyForces:
+    return CHGNetEnergyForces(chgnet_model())
 
 
 def labeler_versions() -> dict[str, str]:
@@ -64,10 +99,9 @@ def labeler_versions() -> dict[str, str]:
     import ase
     import torch
 
-    calc = chgnet_calculator()
     return {
         "chgnet": version("chgnet"),
-        "chgnet_model": str(getattr(calc.model, "version", "unknown")),
+        "chgnet_model": str(getattr(chgnet_model(), "version", "unknown")),
         "torch": torch.__version__,
         "ase": ase.__version__,
         "numpy": np.__version__,
@@ -81,7 +115,7 @@ def _max_force(atoms: Atoms) -> float:
 
 def relax_positions(atoms: Atoms, protocol: Protocol, calculator=None) -> Label:
     """Relax positions at fixed cell (in place) and return the label of the final geometry."""
-    atoms.calc = calculator or chgnet_calculator()
+    atoms.calc = calculator or label_calculator()
     optimizer = OPTIMIZERS[protocol.optimizer](atoms, logfile=None)
     converged = bool(optimizer.run(fmax=protocol.fmax, steps=protocol.step_cap))
     energy = float(atoms.get_potential_energy())
