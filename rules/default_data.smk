@@ -1,39 +1,27 @@
 # Stage 'default_data': the embedded default dataset (issue 4).
 # Published files: results/default_data/{system}/{parent,competing_phases,dataset,inference,audit}.extxyz,
-# fed to ingest like any user data. Their sources: the shipped data/default/ (default_data.relabel:
-# false; a missing shipped label shard is computed) or everything recomputed under
+# fed to ingest like any user data. Their sources: the shipped data/default/ of the repository
+# (default_data.relabel: false; a missing shipped label shard is computed) or everything recomputed under
 # results/default_data/{system}/computed/ (relabel: true).
+from functools import partial
 from pathlib import Path
 
-from qcrobust.default_data.workflow import default_settings, label_shard_count
+from qcrobust.default_data.workflow import (
+    default_settings,
+    hull_histogram_inputs,
+    hull_histogram_targets,
+    label_files,
+    source,
+)
 
-DEFAULT_DATA = default_settings(config.get("default_data", {}), Path("data/default"))
+DEFAULT_DATA = default_settings(
+    config.get("default_data", {}), Path(workflow.basedir) / "data" / "default"
+)
+default_label_files = partial(label_files, DEFAULT_DATA)
 
 
 wildcard_constraints:
     shard=r"\d{3}",
-
-
-def default_source(name):
-    """Input function: a file of the default data, shipped or (relabel: true) recomputed."""
-
-    def source(wildcards):
-        if DEFAULT_DATA["relabel"]:
-            return f"results/default_data/{wildcards.system}/computed/{name}"
-        return f"data/default/{wildcards.system}/{name}"
-
-    return source
-
-
-def default_label_files(wildcards):
-    """Every label shard of a system: the shipped one where present, else the computed one."""
-    system = wildcards.system
-    files = []
-    for shard in range(label_shard_count(system, DEFAULT_DATA, Path("data/default"))):
-        shipped = f"data/default/{system}/labels/shard_{shard:03d}.csv"
-        computed = f"results/default_data/{system}/computed/labels/shard_{shard:03d}.csv"
-        files.append(shipped if not DEFAULT_DATA["relabel"] and Path(shipped).exists() else computed)
-    return files
 
 
 rule default_parent:
@@ -52,7 +40,7 @@ rule default_parent:
 
 rule default_decorations:
     input:
-        parent=default_source("parent.extxyz"),
+        parent=source(DEFAULT_DATA, "parent.extxyz"),
     output:
         decorations="results/default_data/{system}/computed/decorations.csv",
     log:
@@ -67,8 +55,8 @@ rule default_decorations:
 
 rule default_label_shard:
     input:
-        parent=default_source("parent.extxyz"),
-        decorations=default_source("decorations.csv"),
+        parent=source(DEFAULT_DATA, "parent.extxyz"),
+        decorations=source(DEFAULT_DATA, "decorations.csv"),
     output:
         labels="results/default_data/{system}/computed/labels/shard_{shard}.csv",
     log:
@@ -88,7 +76,7 @@ rule default_label_shard:
 
 rule default_competing_phases:
     input:
-        parent=default_source("parent.extxyz"),
+        parent=source(DEFAULT_DATA, "parent.extxyz"),
     output:
         phases="results/default_data/{system}/computed/competing_phases.extxyz",
     log:
@@ -104,9 +92,9 @@ rule default_competing_phases:
 
 rule default_assemble:
     input:
-        parent=default_source("parent.extxyz"),
-        decorations=default_source("decorations.csv"),
-        phases=default_source("competing_phases.extxyz"),
+        parent=source(DEFAULT_DATA, "parent.extxyz"),
+        decorations=source(DEFAULT_DATA, "decorations.csv"),
+        phases=source(DEFAULT_DATA, "competing_phases.extxyz"),
         labels=default_label_files,
     output:
         parent="results/default_data/{system}/parent.extxyz",
@@ -125,8 +113,8 @@ rule default_assemble:
 # On request only (needs the 'sevenn' package): snakemake results/default_data/ScPt/crosscheck.json
 rule default_crosscheck:
     input:
-        parent=default_source("parent.extxyz"),
-        decorations=default_source("decorations.csv"),
+        parent=source(DEFAULT_DATA, "parent.extxyz"),
+        decorations=source(DEFAULT_DATA, "decorations.csv"),
     output:
         table="results/default_data/{system}/crosscheck.csv",
         summary="results/default_data/{system}/crosscheck.json",
@@ -143,16 +131,9 @@ rule default_crosscheck:
         "../workflow/scripts/default_data_crosscheck.py"
 
 
-def hull_histogram_inputs(wildcards):
-    inputs = {"dataset": f"results/{wildcards.system}/targets.csv"}
-    if has_audit(wildcards.system):
-        inputs["audit"] = f"results/{wildcards.system}/audit_targets.csv"
-    return inputs
-
-
 rule hull_histogram:
     input:
-        unpack(hull_histogram_inputs),
+        unpack(partial(hull_histogram_inputs, config)),
     output:
         stats="results/{system}/hull/hull_stats.json",
         figure=report(
@@ -169,8 +150,4 @@ rule hull_histogram:
         "../workflow/scripts/default_data_hull.py"
 
 
-def hull_histogram_targets():
-    return [f"results/{system}/hull/hull_stats.json" for system in SYSTEMS]
-
-
-TARGET_FUNCTIONS.append(hull_histogram_targets)
+TARGET_FUNCTIONS.append(partial(hull_histogram_targets, SYSTEMS))

@@ -6,16 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from qcrobust.default_data.assemble import assemble, split_tables
 from qcrobust.default_data.labeler import Protocol, relax_positions, set_single_thread
 from qcrobust.default_data.labels import read_decorations, read_labels
 from qcrobust.default_data.structures import decorate, decoration_of, read_parent
-from qcrobust.default_data.workflow import default_settings, label_shard_count
+from qcrobust.default_data.workflow import DEFAULTS, PROTOCOL_KEYS, default_settings, label_shard_count
 from qcrobust.errors import InputError
 from qcrobust.io import frame_value, read_frames, write_frames
 
-SHIPPED = Path(__file__).resolve().parents[1] / "data" / "default"
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "data" / "default"
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +71,19 @@ def test_assembly_names_a_missing_label(shipped_scpt):
 def test_shipped_files_are_consistent():
     protocol = json.loads((SHIPPED / "protocol.json").read_text())
     settings = default_settings({}, SHIPPED)
-    assert settings["relabel"] is False and settings["step_cap"] == protocol["step_cap"]
+    assert settings["relabel"] is False and settings["shipped"] == str(SHIPPED)
+    assert {k: settings[k] for k in PROTOCOL_KEYS} == {k: DEFAULTS[k] for k in PROTOCOL_KEYS} == protocol
     with pytest.raises(InputError, match="relabel: true"):
         default_settings({"step_cap": protocol["step_cap"] + 1}, SHIPPED)
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    block = schema["properties"].get("default_data")
+    if block is not None:  # the schema's defaults are the library's
+        assert {k: v.get("default") for k, v in block["properties"].items()} == DEFAULTS
     for system, n_labeled in (("ScPt", 2170), ("ScPd", 2170), ("ScIr", 1086), ("ScRh", 1086)):
         table = read_decorations(SHIPPED / system / "decorations.csv")
         assert (table["kind"] != "inference").sum() == n_labeled
-        shipped_count = label_shard_count(system, settings, SHIPPED)
-        assert shipped_count == label_shard_count(system, {**settings, "relabel": True}, SHIPPED)
+        shipped_count = label_shard_count(system, settings)
+        assert shipped_count == label_shard_count(system, {**settings, "relabel": True})
         shards = sorted((SHIPPED / system / "labels").glob("shard_*.csv"))
         labels = read_labels(shards, table)  # every shipped shard matches decorations.csv
         assert labels["id"].isin(table["id"]).all()

@@ -43,7 +43,7 @@ def test_default_data_rules_on_a_miniature_dataset(tmp_path):
     make_mini_shipped(tmp_path)
     published = "results/default_data/ScPt"
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"systems": {"ScPt": {
+    config.write_text(yaml.safe_dump({"default_data": {"shipped": "data/default"}, "systems": {"ScPt": {
         "dataset": f"{published}/dataset.extxyz",
         "inference": f"{published}/inference.extxyz",
         "audit": f"{published}/audit.extxyz",

@@ -7,8 +7,8 @@ import os
 import numpy as np
 from ase import Atoms
 
-from qcrobust.default_data.decorations import DOPANT, N_A4, N_A5, SC, VACANCY, composition_of
-from qcrobust.default_data.labeler import Protocol, relax_cell_and_positions
+from qcrobust.default_data.decorations import DOPANT, N_A4, N_A5, SC, VACANCY
+from qcrobust.default_data.labeler import relax_cell_and_positions
 from qcrobust.default_data.parent import build_ideal_parent, disordered_indices, dopant_of, min_pair_distance, space_group_symbol
 from qcrobust.errors import InputError
 from qcrobust.io import frame_value, read_frames, write_frames

@@ -13,36 +13,82 @@ from qcrobust.errors import InputError
 
 # Keys that define the shipped data; with relabel: false they must match data/default/protocol.json.
 PROTOCOL_KEYS = ("seed", "optimizer", "fmax", "step_cap", "shard_size", "audit_size")
+# Defaults of the config block `default_data` (the schema repeats them; a test keeps them equal).
+DEFAULTS = {
+    "relabel": False,
+    "shipped": None,  # folder of the shipped data; None = the repository's data/default
+    "seed": 2024,
+    "optimizer": "LBFGS",
+    "fmax": 0.05,
+    "step_cap": 15,
+    "shard_size": 50,
+    "audit_size": 200,
+    "crosscheck_size": 100,
+}
 
 
 def default_settings(block: dict, shipped: Path) -> dict:
-    """The ``default_data`` config block completed from the shipped ``protocol.json``.
+    """The ``default_data`` config block, completed, with ``shipped`` resolved to a folder.
 
-    With ``relabel: false`` the shipped files are used as they are, so a protocol key that
-    differs from ``protocol.json`` is an error (it would silently be ignored otherwise).
-    With ``relabel: true`` the block's keys win and the shipped protocol fills the rest.
+    With ``relabel: false`` the shipped files are used as they are, with their ``protocol.json``;
+    a protocol key set to a value that is neither the default (the schema fills those in) nor
+    the shipped one is an error, since it would otherwise be silently ignored. Nothing is read
+    beyond ``protocol.json``: a study without default data parses.
     """
-    path = shipped / "protocol.json"
-    if not path.is_file():
-        raise InputError(path, None, "the shipped default data has no protocol.json")
-    protocol = json.loads(path.read_text())
-    settings = {"relabel": False, "crosscheck_size": 100, **protocol, **block}
-    if settings["relabel"]:
+    settings = {**DEFAULTS, **block}
+    settings["shipped"] = str(block.get("shipped") or shipped)
+    path = Path(settings["shipped"]) / "protocol.json"
+    if settings["relabel"] or not path.is_file():
         return settings
+    protocol = json.loads(path.read_text())
     for key in PROTOCOL_KEYS:
-        if key in block and block[key] != protocol[key]:
+        if key in block and block[key] not in (protocol[key], DEFAULTS[key]):
             raise InputError(
                 "config",
                 f"key 'default_data.{key}'",
                 f"{block[key]!r} differs from the shipped protocol ({protocol[key]!r} in {path}); "
                 "set default_data.relabel: true to recompute the default data with it",
             )
+        settings[key] = protocol[key]
     return settings
 
 
-def label_shard_count(system: str, settings: dict, shipped: Path) -> int:
+def label_shard_count(system: str, settings: dict) -> int:
     """How many label shards a system has: from the shipped decorations, or computed from the counts."""
     if not settings["relabel"]:
-        return n_shards(read_decorations(shipped / system / "decorations.csv"))
+        return n_shards(read_decorations(Path(settings["shipped"]) / system / "decorations.csv"))
     n_labeled = len(compositions(dopant_of(system))) + N_EXTRA_LIMIT0 + settings["audit_size"]
     return math.ceil(n_labeled / settings["shard_size"])
+
+
+def source_path(settings: dict, system: str, name: str) -> str:
+    """Where a file of the default data comes from: shipped, or recomputed (relabel: true)."""
+    if settings["relabel"]:
+        return f"results/default_data/{system}/computed/{name}"
+    return f"{settings['shipped']}/{system}/{name}"
+
+
+def source(settings: dict, name: str):
+    """Snakemake input function for :func:`source_path`."""
+    return lambda wildcards: source_path(settings, wildcards.system, name)
+
+
+def label_files(settings: dict, wildcards) -> list[str]:
+    """Every label shard of a system: the shipped one where present, else the one the rule computes."""
+    files = []
+    for shard in range(label_shard_count(wildcards.system, settings)):
+        name = f"labels/shard_{shard:03d}.csv"
+        shipped = Path(source_path(settings, wildcards.system, name))
+        files.append(str(shipped) if shipped.is_file() else f"results/default_data/{wildcards.system}/computed/{name}")
+    return files
+
+
+def hull_histogram_inputs(config: dict, wildcards) -> dict[str, str]:
+    inputs = {"dataset": f"results/{wildcards.system}/targets.csv"}
+    if config["systems"][wildcards.system].get("audit"):
+        inputs["audit"] = f"results/{wildcards.system}/audit_targets.csv"
+    return inputs
+
+
+def hull_histogram_targets(systems) -> list[str]:
+    return [f"results/{system}/hull/hull_stats.json" for system in systems]
