@@ -148,3 +148,25 @@ def test_decorate_deletes_vacancies_and_keeps_site_labels(ideal_parent):
     assert (symbols[sites == "A5"] == "Pt").sum() == 2 and (sites == "A5").sum() == 22
     with pytest.raises(ValueError, match="invalid decoration"):
         decorate(ideal_parent, "Q" * 36, "Pt")
+
+
+def test_hull_summary_counts_structures_below_the_hull(tmp_path):
+    import pandas as pd
+
+    from qcrobust.default_data.hull_stats import hull_summary, plot_hull_histogram
+
+    targets = pd.DataFrame({"id": list("abcde"), "n_A5_defects": [0, 0, 2, 4, 4], "e_above_hull": [-0.01, 0.0, 0.02, -0.003, 0.1]})
+    summary = hull_summary(targets)
+    assert (summary["n"], summary["n_below_hull"], summary["n_limit0"], summary["n_limit0_below_hull"]) == (5, 2, 2, 1)
+    assert summary["share_below_hull"] == pytest.approx(0.4) and summary["median"] == 0.0
+    plot_hull_histogram({"dataset": targets}, "ScPt", tmp_path / "hull.png")
+    assert (tmp_path / "hull.png").stat().st_size > 1000
+
+
+def test_crosscheck_sample_is_seeded_and_from_the_training_pool(table):
+    from qcrobust.default_data.crosscheck import crosscheck_sample
+
+    sample = crosscheck_sample(table, 100, seed=2024, system="ScPt")
+    assert len(sample) == 100 and sample["id"].is_unique
+    assert set(sample["kind"]) <= {"labeled", "extra_limit0"}
+    assert sample.equals(crosscheck_sample(table, 100, seed=2024, system="ScPt"))
