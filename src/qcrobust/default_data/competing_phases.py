@@ -42,6 +42,35 @@ def _c15(large: str, small: str) -> Atoms:  # MgCu2 Laves: large atom on 8a, sma
     return crystal([large, small], [(0.125, 0.125, 0.125), (0.5, 0.5, 0.5)], spacegroup=227, setting=2, cellpar=[a, a, a, 90, 90, 90])
 
 
+def _d03(majority: str, minority: str) -> Atoms:  # BiF3 / Fe3Al, primitive fcc cell
+    a = _cubic_a({majority: 3, minority: 1}, 16)
+    return crystal([minority, majority, majority], [(0, 0, 0), (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)], spacegroup=225, cellpar=[a] * 3 + [90] * 3, primitive_cell=True)
+
+
+def _d019(majority: str, minority: str) -> Atoms:  # Ni3Sn, hexagonal
+    volume = (3 * ATOMIC_VOLUME[majority] + ATOMIC_VOLUME[minority]) * 2
+    a = (volume / (0.8 * 3**0.5 / 2)) ** (1 / 3)
+    return crystal([minority, majority], [(1 / 3, 2 / 3, 0.25), (5 / 6, 2 / 3, 0.25)], spacegroup=194, cellpar=[a, a, 0.8 * a, 90, 90, 120])
+
+
+def _c16(large: str, small: str) -> Atoms:  # CuAl2 with the majority (large) atom on the Al site, primitive cell
+    volume = (2 * ATOMIC_VOLUME[large] + ATOMIC_VOLUME[small]) * 4
+    a = (volume / 0.8) ** (1 / 3)
+    return crystal([small, large], [(0, 0, 0.25), (0.158, 0.658, 0)], spacegroup=140, cellpar=[a, a, 0.8 * a, 90, 90, 90], primitive_cell=True)
+
+
+def _e93(large: str, small: str) -> Atoms:  # Ti2Ni (cF96) with the majority atom on the Ti sites, primitive cell
+    # Free parameters chosen to maximise the closest distance of the ideal cell; the relaxation refines them.
+    a = _cubic_a({large: 2, small: 1}, 96)
+    return crystal([large, small, large], [(0.5, 0.5, 0.5), (0.28, 0.28, 0.28), (0.34, 0.125, 0.125)], spacegroup=227, setting=2, cellpar=[a] * 3 + [90] * 3, primitive_cell=True)
+
+
+def _d88(large: str, small: str) -> Atoms:  # Mn5Si3, hexagonal
+    volume = (5 * ATOMIC_VOLUME[large] + 3 * ATOMIC_VOLUME[small]) * 2
+    a = (volume / (0.7 * 3**0.5 / 2)) ** (1 / 3)
+    return crystal([large, large, small], [(1 / 3, 2 / 3, 0), (0.236, 0, 0.25), (0.599, 0, 0.25)], spacegroup=193, cellpar=[a, a, 0.7 * a, 90, 90, 120])
+
+
 def prototypes(dopant: str) -> dict[str, Callable[[], Atoms]]:
     """Name -> builder of every competing phase except the parent."""
     m = dopant
@@ -58,6 +87,12 @@ def prototypes(dopant: str) -> dict[str, Callable[[], Atoms]]:
         f"Sc{m}3 (L1_2)": lambda: _l12(m, "Sc"),
         f"Sc{m}2 (C15)": lambda: _c15("Sc", m),
         f"{m}Sc2 (C15)": lambda: _c15(m, "Sc"),
+        # Sc-rich prototypes: the approximant's composition range (Sc fraction 0.67-0.82)
+        f"Sc3{m} (D0_3)": lambda: _d03("Sc", m),
+        f"Sc3{m} (D0_19)": lambda: _d019("Sc", m),
+        f"Sc2{m} (C16)": lambda: _c16("Sc", m),
+        f"Sc2{m} (E9_3)": lambda: _e93("Sc", m),
+        f"Sc5{m}3 (D8_8)": lambda: _d88("Sc", m),
     }
 
 
