@@ -1,0 +1,327 @@
+"""What the Allegro rules do, one function per rule, testable without Snakemake.
+
+``settings`` is the config's ``allegro:`` block with the schema's defaults filled in
+(``workflow/schemas/config.schema.yaml``); see :func:`epochs_for` for which epoch budget each
+training uses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from qcrobust.allegro.data import labeled_frames, model_frame, read_species, species, target_of
+from qcrobust.allegro.predict import Predictor, prediction_table, regression_metrics
+from qcrobust.allegro.training import TrainSpec, finish, package, train
+from qcrobust.errors import InputError
+from qcrobust.io import atomic_path, read_frames, write_csv, write_frames, write_json
+
+log = logging.getLogger(__name__)
+
+MODELS = ("scratch", "external", "self")  # the {model} wildcard: the training regimes
+
+
+def allegro_limits(config: Mapping) -> list[int]:
+    """The limits Allegro trains on: ``allegro.limits`` (a subset of ``limits`` holding its
+    largest) or, when null, all of ``limits``."""
+    limits = list(config["limits"])
+    chosen = config["allegro"]["limits"]
+    if chosen is None:
+        return limits
+    chosen = sorted(set(chosen))
+    unknown = [x for x in chosen if x not in limits]
+    if unknown:
+        raise InputError("config", "key 'allegro.limits'", f"{unknown} not in 'limits' {limits}")
+    if limits[-1] not in chosen:
+        raise InputError(
+            "config", "key 'allegro.limits'", f"must hold the largest limit {limits[-1]} (recall is measured against it)"
+        )
+    return chosen
+
+
+def epochs_for(settings: Mapping, stage: str) -> int:
+    """Epoch budget of a training stage.
+
+    ``scratch`` and ``self_pretrain`` train a fresh model (``epochs``); ``external`` and
+    ``self`` fine-tune a packaged one (``finetune_epochs``); ``pretrain`` is the external
+    corpus (``pretrain.epochs``).
+    """
+    if stage in ("scratch", "self_pretrain"):
+        return int(settings["epochs"])
+    if stage in ("external", "self"):
+        return int(settings["finetune_epochs"])
+    if stage == "pretrain":
+        return int(settings["pretrain"]["epochs"])
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def effective_epochs(epochs: int, n_train: int, batch_size: int, min_steps: int) -> int:
+    """``epochs``, raised so that training makes at least ``min_steps`` optimizer steps."""
+    steps_per_epoch = max(1, math.ceil(n_train / batch_size))
+    return max(int(epochs), math.ceil(min_steps / steps_per_epoch))
+
+
+def package_type_names(package_path: str | Path) -> list[str]:
+    from nequip.model import ModelTypeNamesFromPackage
+
+    return list(ModelTypeNamesFromPackage(str(package_path)))
+
+
+def type_names_for(frames_species: list[str], init_model: str | Path | None, source) -> list[str]:
+    """The model's type names: the data's species, or a fine-tuned package's own (which must cover them)."""
+    if init_model is None:
+        return frames_species
+    names = package_type_names(init_model)
+    missing = sorted(set(frames_species) - set(names))
+    if missing:
+        raise InputError(
+            source, None, f"species {missing} are not in the pretrained model {init_model} (it knows {names})"
+        )
+    return names
+
+
+def fit(
+    *,
+    settings: Mapping,
+    stage: str,
+    train_file: str | Path,
+    val_file: str | Path,
+    type_names: list[str],
+    run_dir: str | Path,
+    model_out: str | Path,
+    init_model: str | Path | None = None,
+    threads: int | None = None,
+) -> dict:
+    """Train (or resume), package the best checkpoint to ``model_out``; returns training facts."""
+    n_train, n_val = _count_frames(train_file), _count_frames(val_file)
+    spec = TrainSpec(
+        run_dir=run_dir,
+        train_file=train_file,
+        val_file=val_file,
+        type_names=type_names,
+        epochs=effective_epochs(epochs_for(settings, stage), n_train, settings["batch_size"], settings["min_steps"]),
+        batch_size=settings["batch_size"],
+        lr=settings["finetune_lr"] if init_model is not None else settings["lr"],
+        seed=settings["seed"],
+        device=settings["device"],
+        model=dict(settings["model"]),
+        init_model=init_model,
+    )
+    start = time.perf_counter()
+    result = train(spec, threads=threads)
+    package(result.best_checkpoint, model_out)
+    fit_seconds = time.perf_counter() - start
+    finish(spec)
+    val = [e.get("val0_epoch/per_atom_energy_rmse") for e in result.epochs]
+    finite = [v if v is not None else np.inf for v in val]
+    return {
+        "stage": stage,
+        "fit_seconds": fit_seconds,
+        "epochs": len(result.epochs),
+        "epoch_seconds": [e["seconds"] for e in result.epochs],
+        "val_rmse_per_epoch": val,
+        "best_epoch": int(np.argmin(finite)) if val else None,
+        "best_val_rmse": float(min(finite)) if val else None,
+        "resumed": result.resumed,
+        "type_names": list(type_names),
+        "n_train": n_train,
+        "n_val": n_val,
+    }
+
+
+def _count_frames(path) -> int:
+    return len(read_frames(path))
+
+
+def predict_all(
+    model_path: str | Path,
+    *,
+    test: str | Path,
+    extra: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    device: str = "cpu",
+) -> dict:
+    """Write ``outputs[<set>]`` (``id, y_pred``) for the labeled ``test`` file and each file of
+    ``extra`` (``inference``, ``audit``); return the test metrics."""
+    predictor = Predictor(model_path, device=device)
+    test_frames = read_frames(test)
+    y_pred = predictor.predict(test_frames)
+    write_csv(prediction_table(test_frames, y_pred), outputs["test"])
+    for name, path in extra.items():
+        frames = [model_frame(a) for a in read_frames(path)]
+        write_csv(prediction_table(frames, predictor.predict(frames)), outputs[name])
+    return regression_metrics(target_of(test_frames), y_pred) | {"n_test": len(test_frames)}
+
+
+def run_model(
+    *,
+    settings: Mapping,
+    model: str,
+    system: str,
+    limit: int,
+    target: str,
+    inputs: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    run_dir: str | Path,
+    threads: int | None = None,
+) -> dict:
+    """Rule ``allegro_train``: train one (system, model, limit), predict, write metrics.
+
+    ``inputs``: ``train``, ``val``, ``test`` (extxyz of :mod:`.data`), ``species`` (json),
+    ``inference``, optional ``audit``, and for ``external``/``self`` ``init_model`` (+ its
+    ``init_metrics`` json). ``outputs``: ``model``, ``pred_test``, ``pred_inference``,
+    optional ``pred_audit``, ``metrics``.
+    """
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
+    init_model = inputs.get("init_model") if model != "scratch" else None
+    if model != "scratch" and not init_model:
+        raise ValueError(f"model {model!r} needs an init_model")
+    type_names = type_names_for(read_species(inputs["species"]), init_model, inputs["species"])
+    facts = fit(
+        settings=settings,
+        stage=model,
+        train_file=inputs["train"],
+        val_file=inputs["val"],
+        type_names=type_names,
+        run_dir=run_dir,
+        model_out=outputs["model"],
+        init_model=init_model,
+        threads=threads,
+    )
+    extra = {"inference": inputs["inference"]}
+    pred_out = {"test": outputs["pred_test"], "inference": outputs["pred_inference"]}
+    if inputs.get("audit"):
+        extra["audit"] = inputs["audit"]
+        pred_out["audit"] = outputs["pred_audit"]
+    start = time.perf_counter()
+    scores = predict_all(outputs["model"], test=inputs["test"], extra=extra, outputs=pred_out, device=settings["device"])
+    metrics = {
+        **scores,
+        **facts,
+        "predict_seconds": time.perf_counter() - start,
+        "family": "allegro",
+        "model": model,
+        "system": system,
+        "limit": int(limit),
+        "target": target,
+        "device": settings["device"],
+    }
+    if inputs.get("init_metrics"):
+        pre = json.loads(Path(inputs["init_metrics"]).read_text())
+        metrics["pretrain"] = {k: pre.get(k) for k in ("stage", "fit_seconds", "epochs", "n_train", "n_val", "best_val_rmse")}
+    write_json(metrics, outputs["metrics"])
+    log.info("%s %s limit %d: test rmse %.4f eV/atom after %d epochs", system, model, limit, metrics["rmse"], metrics["epochs"])
+    return metrics
+
+
+def _pretrain(*, settings, stage, train_file, val_file, type_names, outputs, run_dir, threads) -> dict:
+    facts = fit(
+        settings=settings,
+        stage=stage,
+        train_file=train_file,
+        val_file=val_file,
+        type_names=type_names,
+        run_dir=run_dir,
+        model_out=outputs["model"],
+        threads=threads,
+    )
+    write_json(facts, outputs["metrics"])
+    log.info("%s: best val rmse %.4f eV/atom after %d epochs", stage, facts["best_val_rmse"], facts["epochs"])
+    return facts
+
+
+def build_corpus_file(pretrain: Mapping, species_files: list[str | Path], output: str | Path) -> int:
+    """Rule ``allegro_corpus``: the default corpus of the systems' host-dopant pairs (or of
+    ``pretrain['elements']``), CHGNet-labeled, to ``output``; returns its size."""
+    from qcrobust.allegro.corpus import build_corpus, pairs_from
+
+    pairs = pairs_from(pretrain["elements"], [json.loads(Path(p).read_text()) for p in species_files])
+    log.info("corpus pairs: %s", pairs)
+    frames = build_corpus(pairs, seed=pretrain["seed"], rattles=pretrain["rattles"])
+    write_frames(frames, output)
+    return len(frames)
+
+
+def pretrain_external(
+    *,
+    settings: Mapping,
+    corpus: str | Path,
+    outputs: Mapping[str, str | Path],
+    run_dir: str | Path,
+    threads: int | None = None,
+) -> dict:
+    """Rule ``allegro_pretrain``: split the corpus (seeded), train a fresh model on its
+    per-atom label ``settings['pretrain']['target']`` (× n_atoms), package it.
+
+    ``outputs``: ``train``, ``val`` (the split corpus), ``model``, ``metrics``.
+    """
+    from qcrobust.allegro.corpus import split_corpus
+
+    pretrain = settings["pretrain"]
+    frames = read_frames(corpus)
+    labeled = labeled_frames(frames, pretrain["target"], corpus)
+    is_val = split_corpus(len(labeled), pretrain["val_fraction"], pretrain["seed"])
+    write_frames([a for a, v in zip(labeled, is_val) if not v], outputs["train"])
+    write_frames([a for a, v in zip(labeled, is_val) if v], outputs["val"])
+    log.info("corpus %s: %d frames, %d for validation", corpus, len(labeled), int(is_val.sum()))
+    return _pretrain(
+        settings=settings,
+        stage="pretrain",
+        train_file=outputs["train"],
+        val_file=outputs["val"],
+        type_names=species(frames),
+        outputs=outputs,
+        run_dir=run_dir,
+        threads=threads,
+    )
+
+
+def pretrain_self(
+    *,
+    settings: Mapping,
+    inputs: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    run_dir: str | Path,
+    threads: int | None = None,
+) -> dict:
+    """Rule ``allegro_self_pretrain``: a fresh model on the limit's structures with A5 defects.
+
+    ``inputs``: ``train``, ``val`` (the pretraining parts), ``species`` (the system's species
+    json: the type names, so that the fine-tuned model knows every species of the system).
+    """
+    return _pretrain(
+        settings=settings,
+        stage="self_pretrain",
+        train_file=inputs["train"],
+        val_file=inputs["val"],
+        type_names=read_species(inputs["species"]),
+        outputs=outputs,
+        run_dir=run_dir,
+        threads=threads,
+    )
+
+
+def reuse_model(*, inputs: Mapping[str, str | Path], outputs: Mapping[str, str | Path], model: str, limit: int) -> dict:
+    """Self at limit 0: the scratch model's files, copied; metrics.json says where they came from.
+
+    ``inputs``: ``reuse_<name>`` for each output ``<name>`` (model, pred_*, metrics).
+    """
+    metrics = json.loads(Path(inputs["reuse_metrics"]).read_text())
+    source = metrics.get("model")
+    for name, path in outputs.items():
+        if name == "metrics":
+            continue
+        with atomic_path(path) as tmp:
+            shutil.copyfile(inputs[f"reuse_{name}"], tmp)
+    metrics.update(model=model, limit=int(limit), reused_from=source, fit_seconds=0.0, predict_seconds=0.0)
+    write_json(metrics, outputs["metrics"])
+    log.info("%s limit %d: nothing to self-pretrain on; reused the %s model", model, limit, source)
+    return metrics
