@@ -1,0 +1,291 @@
+"""The study's evaluation, shared by every model family (paper §4.4–4.5, §5).
+
+Its inputs are files only: per limit the prediction files of one (system, family, model)
+(``pred_test.csv``, ``pred_inference.csv``, optionally ``pred_audit.csv``; columns ``id, y_pred``),
+the system's ``splits.csv`` and ``targets.csv`` (+ ``audit_targets.csv``). A new family joins
+by writing those files under ``results/{system}/{family}/{model}/limit_{limit}/`` and being listed
+in :func:`family_grid`.
+
+Summary tables of one (system, family, model) (``SUMMARY_TABLES``), all long tables with
+``system, family, model`` columns, except the SimilarityScore matrix:
+- ``rmse_by_limit``: test RMSE, MAE, R², bias per limit, with the SimilarityScore normalizer;
+- ``similarity``: SimilarityScore_ij, first column ``limit`` (i), one column per limit j;
+- ``recall_vs_max_limit``: recall of each limit's screening set against the largest limit's;
+- ``overlaps``: |S_i ∩ S_j| and its shares, for every ordered pair of limits;
+- ``below_hull_share``: share of the inference set predicted below the threshold, per limit;
+- ``classification_test`` (+ ``classification_audit``): P/R/F1/DAF of "stable" calls vs true labels.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qcrobust import metrics
+from qcrobust.errors import InputError
+from qcrobust.io import read_csv
+
+log = logging.getLogger(__name__)
+
+FAMILIES = ("classical", "allegro")
+SUMMARY_TABLES = (
+    "rmse_by_limit",
+    "similarity",
+    "recall_vs_max_limit",
+    "overlaps",
+    "below_hull_share",
+    "classification_test",
+)
+AUDIT_TABLES = ("classification_audit",)
+SUMMARY_FIGURES = ("rmse_vs_limit", "similarity", "recall_vs_limit", "overlaps")
+# cross-family tables in results/report/: name -> the per-model summary table it concatenates
+REPORT_TABLES = {
+    "rmse_all": "rmse_by_limit",
+    "recall_all": "recall_vs_max_limit",
+    "below_hull_all": "below_hull_share",
+    "classification_test_all": "classification_test",
+}
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """``screening.threshold`` and the ``similarity:`` block of the config."""
+
+    threshold: float = 0.0
+    normalizer: str = "mean"
+    warn_below: float = 0.01
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> EvaluationSettings:
+        similarity = config.get("similarity", {})
+        return cls(
+            threshold=float(config.get("screening", {}).get("threshold", 0.0)),
+            normalizer=similarity.get("normalizer", "mean"),
+            warn_below=float(similarity.get("warn_below", 0.01)),
+        )
+
+
+# --- which models exist (read by the rules) ---
+
+
+def family_grid(config: Mapping) -> dict[str, tuple[list[str], list[int]]]:
+    """family -> (models, limits) of the configured study; families without models are left out."""
+    from qcrobust.allegro.pipeline import allegro_limits
+
+    grid = {
+        "classical": (list(config["classical"]["models"]), list(config["limits"])),
+        "allegro": (list(config["allegro"]["models"]), allegro_limits(config)),
+    }
+    return {family: (models, limits) for family, (models, limits) in grid.items() if models}
+
+
+def family_limits(config: Mapping, family: str) -> list[int]:
+    return family_grid(config)[family][1]
+
+
+def _has_audit(config: Mapping, system: str) -> bool:
+    return bool(config["systems"][system].get("audit"))
+
+
+def system_regex(config: Mapping, audit: bool) -> str:
+    """The systems with (``audit=True``) or without an audit set, as a wildcard regex."""
+    import re
+
+    names = [s for s in config["systems"] if _has_audit(config, s) == audit]
+    return "|".join(re.escape(s) for s in names) if names else "(?!)"
+
+
+def prediction_files(config: Mapping, system: str, family: str, model: str) -> dict[str, str]:
+    """``pred_{set}_{limit}`` -> path, for every limit of the family (audit when the system has one)."""
+    sets = ("test", "inference") + (("audit",) if _has_audit(config, system) else ())
+    return {
+        f"pred_{name}_{limit}": f"results/{system}/{family}/{model}/limit_{limit}/pred_{name}.csv"
+        for limit in family_limits(config, family)
+        for name in sets
+    }
+
+
+def summary_inputs(config: Mapping, wildcards) -> dict[str, str]:
+    """Inputs of rule ``evaluate``: the prediction files, splits and targets (+ audit targets)."""
+    system = wildcards.system
+    inputs = prediction_files(config, system, wildcards.family, wildcards.model)
+    inputs |= {"splits": f"results/{system}/splits.csv", "targets": f"results/{system}/targets.csv"}
+    if _has_audit(config, system):
+        inputs["audit_targets"] = f"results/{system}/audit_targets.csv"
+    return inputs
+
+
+def summary_dirs(config: Mapping) -> list[str]:
+    return [
+        f"results/{system}/{family}/{model}/summary"
+        for system in config["systems"]
+        for family, (models, _) in family_grid(config).items()
+        for model in models
+    ]
+
+
+def report_inputs(config: Mapping) -> dict[str, list[str]]:
+    """Inputs of rule ``report_tables``: every model's summary tables, by cross-family table."""
+    return {name: [f"{d}/{table}.csv" for d in summary_dirs(config)] for name, table in REPORT_TABLES.items()}
+
+
+def targets(config: Mapping) -> list[str]:
+    """Final outputs of the evaluation stage: every summary table and figure, and the report tables."""
+    paths = []
+    for directory in summary_dirs(config):
+        system = directory.split("/")[1]
+        names = SUMMARY_TABLES + (AUDIT_TABLES if _has_audit(config, system) else ())
+        paths += [f"{directory}/{name}.csv" for name in names]
+        paths += [f"{directory}/{name}.png" for name in SUMMARY_FIGURES]
+    if summary_dirs(config):
+        paths += [f"results/report/{name}.csv" for name in REPORT_TABLES] + ["results/report/rmse_boxplot.png"]
+    return paths
+
+
+# --- reading the inputs ---
+
+
+def read_predictions(path: str | os.PathLike, expected_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """A prediction file (``id, y_pred``), checked; rows in the order of ``expected_ids`` when given.
+
+    Every expected id must be there exactly once, and nothing else; ``y_pred`` must be finite.
+    """
+    table = read_csv(path, required=["id", "y_pred"], dtype={"id": str})
+    duplicated = table["id"].duplicated()
+    if duplicated.any():
+        raise InputError(path, f"id {table['id'][duplicated].iloc[0]!r}", "duplicate id")
+    y = pd.to_numeric(table["y_pred"], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(y)):
+        row = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise InputError(path, f"id {table['id'].iloc[row]!r}", f"y_pred is not a finite number ({table['y_pred'].iloc[row]!r})")
+    table = pd.DataFrame({"id": table["id"], "y_pred": y})
+    if expected_ids is None:
+        return table
+    expected = pd.Index(expected_ids)
+    missing = expected.difference(table["id"])
+    if len(missing):
+        raise InputError(path, f"id {missing[0]!r}", f"no prediction ({len(missing)} of {len(expected)} ids missing)")
+    extra = pd.Index(table["id"]).difference(expected)
+    if len(extra):
+        raise InputError(path, f"id {extra[0]!r}", f"not in the set being predicted ({len(extra)} unexpected ids)")
+    return table.set_index("id").loc[expected].reset_index()
+
+
+def read_test_targets(splits_path, targets_path, target: str) -> pd.DataFrame:
+    """``id, y_true`` of the test set."""
+    splits = read_csv(splits_path, required=["id", "split"], dtype={"id": str})
+    table = read_csv(targets_path, required=["id", target], dtype={"id": str})
+    test = splits.loc[splits["split"] == "test", ["id"]]
+    if test.empty:
+        raise InputError(splits_path, None, "no test rows")
+    joined = test.merge(table[["id", target]], on="id", how="left")
+    if joined[target].isna().any():
+        raise InputError(targets_path, f"id {joined.loc[joined[target].isna(), 'id'].iloc[0]!r}", f"test structure without {target}")
+    return joined.rename(columns={target: "y_true"})
+
+
+def read_audit_targets(path, target: str) -> pd.DataFrame:
+    table = read_csv(path, required=["id", target], dtype={"id": str})
+    return table[["id", target]].rename(columns={target: "y_true"})
+
+
+# --- the summary of one (system, family, model) ---
+
+
+def summarize(
+    *,
+    system: str,
+    family: str,
+    model: str,
+    predictions: Mapping[int, Mapping[str, str | os.PathLike]],
+    test: pd.DataFrame,
+    audit: pd.DataFrame | None = None,
+    settings: EvaluationSettings = EvaluationSettings(),
+) -> dict[str, pd.DataFrame]:
+    """All summary tables of one (system, family, model).
+
+    ``predictions``: limit -> {"test": path, "inference": path[, "audit": path]};
+    ``test`` / ``audit``: ``id, y_true`` tables.
+    """
+    limits = sorted(predictions)
+    if not limits:
+        raise ValueError(f"{system}/{family}/{model}: no limits to evaluate")
+    key = {"system": system, "family": family, "model": model}
+    source = f"{system}/{family}/{model}"
+    y_test = test["y_true"].to_numpy(dtype=np.float64)
+    normalizer = metrics.similarity_normalizer(y_test, settings.normalizer, warn_below=settings.warn_below, source=source)
+
+    test_pred, inference_pred, audit_pred = {}, {}, {}
+    inference_ids = None
+    for limit in limits:
+        files = predictions[limit]
+        test_pred[limit] = read_predictions(files["test"], test["id"])["y_pred"].to_numpy()
+        inference = read_predictions(files["inference"], inference_ids)
+        if inference_ids is None:
+            inference_ids = list(inference["id"])
+        inference_pred[limit] = inference
+        if audit is not None:
+            if "audit" not in files:
+                raise ValueError(f"{source}: limit {limit} has no audit predictions")
+            audit_pred[limit] = read_predictions(files["audit"], audit["id"])["y_pred"].to_numpy()
+
+    rmse_rows = [
+        {**key, "limit": x, "n_test": len(y_test), **metrics.regression_scores(y_test, test_pred[x]),
+         "normalizer_kind": settings.normalizer, "normalizer": normalizer}
+        for x in limits
+    ]
+    rmse = pd.DataFrame(rmse_rows)
+    similarity = metrics.similarity_matrix(dict(zip(rmse["limit"], rmse["rmse"])), normalizer)
+    similarity.columns = [str(c) for c in similarity.columns]
+    selected = {x: metrics.screen(inference_pred[x], settings.threshold) for x in limits}
+    tables = {
+        "rmse_by_limit": rmse,
+        "similarity": similarity.reset_index(),
+        "recall_vs_max_limit": _keyed(key, metrics.recall_vs_reference(selected, limits[-1])),
+        "overlaps": _keyed(key, metrics.overlaps(selected)),
+        "below_hull_share": _keyed(key, metrics.below_hull_share(selected, len(inference_ids))),
+        "classification_test": _keyed(key, metrics.classification_table(y_test, test_pred, settings.threshold)),
+    }
+    if audit is not None:
+        tables["classification_audit"] = _keyed(
+            key, metrics.classification_table(audit["y_true"].to_numpy(dtype=np.float64), audit_pred, settings.threshold)
+        )
+    recall = tables["recall_vs_max_limit"]["recall"]
+    log.info(
+        "%s: test RMSE %.4f-%.4f eV/atom over limits %s; recall vs limit %d: %s",
+        source, rmse["rmse"].min(), rmse["rmse"].max(), limits, limits[-1],
+        "undefined (nothing below the threshold at the largest limit)" if recall.isna().all() else f"min {recall.min():.3f}",
+    )
+    return tables
+
+
+def _keyed(key: Mapping[str, str], table: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([pd.DataFrame({k: [v] * len(table) for k, v in key.items()}), table.reset_index(drop=True)], axis=1)
+
+
+def concat_tables(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """One long table from many summary tables of the same kind (order of ``paths`` kept)."""
+    tables = [read_csv(p, required=["system", "family", "model", "limit"], dtype={"system": str, "family": str, "model": str}) for p in paths]
+    return pd.concat(tables, ignore_index=True)
+
+
+def summary_paths(directory: str | os.PathLike, audit: bool) -> dict[str, Path]:
+    directory = Path(directory)
+    return {name: directory / f"{name}.csv" for name in SUMMARY_TABLES + (AUDIT_TABLES if audit else ())}
+
+
+def predictions_by_limit(named_inputs: Mapping[str, str]) -> dict[int, dict[str, str]]:
+    """``{"pred_test_8": path, ...}`` (rule inputs) -> ``{8: {"test": path, ...}}``."""
+    out: dict[int, dict[str, str]] = {}
+    for name, path in named_inputs.items():
+        if not name.startswith("pred_"):
+            continue
+        _, kind, limit = name.split("_")
+        out.setdefault(int(limit), {})[kind] = str(path)
+    return out

@@ -1,0 +1,336 @@
+"""Descriptor tables of the classical family, computed from the structures alone.
+
+One row per structure, keyed by ``id``, float64 columns in a fixed order:
+
+- ``n_atoms`` and ``frac_{El}``: atom count and composition (fractions of the atoms present);
+- ``site_{label}_{El|X}``: how many sites of each parent site label hold each species (``X``:
+  vacant). With a parent structure the frame is mapped onto it site by site (vacancies are the
+  parent sites left empty); without one, the frames' own per-atom ``site`` labels are counted
+  (no vacancy columns). Absent when neither exists;
+- ``ce_{index}_o{order}``: the cluster-expansion correlation vector (icet ``ClusterSpace``) of
+  the decorated sublattices, i.e. the parent sites whose occupant varies between frames, with
+  vacancies as ``X``; pairs and triplets within ``cluster_cutoffs``. Only with a parent;
+- ``nb_{A}_{B}_s{k}``: unordered A-B pairs per atom at a distance in shell ``k``
+  (``[0, shells[0])``, ``[shells[0], shells[1])``, ...), from ASE's neighbour list;
+- ``cn_mean``, ``cn_std``, ``cn_{El}``, ``cn_site_{label}``: coordination numbers within
+  ``coordination_cutoff`` (mean over all atoms, over each element, over each site label; 0 where
+  there is no such atom).
+
+The element list, the site labels and the cluster space are taken from all tables of a system
+together (dataset, inference, audit), so the tables share one column set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+from matscipy.neighbours import neighbour_list as neighbor_list  # ASE's API, compiled (~40x faster)
+from scipy.spatial import cKDTree
+
+from qcrobust.errors import InputError
+from qcrobust.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+VACANCY = "X"  # icet's vacancy species
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """The ``features:`` block of the config (defaults as in the config schema)."""
+
+    shells: tuple[float, ...] = (2.5, 3.0, 3.5, 4.0, 5.0)
+    coordination_cutoff: float = 3.5
+    cluster_cutoffs: tuple[float, ...] = (7.0, 5.0)
+    site_tolerance: float = 0.5
+    symprec: float = 1e-5
+
+    @classmethod
+    def from_config(cls, block: Mapping | None) -> FeatureSettings:
+        block = dict(block or {})
+        for key in ("shells", "cluster_cutoffs"):
+            if key in block:
+                block[key] = tuple(float(x) for x in block[key])
+        return cls(**block)
+
+    def check(self, source: str = "config.yaml") -> None:
+        edges = np.asarray(self.shells)
+        if len(edges) == 0 or edges[0] <= 0 or np.any(np.diff(edges) <= 0):
+            raise InputError(source, "key 'features.shells'", f"must be positive and strictly increasing, got {list(self.shells)}")
+        if self.coordination_cutoff <= 0 or self.site_tolerance <= 0:
+            raise InputError(source, "key 'features'", "coordination_cutoff and site_tolerance must be > 0")
+
+
+@dataclass
+class Table:
+    """The frames of one input file (``name``: dataset, inference or audit) and where they came from."""
+
+    name: str
+    path: str
+    frames: Sequence[Atoms]
+
+
+def _record(path, index: int, atoms: Atoms) -> tuple[str, str]:
+    return str(path), f"frame {index} (id={str(atoms.info.get('id'))!r})"
+
+
+def site_labels(atoms: Atoms) -> np.ndarray | None:
+    labels = atoms.arrays.get("site")
+    return None if labels is None else np.asarray(labels).astype(str)
+
+
+class ParentLattice:
+    """The parent structure's sites; maps a decorated frame onto them (nearest site, periodic)."""
+
+    def __init__(self, parent: Atoms, path: str | os.PathLike, tolerance: float):
+        self.atoms = parent
+        self.path = str(path)
+        self.tolerance = tolerance
+        labels = site_labels(parent)
+        if labels is None:
+            # no labels: symmetry-equivalent sites share a label, so they share allowed species
+            import spglib
+
+            cell = (parent.cell[:], parent.get_scaled_positions(), parent.numbers)
+            dataset = spglib.get_symmetry_dataset(cell, symprec=1e-3)
+            labels = np.array([f"w{i}" for i in dataset.equivalent_atoms])
+            log.info("%s: no 'site' labels; using spglib's equivalent atoms (%d labels)", path, len(set(labels)))
+        self.labels = labels
+        self.species = np.array(parent.get_chemical_symbols(), dtype=object)
+        self._tree = cKDTree(np.mod(parent.get_scaled_positions(wrap=True), 1.0), boxsize=1.0)
+        min_distance = _min_pair_distance(parent)
+        if tolerance >= min_distance / 2:
+            raise InputError(
+                path, None, f"features.site_tolerance = {tolerance} A is not below half the closest site distance ({min_distance:.3f} A)"
+            )
+
+    def sites(self, atoms: Atoms, path, index: int) -> np.ndarray:
+        """The parent site of every atom of the frame."""
+        if len(atoms) > len(self.atoms):
+            raise InputError(*_record(path, index, atoms), f"{len(atoms)} atoms, more than the {len(self.atoms)} sites of the parent {self.path}")
+        scaled = np.mod(atoms.cell.scaled_positions(atoms.positions), 1.0)
+        # fractional positions of the frame against the parent's; tolerance checked in the parent's cell (A)
+        _, site = self._tree.query(scaled)
+        delta = scaled - self._tree.data[site]
+        delta -= np.round(delta)
+        distance = np.linalg.norm(delta @ self.atoms.cell[:], axis=1)
+        worst = int(np.argmax(distance)) if len(distance) else 0
+        if len(distance) and distance[worst] > self.tolerance:
+            raise InputError(
+                *_record(path, index, atoms),
+                f"atom {worst} is {distance[worst]:.3f} A from the nearest site of the parent {self.path} "
+                f"(features.site_tolerance = {self.tolerance} A): the frame does not sit on the parent lattice",
+            )
+        taken = np.bincount(site, minlength=len(self.atoms))
+        if np.any(taken > 1):
+            double = int(np.flatnonzero(taken > 1)[0])
+            raise InputError(*_record(path, index, atoms), f"two atoms map onto parent site {double}")
+        frame_labels = site_labels(atoms)
+        if frame_labels is not None and np.any(frame_labels != self.labels[site]):
+            bad = int(np.flatnonzero(frame_labels != self.labels[site])[0])
+            raise InputError(
+                *_record(path, index, atoms),
+                f"atom {bad} is labeled site {str(frame_labels[bad])!r} but sits on parent site {int(site[bad])} ({str(self.labels[site[bad]])!r})",
+            )
+        return site
+
+    def occupation(self, atoms: Atoms, sites: np.ndarray) -> np.ndarray:
+        """The species on every parent site (``X`` where the frame has no atom there)."""
+        occupation = np.full(len(self.atoms), VACANCY, dtype=object)
+        occupation[sites] = atoms.get_chemical_symbols()
+        return occupation
+
+
+def _min_pair_distance(atoms: Atoms) -> float:
+    if len(atoms) < 2:
+        return float("inf")
+    _, d = neighbor_list("id", atoms, 6.0)
+    return float(d.min()) if len(d) else 6.0
+
+
+def cluster_space(lattice: ParentLattice, occupations: np.ndarray, settings: FeatureSettings):
+    """icet ``ClusterSpace`` over the parent's sites whose occupant varies; None if none varies.
+
+    Allowed species are pooled per site label (symmetry-equivalent sites must allow the same
+    species), from every frame's occupation and the parent's own species.
+    """
+    from icet import ClusterSpace
+
+    allowed_by_label: dict[str, set[str]] = {}
+    for label in np.unique(lattice.labels):
+        on_label = lattice.labels == label
+        allowed_by_label[label] = set(occupations[:, on_label].ravel()) | set(lattice.species[on_label])
+    allowed = [sorted(allowed_by_label[label]) for label in lattice.labels]
+    if all(len(a) == 1 for a in allowed):
+        log.info("no site of the parent changes occupant: no cluster-expansion descriptors")
+        return None
+    space = ClusterSpace(lattice.atoms, list(settings.cluster_cutoffs), allowed, symprec=settings.symprec)
+    orders = pd.Series([row["order"] for row in space.as_list]).value_counts().sort_index()
+    log.info("cluster space: space group %s, %d correlations (by order: %s)", space.space_group, len(space), orders.to_dict())
+    return space
+
+
+def _neighbour_block(atoms: Atoms, species: np.ndarray, n_elements: int, settings: FeatureSettings, labels, label_index):
+    """Pair counts per shell (per atom) and coordination numbers of one frame."""
+    edges = np.asarray(settings.shells)
+    n_shells = len(edges)
+    cutoff = max(edges[-1], settings.coordination_cutoff)
+    i, j, d = neighbor_list("ijd", atoms, cutoff)
+    n = len(atoms)
+    within = d < edges[-1]
+    shell = np.searchsorted(edges, d[within], side="right")
+    a, b = species[i[within]], species[j[within]]
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    # the neighbour list holds every pair twice (i->j and j->i)
+    counts = np.bincount((low * n_elements + high) * n_shells + shell, minlength=n_elements * n_elements * n_shells) / 2.0
+    upper = [(p, q) for p in range(n_elements) for q in range(p, n_elements)]
+    pair_counts = counts.reshape(n_elements, n_elements, n_shells)[tuple(np.array(upper).T)].ravel() / n
+
+    cn = np.bincount(i[d < settings.coordination_cutoff], minlength=n).astype(float)
+    per_element = np.bincount(species, weights=cn, minlength=n_elements)
+    present = np.bincount(species, minlength=n_elements)
+    cn_element = np.divide(per_element, present, out=np.zeros(n_elements), where=present > 0)
+    block = [pair_counts, [cn.mean(), cn.std()], cn_element]
+    if label_index is not None:
+        if labels is None:
+            block.append(np.zeros(len(label_index)))
+        else:
+            codes = np.array([label_index[x] for x in labels])
+            per_label = np.bincount(codes, weights=cn, minlength=len(label_index))
+            count = np.bincount(codes, minlength=len(label_index))
+            block.append(np.divide(per_label, count, out=np.zeros(len(label_index)), where=count > 0))
+    return np.concatenate([np.asarray(x, dtype=float) for x in block])
+
+
+def compute_features(
+    tables: Sequence[Table],
+    settings: FeatureSettings = FeatureSettings(),
+    parent: Atoms | None = None,
+    parent_path: str | os.PathLike = "parent",
+) -> dict[str, pd.DataFrame]:
+    """Descriptor tables of a system's files (one per :class:`Table`, same columns), keyed by ``id``."""
+    with warnings.catch_warnings():
+        # spglib's deprecation notice about its own error handling, raised on every call icet makes
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="spglib")
+        return _compute_features(tables, settings, parent, parent_path)
+
+
+def _compute_features(tables, settings, parent, parent_path) -> dict[str, pd.DataFrame]:
+    settings.check()
+    elements = sorted({s for t in tables for a in t.frames for s in a.get_chemical_symbols()})
+    element_index = {e: k for k, e in enumerate(elements)}
+    lattice = ParentLattice(parent, parent_path, settings.site_tolerance) if parent is not None else None
+
+    occupations, atom_sites = {}, {}
+    if lattice is not None:
+        for t in tables:
+            atom_sites[t.name] = [lattice.sites(a, t.path, k) for k, a in enumerate(t.frames)]
+            occupations[t.name] = np.array(
+                [lattice.occupation(a, s) for a, s in zip(t.frames, atom_sites[t.name])], dtype=object
+            ).reshape(len(t.frames), len(lattice.atoms))
+        site_label_list = sorted(set(lattice.labels))
+    else:
+        found = {lab for t in tables for a in t.frames if site_labels(a) is not None for lab in site_labels(a)}
+        site_label_list = sorted(found)
+    label_index = {lab: k for k, lab in enumerate(site_label_list)} if site_label_list else None
+
+    # site occupancy columns: (label, species) pairs that occur anywhere
+    if lattice is not None:
+        all_occ = np.concatenate(list(occupations.values()))
+        site_columns = sorted({(lab, sp) for lab in site_label_list for sp in set(all_occ[:, lattice.labels == lab].ravel())})
+    else:
+        site_columns = sorted(
+            {(lab, sp) for t in tables for a in t.frames if site_labels(a) is not None for lab, sp in zip(site_labels(a), a.get_chemical_symbols())}
+        )
+    space = cluster_space(lattice, np.concatenate(list(occupations.values())), settings) if lattice is not None else None
+
+    pairs = [(elements[p], elements[q]) for p in range(len(elements)) for q in range(p, len(elements))]
+    columns = (
+        ["n_atoms"]
+        + [f"frac_{e}" for e in elements]
+        + [f"site_{lab}_{sp}" for lab, sp in site_columns]
+        + ([f"ce_{k:03d}_o{orbit['order']}" for k, orbit in enumerate(space.as_list)] if space is not None else [])
+        + [f"nb_{a}_{b}_s{k}" for a, b in pairs for k in range(len(settings.shells))]
+        + ["cn_mean", "cn_std"]
+        + [f"cn_{e}" for e in elements]
+        + ([f"cn_site_{lab}" for lab in site_label_list] if label_index is not None else [])
+    )
+    site_column_index = {key: k for k, key in enumerate(site_columns)}
+
+    out = {}
+    for t in tables:
+        rows = np.empty((len(t.frames), len(columns)), dtype=np.float64)
+        for k, atoms in enumerate(t.frames):
+            species = np.array([element_index[s] for s in atoms.get_chemical_symbols()])
+            composition = np.bincount(species, minlength=len(elements)) / len(atoms)
+            sites = np.zeros(len(site_columns))
+            labels = site_labels(atoms)
+            if lattice is not None:
+                occ = occupations[t.name][k]
+                keys = zip(lattice.labels, occ)
+            else:
+                keys = zip(labels, atoms.get_chemical_symbols()) if labels is not None else ()
+            for key in keys:
+                sites[site_column_index[key]] += 1
+            parts = [[len(atoms)], composition, sites]
+            if space is not None:
+                decorated = lattice.atoms.copy()
+                decorated.set_chemical_symbols(list(occupations[t.name][k]))
+                parts.append(space.get_cluster_vector(decorated))
+            frame_labels = lattice.labels[atom_sites[t.name][k]] if lattice is not None else labels
+            parts.append(_neighbour_block(atoms, species, len(elements), settings, frame_labels, label_index))
+            rows[k] = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
+        table = pd.DataFrame(rows, columns=columns)
+        table.insert(0, "id", [str(a.info["id"]) for a in t.frames])
+        out[t.name] = table
+        log.info("%s: %d structures x %d descriptors", t.name, len(table), len(columns))
+    return out
+
+
+def write_features(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Parquet, atomically; no pandas index, so equal tables give equal bytes."""
+    with atomic_path(path) as tmp:
+        table.to_parquet(tmp, index=False, compression="zstd")
+
+
+def read_features(path: str | os.PathLike) -> pd.DataFrame:
+    """A descriptor table, checked: ``id`` unique strings, every other column finite float."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "file not found")
+    table = pd.read_parquet(path)
+    if "id" not in table.columns:
+        raise InputError(path, None, "no 'id' column")
+    table["id"] = table["id"].astype(str)
+    duplicated = table["id"].duplicated()
+    if duplicated.any():
+        raise InputError(path, f"id {table['id'][duplicated].iloc[0]!r}", "duplicate id")
+    values = table.drop(columns="id")
+    bad = ~np.isfinite(values.to_numpy(dtype=np.float64))
+    if bad.any():
+        row, col = map(int, np.argwhere(bad)[0])
+        raise InputError(path, f"id {table['id'].iloc[row]!r}", f"column {values.columns[col]!r} is not finite")
+    return table
+
+
+# --- rule glue (rules/features.smk) ---
+
+FEATURE_SETS = ("dataset", "inference", "audit")
+
+
+def feature_inputs(config: Mapping, wildcards) -> dict[str, str]:
+    """Inputs of rule ``features``: the system's normalized structures (+ audit) and its parent, if any."""
+    system = wildcards.system
+    spec = config["systems"][system]
+    inputs = {name: f"results/{system}/{name}.extxyz" for name in FEATURE_SETS if name != "audit" or spec.get("audit")}
+    if spec.get("parent"):
+        inputs["parent"] = spec["parent"]
+    return inputs

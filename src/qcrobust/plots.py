@@ -1,0 +1,133 @@
+"""Figures of the evaluation (matplotlib, headless): one function per figure, tables in, PNG out.
+
+- :func:`rmse_vs_limit` (paper Figs. 3, 5), :func:`similarity_heatmap` (Figs. 6, 8–10),
+  :func:`recall_vs_limit` (Fig. 11), :func:`overlap_heatmap` (Figs. 12–15),
+  :func:`rmse_boxplots` (Figs. 4, 7: RMSE over limits per model and system, one panel per family).
+PNG files carry no timestamp or version, so equal tables give equal bytes.
+"""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from qcrobust.io import atomic_path  # noqa: E402
+
+DPI = 120
+
+
+def _save(fig, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def _title(table: pd.DataFrame) -> str:
+    row = table.iloc[0]
+    return f"{row['system']} - {row['family']} / {row['model']}"
+
+
+def rmse_vs_limit(rmse: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Test RMSE and MAE against the limit (table ``rmse_by_limit``)."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(rmse["limit"], rmse["rmse"], "o-", label="RMSE")
+    ax.plot(rmse["limit"], rmse["mae"], "s--", alpha=0.7, label="MAE")
+    ax.set_xlabel("limit (max. defects on A5 in training)")
+    ax.set_ylabel("test error (eV/atom)")
+    ax.set_xticks(rmse["limit"])
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(_title(rmse))
+    _save(fig, path)
+
+
+def _heatmap(ax, matrix: np.ndarray, labels, annotations, cmap: str, vmin=None, vmax=None, colorbar_label: str = ""):
+    image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, origin="lower")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    size = 7 if len(labels) <= 8 else 5
+    for (i, j), text in np.ndenumerate(annotations):
+        # light text on the dark end of the colour map
+        dark = np.isfinite(matrix[i, j]) and image.norm(matrix[i, j]) < 0.5
+        ax.text(j, i, text, ha="center", va="center", fontsize=size, color="white" if dark else "black")
+    plt.colorbar(image, ax=ax, label=colorbar_label, shrink=0.85)
+
+
+def similarity_heatmap(similarity: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
+    """SimilarityScore matrix (table ``similarity``: column ``limit`` then one column per limit)."""
+    labels = similarity["limit"].astype(int).tolist()
+    matrix = similarity.drop(columns="limit").to_numpy(dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(5.6, 4.6))
+    finite = matrix[np.isfinite(matrix)]
+    low = min(float(finite.min()), 0.0) if finite.size else 0.0
+    annotations = np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")(matrix)
+    _heatmap(ax, matrix, labels, annotations, "viridis", vmin=low, vmax=1.0, colorbar_label="SimilarityScore")
+    ax.set_xlabel("limit j")
+    ax.set_ylabel("limit i")
+    ax.set_title(title)
+    _save(fig, path)
+
+
+def recall_vs_limit(recall: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Recall of each limit's screening set against the largest limit's (``recall_vs_max_limit``)."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    reference = int(recall["reference_limit"].iloc[0])
+    if recall["recall"].isna().all():
+        ax.text(0.5, 0.5, f"recall undefined:\nno structure predicted below the threshold at limit {reference}",
+                ha="center", va="center", transform=ax.transAxes)
+    else:
+        ax.plot(recall["limit"], recall["recall"], "o-")
+    ax.set_xticks(recall["limit"])
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("limit")
+    ax.set_ylabel(f"recall vs limit {reference}")
+    ax.grid(alpha=0.3)
+    ax.set_title(_title(recall))
+    _save(fig, path)
+
+
+def overlap_heatmap(overlaps: pd.DataFrame, path: str | os.PathLike) -> None:
+    """|S_i ∩ S_j| as a share of |S_i| (colour) and as a count (text), every pair of limits."""
+    share = overlaps.pivot(index="limit_i", columns="limit_j", values="share_of_i")
+    count = overlaps.pivot(index="limit_i", columns="limit_j", values="n_common")
+    labels = share.index.astype(int).tolist()
+    fig, ax = plt.subplots(figsize=(5.6, 4.6))
+    annotations = count.to_numpy().astype(int).astype(str)
+    _heatmap(ax, share.to_numpy(dtype=np.float64), labels, annotations, "magma", vmin=0.0, vmax=1.0,
+             colorbar_label="|S_i ∩ S_j| / |S_i|")
+    ax.set_xlabel("limit j")
+    ax.set_ylabel("limit i")
+    ax.set_title(_title(overlaps) + " (blank row: S_i empty)", fontsize=9)
+    _save(fig, path)
+
+
+def rmse_boxplots(rmse_all: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Box plots of the test RMSE over limits, per model and system; one panel per family."""
+    families = list(dict.fromkeys(rmse_all["family"]))
+    systems = list(dict.fromkeys(rmse_all["system"]))
+    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 3.6), squeeze=False, sharey=True)
+    for ax, family in zip(axes[0], families):
+        part = rmse_all[rmse_all["family"] == family]
+        models = list(dict.fromkeys(part["model"]))
+        width = 0.8 / len(models)
+        for k, model in enumerate(models):
+            data = [part.loc[(part["model"] == model) & (part["system"] == s), "rmse"].to_numpy() for s in systems]
+            positions = np.arange(len(systems)) + (k - (len(models) - 1) / 2) * width
+            boxes = ax.boxplot(data, positions=positions, widths=width * 0.9, patch_artist=True, manage_ticks=False)
+            colour = plt.cm.tab10(k)
+            for patch in boxes["boxes"]:
+                patch.set_facecolor(colour)
+            ax.plot([], [], "s", color=colour, label=model)
+        ax.set_xticks(range(len(systems)), systems)
+        ax.set_title(family)
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("test RMSE over limits (eV/atom)")
+    _save(fig, path)
