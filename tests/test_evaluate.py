@@ -1,0 +1,280 @@
+"""The shared evaluation: prediction files in, summary tables and figures out."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qcrobust import plots
+from qcrobust.errors import InputError
+from qcrobust.evaluate import (
+    EvaluationSettings,
+    family_grid,
+    predictions_by_limit,
+    read_predictions,
+    read_test_targets,
+    summarize,
+    summary_inputs,
+    targets,
+)
+from qcrobust.io import write_csv
+
+TEST = pd.DataFrame({"id": ["t0", "t1", "t2", "t3"], "y_true": [-0.02, 0.01, 0.03, 0.10]})
+INFERENCE_IDS = ["i0", "i1", "i2", "i3", "i4"]
+# limit -> (test predictions, inference predictions)
+PREDICTIONS = {
+    0: ([0.00, 0.01, 0.03, 0.10], [0.1, -0.2, 0.3, 0.4, 0.5]),  # RMSE 0.01; S = {i1}
+    4: ([-0.02, 0.01, 0.03, 0.12], [-0.1, -0.2, 0.3, 0.4, 0.5]),  # RMSE 0.01; S = {i0, i1}
+    8: ([-0.06, 0.01, 0.03, 0.10], [-0.1, 0.2, -0.3, -0.4, 0.5]),  # RMSE 0.02; S = {i0, i2, i3}
+}
+
+
+def _write_predictions(folder, predictions=PREDICTIONS, audit: bool = False) -> dict[int, dict[str, str]]:
+    files = {}
+    for limit, (test, inference) in predictions.items():
+        files[limit] = {}
+        for name, ids, values in (("test", TEST["id"], test), ("inference", INFERENCE_IDS, inference)):
+            path = folder / f"limit_{limit}" / f"pred_{name}.csv"
+            # rows in reverse: the evaluation matches by id, not by position
+            write_csv(pd.DataFrame({"id": list(ids)[::-1], "y_pred": list(values)[::-1]}), path)
+            files[limit][name] = str(path)
+        if audit:
+            path = folder / f"limit_{limit}" / "pred_audit.csv"
+            write_csv(pd.DataFrame({"id": INFERENCE_IDS[:3], "y_pred": inference[:3]}), path)
+            files[limit]["audit"] = str(path)
+    return files
+
+
+@pytest.fixture
+def summary(tmp_path):
+    files = _write_predictions(tmp_path, audit=True)
+    audit = pd.DataFrame({"id": INFERENCE_IDS[:3], "y_true": [-0.05, 0.1, -0.01]})
+    return summarize(system="S", family="fam", model="m", predictions=files, test=TEST, audit=audit, settings=EvaluationSettings())
+
+
+def test_rmse_and_similarity_by_hand(summary):
+    rmse = summary["rmse_by_limit"]
+    assert list(rmse["limit"]) == [0, 4, 8]
+    assert rmse["rmse"].tolist() == pytest.approx([0.01, 0.01, 0.02])
+    assert (rmse[["system", "family", "model"]].drop_duplicates().values.tolist()) == [["S", "fam", "m"]]
+    y_bar = TEST["y_true"].mean()  # 0.03
+    assert rmse["normalizer"].tolist() == pytest.approx([y_bar] * 3)
+    similarity = summary["similarity"].set_index("limit")
+    assert list(similarity.columns) == ["0", "4", "8"]
+    assert similarity.loc[0, "4"] == pytest.approx(1.0)
+    assert similarity.loc[0, "8"] == pytest.approx(1 - 0.01 / y_bar)
+    assert similarity.loc[8, "4"] == pytest.approx(1 - 0.01 / y_bar)
+
+
+def test_screening_tables_by_hand(summary):
+    recall = summary["recall_vs_max_limit"].set_index("limit")
+    # S_8 = {i0, i2, i3}; S_0 = {i1}; S_4 = {i0, i1}
+    assert recall["recall"].tolist() == pytest.approx([0.0, 1 / 3, 1.0])
+    assert recall["reference_limit"].unique().tolist() == [8]
+    overlaps = summary["overlaps"].set_index(["limit_i", "limit_j"])
+    assert overlaps.loc[(0, 4), "n_common"] == 1 and overlaps.loc[(4, 0), "share_of_i"] == 0.5
+    assert overlaps.loc[(4, 8), "share_of_i"] == 0.5 and overlaps.loc[(4, 8), "share_of_j"] == pytest.approx(1 / 3)
+    below = summary["below_hull_share"]
+    assert below["n_below"].tolist() == [1, 2, 3] and below["share_below"].tolist() == pytest.approx([0.2, 0.4, 0.6])
+
+
+def test_classification_on_test_and_audit(summary):
+    test = summary["classification_test"].set_index("limit")
+    # true stable: t0 only; limit 8 calls t0 stable (TP), limit 0 calls nothing
+    assert test.loc[8, ["tp", "fp", "fn", "tn"]].tolist() == [1, 0, 0, 3]
+    assert test.loc[8, "daf"] == pytest.approx(1 / 0.25)
+    assert test.loc[0, "tp"] == 0 and math.isnan(test.loc[0, "precision"])
+    audit = summary["classification_audit"].set_index("limit")
+    # audit truth: i0, i2 stable; limit 8 calls i0, i2 -> perfect
+    assert audit.loc[8, ["tp", "fp", "fn", "tn"]].tolist() == [2, 0, 0, 1]
+    assert audit.loc[0, ["tp", "fp", "fn", "tn"]].tolist() == [0, 1, 2, 0]
+
+
+def test_empty_reference_set_gives_nan_recall_and_a_figure_that_says_so(tmp_path):
+    calm = {limit: (test, [0.1] * 5) for limit, (test, _) in PREDICTIONS.items()}
+    tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path, calm), test=TEST)
+    assert tables["recall_vs_max_limit"]["recall"].isna().all()
+    assert tables["recall_vs_max_limit"]["note"].str.startswith("undefined").all()
+    assert "classification_audit" not in tables
+    plots.recall_vs_limit(tables["recall_vs_max_limit"], tmp_path / "recall.png")
+    plots.overlap_heatmap(tables["overlaps"], tmp_path / "overlaps.png")
+    assert (tmp_path / "recall.png").stat().st_size > 5000
+
+
+def test_mean_abs_normalizer_and_threshold_are_used(tmp_path):
+    settings = EvaluationSettings(threshold=0.35, normalizer="mean_abs")
+    tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path), test=TEST, settings=settings)
+    assert tables["rmse_by_limit"]["normalizer"].iloc[0] == pytest.approx(TEST["y_true"].abs().mean())
+    assert tables["below_hull_share"]["n_below"].tolist() == [3, 3, 4]
+
+
+def test_prediction_file_problems_name_file_and_id(tmp_path):
+    path = tmp_path / "pred_test.csv"
+    write_csv(pd.DataFrame({"id": ["t0", "t1", "t2"], "y_pred": [0.1, 0.2, 0.3]}), path)
+    with pytest.raises(InputError, match=r"pred_test.csv: id 't3': no prediction \(1 of 4 ids missing\)"):
+        read_predictions(path, TEST["id"])
+    write_csv(pd.DataFrame({"id": ["t0", "t1", "t2", "t3", "x"], "y_pred": [0.1] * 5}), path)
+    with pytest.raises(InputError, match=r"id 'x': not in the set being predicted"):
+        read_predictions(path, TEST["id"])
+    write_csv(pd.DataFrame({"id": ["t0", "t0"], "y_pred": [0.1, 0.2]}), path)
+    with pytest.raises(InputError, match=r"id 't0': duplicate id"):
+        read_predictions(path)
+    path.write_text("id,y_pred\nt0,0.1\nt1,nan\n")
+    with pytest.raises(InputError, match=r"id 't1': y_pred is not a finite number"):
+        read_predictions(path)
+    path.write_text("id,prediction\nt0,0.1\n")
+    with pytest.raises(InputError, match=r"missing column\(s\) \['y_pred'\]"):
+        read_predictions(path)
+
+
+def test_inference_sets_must_agree_across_limits(tmp_path):
+    files = _write_predictions(tmp_path)
+    write_csv(pd.DataFrame({"id": INFERENCE_IDS[:4], "y_pred": [0.1] * 4}), files[8]["inference"])
+    with pytest.raises(InputError, match=r"limit_8/pred_inference.csv: id 'i4': no prediction"):
+        summarize(system="S", family="fam", model="m", predictions=files, test=TEST)
+
+
+def test_test_targets_come_from_splits_and_targets(tmp_path):
+    write_csv(pd.DataFrame({"id": ["a", "b", "c"], "n_A5_defects": [0, 0, 2], "split": ["test", "train", "val"]}), tmp_path / "splits.csv")
+    write_csv(pd.DataFrame({"id": ["c", "b", "a"], "e_above_hull": [0.3, 0.2, 0.1], "e_form": [-0.3, -0.2, -0.1]}), tmp_path / "targets.csv")
+    table = read_test_targets(tmp_path / "splits.csv", tmp_path / "targets.csv", "e_form")
+    assert table.to_dict("list") == {"id": ["a"], "y_true": [-0.1]}
+
+
+CONFIG = {
+    "systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
+    "limits": [0, 2, 4],
+    "classical": {"models": ["rf", "lgbm"]},
+    "allegro": {"models": ["scratch"], "limits": [0, 4]},
+}
+
+
+def test_family_grid_and_rule_inputs_follow_the_config():
+    assert family_grid(CONFIG) == {"classical": (["rf", "lgbm"], [0, 2, 4]), "allegro": (["scratch"], [0, 4])}
+    inputs = summary_inputs(CONFIG, SimpleNamespace(system="A", family="allegro", model="scratch"))
+    assert sorted(k for k in inputs if k.startswith("pred_")) == sorted(
+        f"pred_{s}_{x}" for s in ("test", "inference", "audit") for x in (0, 4)
+    )
+    assert inputs["pred_audit_4"] == "results/A/allegro/scratch/limit_4/pred_audit.csv"
+    assert inputs["audit_targets"] == "results/A/audit_targets.csv"
+    assert "audit_targets" not in summary_inputs(CONFIG, SimpleNamespace(system="B", family="classical", model="rf"))
+    assert predictions_by_limit({"pred_test_4": "x", "pred_inference_4": "y", "splits": "z"}) == {4: {"test": "x", "inference": "y"}}
+    paths = targets(CONFIG)
+    assert "results/A/classical/rf/summary/classification_audit.csv" in paths
+    assert "results/B/classical/rf/summary/classification_audit.csv" not in paths
+    assert "results/B/allegro/scratch/summary/similarity.png" in paths
+    assert "results/report/rmse_boxplot.png" in paths
+    no_models = {**CONFIG, "classical": {"models": []}, "allegro": {"models": [], "limits": None}}
+    assert targets(no_models) == []
+
+
+def test_figures_are_written(summary, tmp_path):
+    plots.rmse_vs_limit(summary["rmse_by_limit"], tmp_path / "rmse.png")
+    plots.similarity_heatmap(summary["similarity"], tmp_path / "similarity.png", "title")
+    plots.recall_vs_limit(summary["recall_vs_max_limit"], tmp_path / "recall.png")
+    plots.overlap_heatmap(summary["overlaps"], tmp_path / "overlaps.png")
+    two_families = pd.concat([summary["rmse_by_limit"], summary["rmse_by_limit"].assign(family="other", model="n")])
+    plots.rmse_boxplots(two_families, tmp_path / "box.png")
+    for name in ("rmse", "similarity", "recall", "overlaps", "box"):
+        data = (tmp_path / f"{name}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    # no timestamp in the PNG: redrawing gives the same bytes
+    plots.similarity_heatmap(summary["similarity"], tmp_path / "again.png", "title")
+    assert (tmp_path / "again.png").read_bytes() == (tmp_path / "similarity.png").read_bytes()
+    assert np.isfinite(summary["similarity"].drop(columns="limit").to_numpy()).all()
+
+
+# --- end to end: features -> classical -> evaluation through the real workflow ---
+
+SMALL_CLASSICAL = {
+    "limits": [0, 2, 8],
+    "features": {"cluster_cutoffs": [4.0]},
+    "classical": {"models": ["rf", "lgbm"], "params": {"rf": {"n_estimators": 10}, "lgbm": {"n_estimators": 20}}},
+    "allegro": {"models": []},
+}
+
+
+@pytest.fixture(scope="module")
+def classical_study(fixture_study_template, tmp_path_factory):
+    """The fixture study with a small classical grid and no Allegro, run once; returns (config, workdir)."""
+    import yaml
+
+    from conftest import run_workflow
+
+    config = tmp_path_factory.mktemp("classical") / "config.yaml"
+    config.write_text(yaml.safe_dump({**yaml.safe_load(fixture_study_template.read_text()), **SMALL_CLASSICAL}, sort_keys=False))
+    workdir = config.parent / "run"
+    run_workflow(config, workdir)
+    return config, workdir
+
+
+@pytest.mark.workflow
+def test_workflow_writes_predictions_metrics_summaries_and_report(classical_study):
+    import json
+
+    _, workdir = classical_study
+    results = workdir / "results"
+    for system in ("CuPt", "CuPd"):
+        features = pd.read_parquet(results / system / "features" / "dataset.parquet")
+        targets_table = pd.read_csv(results / system / "targets.csv", dtype={"id": str})
+        assert list(features["id"]) == list(targets_table["id"])
+        assert any(c.startswith("ce_") for c in features.columns)
+        splits = pd.read_csv(results / system / "splits.csv", dtype={"id": str})
+        for model in ("rf", "lgbm"):
+            for limit in (0, 2, 8):
+                folder = results / system / "classical" / model / f"limit_{limit}"
+                test = pd.read_csv(folder / "pred_test.csv", dtype={"id": str})
+                assert sorted(test["id"]) == sorted(splits.loc[splits["split"] == "test", "id"])
+                metrics = json.loads((folder / "metrics.json").read_text())
+                members = splits[(splits["split"] != "test") & (splits["n_A5_defects"] <= limit)]
+                assert (metrics["n_train"], metrics["n_val"]) == ((members["split"] == "train").sum(), (members["split"] == "val").sum())
+                assert 0 < metrics["rmse"] < 0.2 and metrics["model"] == model
+                assert (folder / "pred_audit.csv").is_file() and (folder / "model.joblib").stat().st_size > 0
+            summary = results / system / "classical" / model / "summary"
+            rmse = pd.read_csv(summary / "rmse_by_limit.csv")
+            assert rmse["limit"].tolist() == [0, 2, 8]
+            assert {p.name for p in summary.glob("*.png")} == {"rmse_vs_limit.png", "similarity.png", "recall_vs_limit.png", "overlaps.png"}
+            assert (summary / "classification_audit.csv").is_file()
+    rmse_all = pd.read_csv(results / "report" / "rmse_all.csv")
+    assert len(rmse_all) == 2 * 2 * 3 and set(rmse_all["family"]) == {"classical"}
+    assert (results / "report" / "rmse_boxplot.png").stat().st_size > 5000
+
+
+@pytest.mark.workflow
+def test_rerun_gives_byte_identical_predictions_and_nothing_left_to_do(classical_study):
+    from conftest import run_workflow
+
+    config, workdir = classical_study
+    folder = workdir / "results" / "CuPd" / "classical" / "lgbm" / "limit_2"
+    before = {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")}
+    for path in folder.iterdir():
+        path.unlink()
+    run_workflow(config, workdir, str((folder / "pred_test.csv").relative_to(workdir)))
+    assert {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")} == before
+    run_workflow(config, workdir)  # the summaries downstream of the rerun job
+    proc = run_workflow(config, workdir, "--dry-run")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.workflow
+def test_changing_one_models_hyperparameter_reruns_only_that_model(classical_study, tmp_path):
+    import yaml
+
+    from conftest import run_workflow
+
+    config, workdir = classical_study
+    changed = yaml.safe_load(config.read_text())
+    changed["classical"]["params"]["rf"]["n_estimators"] = 11
+    edited = tmp_path / "config.yaml"
+    edited.write_text(yaml.safe_dump(changed, sort_keys=False))
+    proc = run_workflow(edited, workdir, "--dry-run", "--quiet", "rules")
+    jobs = proc.stdout + proc.stderr
+    assert "classical_train_audit" in jobs and "evaluate_audit" in jobs
+    counts = {line.split()[0]: int(line.split()[1]) for line in jobs.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
+    # rf only: 2 systems x 3 limits, its 2 summaries and their figures, the report tables
+    assert counts["classical_train_audit"] == 6 and counts["evaluate_audit"] == 2 and counts["evaluate_figures"] == 2
+    assert counts.get("features_audit", 0) == 0 and counts["report_tables"] == 1
