@@ -169,6 +169,24 @@ def make_study(out_dir: str | Path, *, systems: dict[str, str] = FIXTURE_SYSTEMS
         "systems": {name: make_system(name, dopant, data_dir, seed=i) for i, (name, dopant) in enumerate(systems.items())},
         "limits": [0, 2, 4, 6, 8],
         "split": {"test_size": 6, "val_fraction": 0.2, "seed": 1},
+        # small models: the fixture exercises the workflow, not the models' quality
+        "classical": {
+            "folds": 2,
+            "params": {
+                "rf": {"n_estimators": 20},
+                "xgb": {"n_estimators": 30},
+                "lgbm": {"n_estimators": 30},
+                "catboost": {"iterations": 30},
+            },
+        },
+        "allegro": {
+            "models": ["scratch", "self"],
+            "limits": [0, 8],
+            "epochs": 2,
+            "finetune_epochs": 2,
+            "min_steps": 20,
+            "model": {"cutoff_radius": 4.0, "num_scalar_features": 8, "num_tensor_features": 2, "mlp_width": 8},
+        },
     }
     config.update(overrides or {})
     path = out_dir / "config.yaml"
