@@ -116,3 +116,23 @@ def test_train_limit_predicts_every_set_and_reports_metrics():
     assert (metrics["n_train"], metrics["n_val"], metrics["n_test"], metrics["folds"]) == (data.n_train, data.n_val, 6, 5)
     assert metrics["n_features"] == 5 and metrics["n_features_used"] == 4
     assert metrics["cv_rmse"] > 0 and metrics["fit_seconds"] > 0
+
+
+def test_outputs_are_schema_checked_and_written(tmp_path):
+    import json
+
+    import joblib
+
+    from qcrobust.classical import write_outputs
+
+    features, targets, splits = _study()
+    data = limit_data(features, targets, splits, 8, "e_above_hull")
+    fit, predictions, metrics = train_limit(data, {}, "xgb", SMALL["xgb"], folds=5)
+    metrics |= {"system": "S", "family": "classical", "model": "xgb", "limit": 8, "target": "e_above_hull", "threads": 1}
+    outputs = {"pred_test": tmp_path / "pred_test.csv", "metrics": tmp_path / "metrics.json", "model": tmp_path / "model.joblib"}
+    write_outputs(fit, predictions, metrics, outputs)
+    assert json.loads(outputs["metrics"].read_text())["rmse"] == pytest.approx(metrics["rmse"])
+    assert len(joblib.load(outputs["model"])) == 5
+    with pytest.raises(InputError, match=r"metrics.json: does not match classical_metrics.schema.yaml: 'limit' is a required property"):
+        write_outputs(fit, predictions, {k: v for k, v in metrics.items() if k != "limit"}, {k: tmp_path / "x" / v.name for k, v in outputs.items()})
+    assert not (tmp_path / "x").exists()

@@ -278,3 +278,28 @@ def test_changing_one_models_hyperparameter_reruns_only_that_model(classical_stu
     # rf only: 2 systems x 3 limits, its 2 summaries and their figures, the report tables
     assert counts["classical_train_audit"] == 6 and counts["evaluate_audit"] == 2 and counts["evaluate_figures"] == 2
     assert counts.get("features_audit", 0) == 0 and counts["report_tables"] == 1
+
+
+def test_summary_tables_match_their_schemas_and_violations_name_the_row(summary, tmp_path):
+    from qcrobust.evaluate import TABLE_SCHEMAS, write_tables
+    from qcrobust.tables import check_table
+
+    outputs = {name: tmp_path / f"{name}.csv" for name in summary}
+    write_tables(summary, outputs)
+    assert all(path.is_file() for path in outputs.values())
+    broken = summary["overlaps"].copy()
+    broken.loc[5, "share_of_i"] = 1.5
+    with pytest.raises(InputError, match=r"overlaps.csv: row 5: does not match overlaps.schema.yaml: share_of_i: 1.5 is greater than the maximum of 1"):
+        check_table(broken, TABLE_SCHEMAS["overlaps"], "overlaps.csv")
+    extra = summary["rmse_by_limit"].assign(surprise=1.0)
+    with pytest.raises(InputError, match=r"Additional properties are not allowed \('surprise' was unexpected\)"):
+        check_table(extra, "rmse_by_limit", "rmse_by_limit.csv")
+    bad_kind = summary["rmse_by_limit"].copy()
+    bad_kind.loc[2, "normalizer_kind"] = "median"
+    with pytest.raises(InputError, match=r"row 2: does not match rmse_by_limit.schema.yaml: normalizer_kind: 'median' is not one of"):
+        check_table(bad_kind, "rmse_by_limit", "rmse_by_limit.csv")
+    # nothing is written when one table fails
+    fresh = tmp_path / "fresh"
+    with pytest.raises(InputError):
+        write_tables({"rmse_by_limit": summary["rmse_by_limit"], "overlaps": broken}, {"rmse_by_limit": fresh / "a.csv", "overlaps": fresh / "b.csv"})
+    assert not fresh.exists()

@@ -149,3 +149,13 @@ def test_read_features_rejects_duplicates_and_non_finite_values(tables, tmp_path
     write_features(pd.concat([tables["dataset"], tables["dataset"].iloc[:1]]), tmp_path / "dup.parquet")
     with pytest.raises(InputError, match="id 'd0': duplicate id"):
         read_features(tmp_path / "dup.parquet")
+
+
+def test_tables_match_the_features_schema_and_bad_values_are_caught(tables):
+    from qcrobust.tables import check_table
+
+    check_table(tables["dataset"], "features", "dataset.parquet")
+    broken = tables["dataset"].copy()
+    broken.loc[2, "frac_Pd"] = 1.2
+    with pytest.raises(InputError, match=r"dataset.parquet: row 2: does not match features.schema.yaml: frac_Pd: 1.2 is greater than the maximum of 1"):
+        check_table(broken, "features", "dataset.parquet")

@@ -210,6 +210,23 @@ def train_limit(
     return fit, predictions, metrics
 
 
+def write_outputs(fit: CVFit, predictions: Mapping[str, pd.DataFrame], metrics: Mapping, outputs: Mapping[str, str]) -> None:
+    """Schema-check, then write ``pred_{set}`` tables, ``metrics`` (JSON) and ``model`` (joblib of the fold pipelines)."""
+    import joblib
+
+    from qcrobust.io import atomic_path, write_csv, write_json
+    from qcrobust.tables import check_record, check_table
+
+    for name, table in predictions.items():
+        check_table(table, "predictions", outputs[f"pred_{name}"])
+    check_record({k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in metrics.items()}, "classical_metrics", outputs["metrics"])
+    for name, table in predictions.items():
+        write_csv(table, outputs[f"pred_{name}"])
+    write_json(metrics, outputs["metrics"])
+    with atomic_path(outputs["model"]) as tmp:
+        joblib.dump(fit.pipelines, tmp, compress=3)
+
+
 # --- rule glue (rules/classical.smk) ---
 
 

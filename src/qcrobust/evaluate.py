@@ -43,6 +43,16 @@ SUMMARY_TABLES = (
     "classification_test",
 )
 AUDIT_TABLES = ("classification_audit",)
+# the schema (workflow/schemas/{schema}.schema.yaml) of each summary table
+TABLE_SCHEMAS = {
+    "rmse_by_limit": "rmse_by_limit",
+    "similarity": "similarity",
+    "recall_vs_max_limit": "recall_vs_max_limit",
+    "overlaps": "overlaps",
+    "below_hull_share": "below_hull_share",
+    "classification_test": "classification",
+    "classification_audit": "classification",
+}
 SUMMARY_FIGURES = ("rmse_vs_limit", "similarity", "recall_vs_limit", "overlaps")
 # cross-family tables in results/report/: name -> the per-model summary table it concatenates
 REPORT_TABLES = {
@@ -269,10 +279,24 @@ def _keyed(key: Mapping[str, str], table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({k: [v] * len(table) for k, v in key.items()}), table.reset_index(drop=True)], axis=1)
 
 
+def write_tables(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, str | os.PathLike], schemas: Mapping[str, str] = TABLE_SCHEMAS) -> None:
+    """Check every table against its schema first, then write them all (nothing written if one fails)."""
+    from qcrobust.io import write_csv
+    from qcrobust.tables import check_table
+
+    for name, table in tables.items():
+        check_table(table, schemas[name], outputs[name])
+    for name, table in tables.items():
+        write_csv(table, outputs[name])
+
+
 def concat_tables(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
     """One long table from many summary tables of the same kind (order of ``paths`` kept)."""
     tables = [read_csv(p, required=["system", "family", "model", "limit"], dtype={"system": str, "family": str, "model": str}) for p in paths]
-    return pd.concat(tables, ignore_index=True)
+    table = pd.concat(tables, ignore_index=True)
+    if "note" in table.columns:  # an empty note reads back as NaN
+        table["note"] = table["note"].fillna("").astype(str)
+    return table
 
 
 def summary_paths(directory: str | os.PathLike, audit: bool) -> dict[str, Path]:

@@ -29,14 +29,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from ase import Atoms
-from matscipy.neighbours import neighbour_list as neighbor_list  # ASE's API, compiled (~40x faster)
-from scipy.spatial import cKDTree
 
 from qcrobust.errors import InputError
 from qcrobust.io import atomic_path
+
+if TYPE_CHECKING:
+    from ase import Atoms
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ class ParentLattice:
             log.info("%s: no 'site' labels; using spglib's equivalent atoms (%d labels)", path, len(set(labels)))
         self.labels = labels
         self.species = np.array(parent.get_chemical_symbols(), dtype=object)
+        from scipy.spatial import cKDTree
+
         self._tree = cKDTree(np.mod(parent.get_scaled_positions(wrap=True), 1.0), boxsize=1.0)
         min_distance = _min_pair_distance(parent)
         if tolerance >= min_distance / 2:
@@ -147,6 +151,14 @@ class ParentLattice:
         occupation = np.full(len(self.atoms), VACANCY, dtype=object)
         occupation[sites] = atoms.get_chemical_symbols()
         return occupation
+
+
+def neighbor_list(quantities: str, atoms: Atoms, cutoff: float):
+    """ASE's ``neighbor_list`` call and result, from matscipy's compiled version (~40x faster).
+    Imported on use: rules that only read descriptor tables skip the import."""
+    from matscipy.neighbours import neighbour_list
+
+    return neighbour_list(quantities, atoms, cutoff)
 
 
 def _min_pair_distance(atoms: Atoms) -> float:
@@ -296,7 +308,11 @@ def _compute_features(tables, settings, parent, parent_path) -> dict[str, pd.Dat
 
 
 def write_features(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Parquet, atomically; no pandas index, so equal tables give equal bytes."""
+    """Check against ``features.schema.yaml``, then write parquet atomically (no pandas index, so
+    equal tables give equal bytes)."""
+    from qcrobust.tables import check_table
+
+    check_table(table, "features", path)
     with atomic_path(path) as tmp:
         table.to_parquet(tmp, index=False, compression="zstd")
 

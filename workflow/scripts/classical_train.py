@@ -1,10 +1,8 @@
 """Rule classical_train / classical_train_audit: K-fold fits of one (system, model, limit), averaged predictions."""
 
-import joblib
-
-from qcrobust.classical import limit_data, train_limit
+from qcrobust.classical import limit_data, train_limit, write_outputs
 from qcrobust.features import read_features
-from qcrobust.io import atomic_path, read_csv, write_csv, write_json
+from qcrobust.io import read_csv
 from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
@@ -25,8 +23,4 @@ with rule_logging(snakemake) as log:
                 "target": target, "threads": snakemake.threads}
     log.info("%s limit %d: %d train + %d val rows, test RMSE %.4f, CV RMSE %.4f, %.1f s",
              model, limit, data.n_train, data.n_val, metrics["rmse"], metrics["cv_rmse"], metrics["fit_seconds"])
-    for name, table in predictions.items():
-        write_csv(table, snakemake.output[f"pred_{name}"])
-    write_json(metrics, snakemake.output.metrics)
-    with atomic_path(snakemake.output.model) as tmp:
-        joblib.dump(fit.pipelines, tmp, compress=3)
+    write_outputs(fit, predictions, metrics, snakemake.output)

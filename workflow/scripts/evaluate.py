@@ -1,7 +1,6 @@
 """Rule evaluate / evaluate_audit: summary tables of one (system, family, model) across its limits."""
 
-from qcrobust.evaluate import EvaluationSettings, predictions_by_limit, read_audit_targets, read_test_targets, summarize
-from qcrobust.io import write_csv
+from qcrobust.evaluate import EvaluationSettings, predictions_by_limit, read_audit_targets, read_test_targets, summarize, write_tables
 from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake):
@@ -16,5 +15,4 @@ with rule_logging(snakemake):
         audit=audit,
         settings=EvaluationSettings.from_config(snakemake.params.settings),
     )
-    for name, table in tables.items():
-        write_csv(table, snakemake.output[name])
+    write_tables(tables, snakemake.output)
