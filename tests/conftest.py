@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -45,3 +46,56 @@ def edit_config(path: Path, **changes) -> dict:
     config.update(changes)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return config
+
+
+# --- a self-contained study run, shared by the Slurm, rerun and report tests ---
+# Kept small (each job costs seconds): short cluster cutoffs (433 instead of 2,721 cluster
+# correlations), two classical models with small ensembles and 2 folds, one Allegro model at the
+# largest limit; limit 6 is left out so that a test can add it.
+SMALL_STUDY = {
+    "limits": [0, 4, 8],
+    "features": {"cluster_cutoffs": [5.0, 3.0]},
+    "classical": {"models": ["rf", "lgbm"], "folds": 2, "params": {"rf": {"n_estimators": 20}, "lgbm": {"n_estimators": 30}}},
+    "allegro": {"models": ["scratch"], "limits": [8], "epochs": 1, "min_steps": 0},
+}
+
+
+def make_self_contained_study(folder: Path, **overrides) -> Path:
+    """The fixture study with its data under ``folder/study`` and ``folder/config.yaml`` naming
+    them relative to ``folder`` (the working directory): a copy of the folder is a private,
+    identical study. Returns the config path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load(make_study(folder / "study").read_text())
+    for spec in config["systems"].values():
+        spec.update({key: os.path.relpath(path, folder) for key, path in spec.items()})
+    config.update(overrides)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_study_run(tmp_path_factory) -> Path:
+    """One complete local run of the self-contained study with ``SMALL_STUDY`` settings; returns
+    the folder (data, config.yaml, outputs). Read-only: copy it (``copy_study``) to change it."""
+    folder = tmp_path_factory.mktemp("small_study") / "work"
+    run_workflow(make_self_contained_study(folder, **SMALL_STUDY), folder)
+    return folder
+
+
+def copy_study(folder: Path, dest: Path, outputs: bool = True) -> Path:
+    """Copy a self-contained study (with its outputs and snakemake's records, times kept, or
+    without them); returns the copy's config path."""
+    skip = shutil.ignore_patterns() if outputs else shutil.ignore_patterns("results", "logs", "benchmarks", ".snakemake")
+    shutil.copytree(folder, dest, symlinks=True, ignore=skip)
+    return dest / "config.yaml"
+
+
+def result_tables(folder: Path) -> dict[str, bytes]:
+    """Every table and structure file under ``folder/results`` (CSV, extxyz, parquet), by path."""
+    suffixes = {".csv", ".extxyz", ".parquet"}
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted((folder / "results").rglob("*"))
+        if path.suffix in suffixes and path.is_file()
+    }
