@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for newcomers: installs what is missing into .venv, then
 #   bash run.sh study [snakemake args...]   runs the default study (snakemake --cores N)
-#   bash run.sh test  [pytest args...]      runs the test suite
+#   bash run.sh test  [pytest args...]      runs the test suite (installs slurm-wlm, munge and
+#                                           chromium with apt-get first, when root and missing)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -37,6 +38,8 @@ case "${1:-}" in
         ;;
     test)
         shift
+        # Slurm + munge (cluster test) and chromium (report screenshot), when missing and root
+        bash tests/install_system_deps.sh
         exec .venv/bin/python -m pytest "$@"
         ;;
     *)
