@@ -1,1 +1,60 @@
-# Stage 'report': rules are added by the engineer owning this stage.
+# Stage 'report' (issue 7): the dataset table, each model's stability across the limit grid and
+# a generated findings page, all report items of `snakemake --report results/report/report.html`
+# (next to the figures and tables the other stages mark with report()). See src/qcrobust/report.py.
+from functools import partial
+
+from qcrobust import report as study_report
+
+
+rule report_datasets:
+    input:
+        **study_report.dataset_inputs(config),
+    output:
+        datasets=report(
+            "results/report/datasets.csv",
+            caption="../workflow/report/datasets.rst",
+            category="Data",
+            subcategory="All systems",
+            labels={"table": "datasets"},
+        ),
+    log:
+        "logs/report/datasets.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        systems=SYSTEMS,
+        audit_systems=[system for system in SYSTEMS if has_audit(system)],
+        target=config["target"],
+        threshold=config["screening"]["threshold"],
+    script:
+        "../workflow/scripts/report_datasets.py"
+
+
+rule report_findings:
+    input:
+        **study_report.findings_inputs(config),
+    output:
+        stability=report(
+            "results/report/stability.csv",
+            caption="../workflow/report/stability.rst",
+            category="Comparison",
+            labels={"table": "stability per model"},
+        ),
+        findings=report(
+            "results/report/findings.html",
+            caption="../workflow/report/findings.rst",
+            category="Findings",
+            labels={"page": "findings"},
+        ),
+    log:
+        "logs/report/findings.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        target=config["target"],
+        threshold=config["screening"]["threshold"],
+    script:
+        "../workflow/scripts/report_findings.py"
+
+
+TARGET_FUNCTIONS.append(partial(study_report.targets, config))
