@@ -13,12 +13,13 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_selection import VarianceThreshold
-from sklearn.model_selection import KFold
-from sklearn.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 from qcrobust.errors import InputError
 from qcrobust.metrics import regression_scores
@@ -87,6 +88,10 @@ def make_regressor(model: str, params: Mapping | None = None, *, seed: int = 0, 
 
 def make_pipeline(model: str, params: Mapping | None = None, *, seed: int = 0, threads: int = 1) -> Pipeline:
     """The family's one pipeline: drop constant descriptors, then the regressor."""
+    # sklearn is imported where used: the Snakefile imports this module at every start
+    from sklearn.feature_selection import VarianceThreshold
+    from sklearn.pipeline import Pipeline
+
     return Pipeline([("drop_constant", VarianceThreshold()), ("regressor", make_regressor(model, params, seed=seed, threads=threads))])
 
 
@@ -125,6 +130,8 @@ def fit_cv(
     if len(features) < folds:
         raise InputError(source, None, f"only {len(features)} training rows, fewer than classical.folds = {folds}")
     names = [c for c in features.columns if c != "id"]
+    from sklearn.model_selection import KFold
+
     x = _matrix(features, names)
     oof = np.empty(len(y))
     pipelines = []
