@@ -36,6 +36,11 @@ def test_similarity_normalizer_mean_and_mean_abs():
     y = [-0.1, 0.1, 0.003]
     assert metrics.similarity_normalizer(y, "mean") == pytest.approx(0.001)
     assert metrics.similarity_normalizer(y, "mean_abs") == pytest.approx(0.203 / 3)
+    # a test set mostly below the hull: the magnitude of its mean, so no score exceeds 1
+    below = [-0.01, -0.004, 0.002]
+    assert metrics.similarity_normalizer(below, "mean") == pytest.approx(0.004)
+    matrix = metrics.similarity_matrix({0: 0.003, 2: 0.004}, metrics.similarity_normalizer(below, "mean"))
+    np.testing.assert_allclose(matrix.to_numpy(), [[1.0, 0.75], [0.75, 1.0]])
     with pytest.raises(ValueError, match="mean_abs"):
         metrics.similarity_normalizer(y, "median")
 

@@ -43,19 +43,23 @@ def regression_scores(y_true, y_pred) -> dict[str, float]:
 
 
 def similarity_normalizer(y_test, kind: str = "mean", *, warn_below: float = 0.0, source: str = "test set") -> float:
-    """ȳ of the SimilarityScore: the test-set target mean (the paper's), or the mean of |y|.
+    """ȳ of the SimilarityScore: the magnitude of the test-set target mean (the paper's), or
+    the mean of |y|.
 
-    The mean of an above-hull energy can sit near zero, and dividing by it makes the score
-    explode; when |ȳ| < ``warn_below`` a warning says so and names the alternative.
+    The magnitude: the paper's targets have a positive mean, but a test set of limit-0
+    structures can lie mostly below the hull (negative mean energy above the hull), and a
+    negative ȳ would turn every score above 1. The mean of an above-hull energy can also sit
+    near zero, and dividing by it magnifies every RMSE difference; when ȳ < ``warn_below`` a
+    warning says so and names the alternative.
     """
     if kind not in NORMALIZERS:
         raise ValueError(f"similarity normalizer must be one of {NORMALIZERS}, got {kind!r}")
     y = np.asarray(y_test, dtype=np.float64)
-    value = float(np.mean(np.abs(y)) if kind == "mean_abs" else np.mean(y))
-    if abs(value) < warn_below:
+    value = float(np.mean(np.abs(y)) if kind == "mean_abs" else abs(np.mean(y)))
+    if value < warn_below:
         hint = "; set similarity.normalizer: mean_abs to divide by the mean |y| instead" if kind == "mean" else ""
         log.warning(
-            "%s: the SimilarityScore normalizer (%s of the target) is %.3g, below %.3g in magnitude: scores are inflated%s",
+            "%s: the SimilarityScore normalizer (%s of the target) is %.3g, below %.3g: RMSE differences are magnified and scores fall far below 1%s",
             source, kind, value, warn_below, hint,
         )
     return value
