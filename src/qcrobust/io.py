@@ -7,6 +7,7 @@ none at all, never half of one, and a rerun starts clean.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import math
 import os
@@ -26,10 +27,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
 
     The temporary name keeps the suffix, so writers that infer the format from it still work.
+    Temporary files of ``path`` left by a killed writer are removed first: snakemake lets one
+    job at a time write an output, so any other one is stale.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    for stale in path.parent.glob(f".{glob.escape(path.stem)}.tmp*{glob.escape(path.suffix)}"):
+        if stale != tmp and stale.name[len(path.stem) + 5 : len(stale.name) - len(path.suffix)].isdigit():
+            stale.unlink(missing_ok=True)
     try:
         yield tmp
         os.replace(tmp, path)
