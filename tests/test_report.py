@@ -15,8 +15,8 @@ import pytest
 
 from conftest import copy_study, run_workflow
 from qcrobust.errors import InputError
+from qcrobust.io import count_frames
 from qcrobust.report import (
-    count_frames,
     dataset_row,
     family_table,
     findings,

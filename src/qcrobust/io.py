@@ -114,3 +114,21 @@ def frame_value(atoms: Atoms, key: str):
     if calc is not None and key in getattr(calc, "results", {}):
         return calc.results[key]
     return None
+
+
+def count_frames(path: str | os.PathLike) -> int:
+    """Frames in an extxyz file, from the atom-count lines alone (no parsing of atoms)."""
+    n = 0
+    with open(path) as handle:
+        while line := handle.readline():
+            if not line.strip():
+                continue
+            try:
+                atoms = int(line)
+            except ValueError as err:
+                raise InputError(path, n, f"expected an atom count line, got {line.strip()[:40]!r}") from err
+            handle.readline()  # comment line
+            for _ in range(atoms):
+                handle.readline()
+            n += 1
+    return n

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from qcrobust.errors import InputError
-from qcrobust.io import read_csv
+from qcrobust.io import count_frames, read_csv
 
 KEY = ["system", "family", "model"]
 STABILITY_COLUMNS = KEY + [
@@ -107,24 +107,6 @@ def summary_key(path: str | os.PathLike) -> tuple[str, str, str]:
 
 
 # --- the dataset table ---
-
-
-def count_frames(path: str | os.PathLike) -> int:
-    """Frames in an extxyz file, from the atom-count lines alone (no parsing of atoms)."""
-    n = 0
-    with open(path) as handle:
-        while line := handle.readline():
-            if not line.strip():
-                continue
-            try:
-                atoms = int(line)
-            except ValueError as err:
-                raise InputError(path, n, f"expected an atom count line, got {line.strip()[:40]!r}") from err
-            handle.readline()  # comment line
-            for _ in range(atoms):
-                handle.readline()
-            n += 1
-    return n
 
 
 def dataset_row(system: str, targets: pd.DataFrame, splits: pd.DataFrame, n_inference: int,

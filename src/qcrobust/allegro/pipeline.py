@@ -21,7 +21,7 @@ from qcrobust.allegro.data import labeled_frames, model_frame, read_species, spe
 from qcrobust.allegro.predict import Predictor, prediction_table, regression_metrics
 from qcrobust.allegro.training import TrainSpec, finish, package, train
 from qcrobust.errors import InputError
-from qcrobust.io import atomic_path, read_frames, write_csv, write_frames, write_json
+from qcrobust.io import atomic_path, count_frames, read_frames, write_csv, write_frames, write_json
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def fit(
     threads: int | None = None,
 ) -> dict:
     """Train (or resume), package the best checkpoint to ``model_out``; returns training facts."""
-    n_train, n_val = _count_frames(train_file), _count_frames(val_file)
+    n_train, n_val = count_frames(train_file), count_frames(val_file)
     spec = TrainSpec(
         run_dir=run_dir,
         train_file=train_file,
@@ -134,10 +134,6 @@ def fit(
         "n_train": n_train,
         "n_val": n_val,
     }
-
-
-def _count_frames(path) -> int:
-    return len(read_frames(path))
 
 
 def predict_all(
