@@ -28,3 +28,20 @@ def test_temporaries_of_a_killed_writer_are_removed_on_rewrite(tmp_path):
     write_csv(pd.DataFrame({"id": ["a"], "y_pred": [0.5]}), target)
     assert target.read_text() == "id,y_pred\na,0.5\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, other.name, unrelated.name])
+
+
+def test_frame_count_matches_ase_on_written_frames(tmp_path):
+    from ase import Atoms
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from qcrobust.io import count_frames, read_frames, write_frames
+
+    frames = []
+    for n in (1, 3, 2):
+        atoms = Atoms("H" * n, positions=[[0, 0, i] for i in range(n)], cell=[5, 5, 5], pbc=True)
+        atoms.info["id"] = f"s-{n}"
+        atoms.calc = SinglePointCalculator(atoms, energy=-1.0 * n)
+        frames.append(atoms)
+    path = tmp_path / "frames.extxyz"
+    write_frames(frames, path)
+    assert count_frames(path) == len(read_frames(path)) == 3
