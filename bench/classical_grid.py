@@ -1,10 +1,8 @@
 """Classical grid: the workflow (--cores 1 and 2) against a bare Python loop making the same fits.
 
-The default data's labels are not all computed yet, so this builds a stand-in of the same size:
-the shipped parents and decorations of the four default systems (2,170 / 1,086 labeled cells of
-146 sites, 3,942 inference cells, 200 audit cells each) with a toy target (composition terms plus
-random pair interactions between the decorated A4/A5 sites, plus noise; ~0.03 eV/atom spread).
-Structures, descriptors and model settings are the real ones (schema defaults).
+It runs on the real default data (the repo's config.yaml with its systems, assembled by the
+repo's workflow under results/default_data/), in a separate work directory, with schema-default
+model settings.
 
     .venv/bin/python bench/classical_grid.py [--work DIR] [--systems ScPt ...] [--skip-cores-1] [--skip-loop]
 
@@ -25,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
@@ -34,57 +31,16 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SYSTEMS = ("ScPt", "ScPd", "ScIr", "ScRh")
 
 
-def toy_target(parent, decorations: pd.Series, seed: int) -> np.ndarray:
-    """Composition terms + random pair interactions between decorated sites within 3.5 A + noise."""
-    from ase.neighborlist import neighbor_list
-
-    from qcrobust.default_data.parent import disordered_indices
-
-    glue = disordered_indices(parent)
-    position = {site: k for k, site in enumerate(glue)}
-    i, j = neighbor_list("ij", parent, 3.5)
-    pairs = np.array([(position[a], position[b]) for a, b in zip(i, j) if a in position and b in position and a < b])
-    rng = np.random.default_rng(seed)
-    interaction = rng.normal(0, 0.004, (3, 3))
-    interaction = (interaction + interaction.T) / 2
-    codes = np.array([["SMX".index(c) for c in d] for d in decorations])
-    pair_energy = interaction[codes[:, pairs[:, 0]], codes[:, pairs[:, 1]]].sum(axis=1) / len(glue)
-    n_m, n_x = (codes == 1).sum(axis=1), (codes == 2).sum(axis=1)
-    return 0.03 + 0.0015 * n_x - 0.0008 * n_m + pair_energy + rng.normal(0, 0.003, len(codes))
-
-
 def write_study(work: Path, systems: list[str]) -> Path:
-    from qcrobust.default_data.assemble import frames_for
-    from qcrobust.default_data.parent import dopant_of
-    from qcrobust.default_data.structures import read_parent
-    from qcrobust.io import write_frames
-
-    data = work / "data"
-    config = {"systems": {}}
-    for k, system in enumerate(systems):
-        shipped = REPO / "data" / "default" / system
-        parent = read_parent(shipped / "parent.extxyz")
-        table = pd.read_csv(shipped / "decorations.csv")
-        table["e_above_hull"] = toy_target(parent, table["decoration"], seed=k)
-        dopant = dopant_of(system)
-        parts = {
-            "dataset": table[table["kind"].isin(["labeled", "extra_limit0"])],
-            "inference": table[table["kind"] == "inference"],
-            "audit": table[(table["kind"] == "inference") & (table["audit"] == 1)],
-        }
-        spec = {}
-        for name, rows in parts.items():
-            frames = frames_for(parent, rows, system, dopant, None)
-            if name != "inference":
-                for atoms, value in zip(frames, rows["e_above_hull"]):
-                    atoms.info["e_above_hull"] = float(value)
-            path = data / system / f"{name}.extxyz"
-            write_frames(frames, path)
-            spec[name] = str(path)
-        spec["parent"] = str(shipped / "parent.extxyz")
-        spec["references"] = {"Sc": 0.0, dopant: 0.0}
-        config["systems"][system] = spec
+    """A study config on the real default data, as assembled by the repo's own workflow."""
+    inputs = ("dataset", "inference", "audit", "competing_phases", "parent")
+    assembled = [f"results/default_data/{s}/{name}.extxyz" for s in systems for name in inputs]
+    subprocess.run([SNAKEMAKE, "--cores", "2", *assembled], cwd=REPO, check=True, capture_output=True, text=True)
+    with open(REPO / "config.yaml") as handle:
+        config = yaml.safe_load(handle)
+    config["systems"] = {s: {name: str(REPO / f"results/default_data/{s}/{name}.extxyz") for name in inputs} for s in systems}
     config["allegro"] = {"models": []}
+    work.mkdir(parents=True, exist_ok=True)
     path = work / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
