@@ -14,12 +14,15 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import ase.io
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from ase import Atoms
 
 from qcrobust.errors import InputError
+
+if TYPE_CHECKING:  # ase.io costs ~0.3 s of imports, which jobs that read only tables skip
+    from ase import Atoms
 
 
 @contextlib.contextmanager
@@ -89,6 +92,8 @@ def read_frames(path: str | os.PathLike) -> list[Atoms]:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, "file not found")
+    import ase.io
+
     try:
         frames = ase.io.read(path, index=":", format="extxyz")
     except Exception as exc:  # ASE raises many types for malformed files
@@ -102,6 +107,8 @@ def write_frames(frames: Iterable[Atoms], path: str | os.PathLike) -> None:
     """Write frames as extxyz atomically."""
     frames = list(frames)
     with atomic_path(path) as tmp:
+        import ase.io
+
         ase.io.write(tmp, frames, format="extxyz")
 
 
