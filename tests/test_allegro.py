@@ -50,6 +50,8 @@ TINY = {
     "batch_size": 8,
     "lr": 0.005,
     "finetune_lr": 0.002,
+    "lr_schedule": "cosine",
+    "lr_min_factor": 0.01,
     "device": "cpu",
     "model": {"cutoff_radius": 4.0, "num_scalar_features": 8, "num_tensor_features": 2, "mlp_width": 8},
 }
@@ -219,6 +221,23 @@ def test_template_composes_for_scratch_and_finetune(tmp_path):
     assert scratch.data.key_mapping == {TARGET_TOTAL_KEY: "total_energy"}
     assert finetune.training_module.model.model._target_ == "nequip.model.ModelFromPackage"
     assert finetune.training_module.model.model.package_path == str(tmp_path / "m.nequip.zip")
+    assert scratch.training_module.lr_scheduler.scheduler._target_ == "torch.optim.lr_scheduler.ConstantLR"
+
+
+def test_cosine_schedule_anneals_over_the_runs_epochs(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    spec = TrainSpec(tmp_path / "run", tmp_path / "t.extxyz", tmp_path / "v.extxyz", ["Sc", "Pt"], epochs=7,
+                     batch_size=4, lr=0.01, seed=7, lr_schedule="cosine", lr_min_factor=0.05)
+    items = [o for o in overrides(spec) if not o.startswith("hydra.")]
+    with initialize_config_dir(config_dir=str(TEMPLATE_DIR), version_base=None):
+        cfg = compose("train", overrides=items)
+    scheduler = cfg.training_module.lr_scheduler.scheduler
+    assert scheduler._target_ == "torch.optim.lr_scheduler.CosineAnnealingLR"
+    assert scheduler.T_max == 7 and scheduler.eta_min == pytest.approx(0.0005)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainSpec(tmp_path / "run", tmp_path / "t.extxyz", tmp_path / "v.extxyz", ["Sc"], epochs=1, batch_size=1,
+                  lr=0.01, seed=0, lr_schedule="linear")
 
 
 # --- training ----------------------------------------------------------------------------
@@ -287,7 +306,8 @@ KILLED_RUN = textwrap.dedent(
 
 def test_killed_training_resumes_from_its_last_checkpoint(system, tmp_path):
     spec_args = {"run_dir": str(tmp_path / "run"), "train_file": str(system["train_8"]), "val_file": str(system["val_8"]),
-                 "type_names": ["Cu", "Pt"], "epochs": 12, "batch_size": 8, "lr": 0.005, "seed": 0, "model": TINY["model"]}
+                 "type_names": ["Cu", "Pt"], "epochs": 12, "batch_size": 8, "lr": 0.005, "seed": 0, "model": TINY["model"],
+                 "lr_schedule": "cosine", "lr_min_factor": 0.01}
     epoch_log = tmp_path / "run" / EPOCH_LOG
     proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, json.dumps(spec_args)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -308,6 +328,10 @@ def test_killed_training_resumes_from_its_last_checkpoint(system, tmp_path):
     # the resumed run continued: it did not redo the epochs finished before the kill
     assert sum(1 for _ in epoch_log.read_text().splitlines()) < 12 + len(done_before)
     assert result.best_checkpoint.is_file()
+    # the learning-rate schedule resumed too: every epoch trained at its cosine rate
+    lr, lr_min = 0.005, 0.005 * 0.01
+    expected = [lr_min + (lr - lr_min) * (1 + math.cos(math.pi * e / 12)) / 2 for e in range(12)]
+    assert [e["lr"] for e in result.epochs] == pytest.approx(expected, rel=1e-6)
 
 
 def test_changed_spec_does_not_resume(system, tmp_path):

@@ -17,7 +17,7 @@ from lightning.pytorch.callbacks import Callback
 
 
 class EpochLog(Callback):
-    """Append ``{"epoch", "seconds", "cpu_seconds", <validation metrics>}`` per training epoch to a JSON-lines file.
+    """Append ``{"epoch", "seconds", "cpu_seconds", "lr", <validation metrics>}`` per training epoch to a JSON-lines file.
 
     ``seconds`` is the epoch's wall time, training and validation together; ``cpu_seconds``
     the CPU time of the training process over it (all threads), which a busy machine inflates less.
@@ -27,10 +27,13 @@ class EpochLog(Callback):
         self.path = Path(path)
         self._start = None
         self._cpu_start = None
+        self._lr = None
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._start = time.perf_counter()
         self._cpu_start = time.process_time()
+        # the rate this epoch trains with (an epoch-interval scheduler steps before the epoch-end hooks)
+        self._lr = float(trainer.optimizers[0].param_groups[0]["lr"]) if trainer.optimizers else None
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         # runs after the epoch's validation (lightning validates inside the training epoch)
@@ -41,6 +44,8 @@ class EpochLog(Callback):
             "seconds": time.perf_counter() - self._start,
             "cpu_seconds": time.process_time() - self._cpu_start,
         }
+        if self._lr is not None:
+            record["lr"] = self._lr
         # validation metrics of this epoch (nequip computes the training-epoch metrics after the
         # callbacks' hook, so they would lag one epoch behind: left out)
         for name, value in trainer.callback_metrics.items():

@@ -110,6 +110,8 @@ def fit(
         batch_size=settings["batch_size"],
         lr=settings["finetune_lr"] if init_model is not None else settings["lr"],
         seed=settings["seed"],
+        lr_schedule=settings["lr_schedule"],
+        lr_min_factor=settings["lr_min_factor"],
         device=settings["device"],
         model=dict(settings["model"]),
         init_model=init_model,

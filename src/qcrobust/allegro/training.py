@@ -49,6 +49,8 @@ class TrainSpec:
     batch_size: int
     lr: float
     seed: int
+    lr_schedule: str = "constant"  # constant | cosine (to lr * lr_min_factor at the last epoch)
+    lr_min_factor: float = 0.01
     device: str = "cpu"  # cpu | cuda
     model: dict = field(default_factory=dict)  # MODEL_KEYS -> value; missing keys keep the template's
     init_model: Path | None = None  # fine-tune this .nequip.zip instead of building a fresh model
@@ -61,6 +63,8 @@ class TrainSpec:
         unknown = set(self.model) - set(MODEL_KEYS)
         if unknown:
             raise ValueError(f"unknown model key(s) {sorted(unknown)}; expected some of {MODEL_KEYS}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
 
@@ -96,9 +100,12 @@ def overrides(spec: TrainSpec) -> list[str]:
         f"max_epochs={int(spec.epochs)}",
         f"batch_size={int(spec.batch_size)}",
         f"lr={float(spec.lr)!r}",
+        f"lr_schedule@training_module.lr_scheduler={spec.lr_schedule}",
         f"accelerator={'gpu' if spec.device == 'cuda' else 'cpu'}",
         f"epoch_log={_quote(spec.run_dir / EPOCH_LOG)}",
     ]
+    if spec.lr_schedule == "cosine":
+        items.append(f"lr_min={float(spec.lr) * float(spec.lr_min_factor)!r}")
     items += [f"{key}={_quote(spec.model[key])}" for key in MODEL_KEYS if key in spec.model]
     if spec.init_model is not None:
         items += ["model@training_module.model=finetune", f"init_model={_quote(spec.init_model)}"]
