@@ -13,7 +13,6 @@ import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np

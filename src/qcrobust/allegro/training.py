@@ -49,7 +49,7 @@ class TrainSpec:
     batch_size: int
     lr: float
     seed: int
-    lr_schedule: str = "constant"  # constant | cosine (to lr * lr_min_factor at the last epoch)
+    lr_schedule: str = "constant"  # constant | cosine (annealed towards lr * lr_min_factor)
     lr_min_factor: float = 0.01
     device: str = "cpu"  # cpu | cuda
     model: dict = field(default_factory=dict)  # MODEL_KEYS -> value; missing keys keep the template's
