@@ -29,8 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 def run_one(settings: dict, system: str, limit: int, variant: str, work: Path) -> dict:
     from qcrobust.allegro.data import read_species, target_of
     from qcrobust.allegro.pipeline import fit
-    from qcrobust.allegro.predict import Predictor, regression_metrics
+    from qcrobust.allegro.predict import Predictor
     from qcrobust.io import read_frames
+    from qcrobust.metrics import regression_scores
 
     data = REPO / "results" / system / "allegro_data"
     folder = data / f"limit_{limit}"
@@ -39,7 +40,7 @@ def run_one(settings: dict, system: str, limit: int, variant: str, work: Path) -
                 type_names=read_species(data / "species.json"), run_dir=work / variant / f"limit_{limit}" / "run",
                 model_out=model, threads=1)
     test = read_frames(folder / "test.extxyz")
-    scores = regression_metrics(target_of(test), Predictor(model).predict(test))
+    scores = regression_scores(target_of(test), Predictor(model).predict(test))
     return {"variant": variant, "system": system, "limit": limit, "settings": settings, **scores,
             "test_std": float(statistics.pstdev(target_of(test))), "epochs": facts["epochs"],
             "fit_seconds": facts["fit_seconds"], "median_epoch_seconds": statistics.median(facts["epoch_seconds"]),

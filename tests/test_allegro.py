@@ -31,7 +31,8 @@ from qcrobust.allegro.pipeline import (
     reuse_model,
     run_model,
 )
-from qcrobust.allegro.predict import Predictor, regression_metrics
+from qcrobust.allegro.predict import Predictor
+from qcrobust.metrics import regression_scores
 from qcrobust.allegro.training import CHECKPOINTS, EPOCH_LOG, TEMPLATE_DIR, TrainSpec, overrides, train
 from qcrobust.dataset import ingest_system
 from qcrobust.errors import InputError
@@ -196,13 +197,6 @@ def test_small_sets_get_at_least_min_steps():
     assert effective_epochs(6, n_train=25, batch_size=8, min_steps=0) == 6
 
 
-def test_regression_metrics_by_hand():
-    scores = regression_metrics([1.0, 2.0, 3.0], [1.5, 2.0, 2.0])
-    assert scores["rmse"] == pytest.approx(math.sqrt((0.25 + 0 + 1) / 3))
-    assert scores["mae"] == pytest.approx(0.5)
-    assert scores["r2"] == pytest.approx(1 - 1.25 / 2.0)
-
-
 def test_template_composes_for_scratch_and_finetune(tmp_path):
     """The overrides fill every ??? of the template; the finetune group swaps in ModelFromPackage."""
     from hydra import compose, initialize_config_dir
@@ -262,7 +256,7 @@ def test_scratch_model_writes_predictions_and_metrics(system, scratch_run):
     assert tables["inference"].id.tolist() == [a.info["id"] for a in ase.io.read(system["inference"], ":")]
     assert tables["audit"].id.tolist() == [a.info["id"] for a in ase.io.read(system["audit"], ":")]
     truth = read_csv(system["targets"], dtype={"id": str}).set_index("id").loc[tables["test"].id, "e_above_hull"]
-    assert metrics["rmse"] == pytest.approx(regression_metrics(truth, tables["test"].y_pred)["rmse"])
+    assert metrics["rmse"] == pytest.approx(regression_scores(truth, tables["test"].y_pred)["rmse"])
     saved = json.loads((out / "metrics.json").read_text())
     assert {"rmse", "mae", "r2", "n_train", "n_val", "fit_seconds", "epochs", "epoch_seconds"} <= set(saved)
     assert saved["n_train"] == len(ase.io.read(system["train_8"], ":")) and saved["epochs"] == 2
@@ -277,7 +271,7 @@ def test_predictions_are_the_target_per_atom(system, scratch_run):
     val = ase.io.read(system["val_8"], ":")
     y = np.array([a.info[TARGET_TOTAL_KEY] / len(a) for a in val])
     pred = Predictor(out / "model.nequip.zip").predict(val)
-    assert regression_metrics(y, pred)["rmse"] == pytest.approx(metrics["best_val_rmse"], rel=1e-4)
+    assert regression_scores(y, pred)["rmse"] == pytest.approx(metrics["best_val_rmse"], rel=1e-4)
 
 
 def test_same_seed_same_predictions(system, scratch_run, tmp_path):

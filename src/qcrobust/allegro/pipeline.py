@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from qcrobust.allegro.data import labeled_frames, model_frame, read_species, species, target_of
-from qcrobust.allegro.predict import Predictor, prediction_table, regression_metrics
+from qcrobust.allegro.predict import Predictor, prediction_table
 from qcrobust.allegro.training import TrainSpec, finish, package, train
 from qcrobust.errors import InputError
 from qcrobust.io import atomic_path, count_frames, read_frames, write_csv, write_frames, write_json
+from qcrobust.metrics import regression_scores
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,8 @@ def predict_all(
     for name, path in extra.items():
         frames = [model_frame(a) for a in read_frames(path)]
         write_csv(prediction_table(frames, predictor.predict(frames)), outputs[name])
-    return regression_metrics(target_of(test_frames), y_pred) | {"n_test": len(test_frames)}
+    # the same scores as the classical family's metrics.json
+    return regression_scores(target_of(test_frames), y_pred) | {"n_test": len(test_frames)}
 
 
 def run_model(

@@ -8,7 +8,6 @@ prediction is ``total_energy / n_atoms``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,16 +64,3 @@ class Predictor:
 
 def prediction_table(frames: Sequence[Atoms], y_pred: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"id": [str(a.info["id"]) for a in frames], "y_pred": np.asarray(y_pred, dtype=float)})
-
-
-def regression_metrics(y_true, y_pred) -> dict[str, float]:
-    """RMSE, MAE and R² (R² is NaN for a constant target)."""
-    y_true = np.asarray(y_true, dtype=float)
-    y_pred = np.asarray(y_pred, dtype=float)
-    err = y_pred - y_true
-    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
-    return {
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "mae": float(np.mean(np.abs(err))),
-        "r2": 1.0 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else math.nan,
-    }
