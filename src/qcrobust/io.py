@@ -34,9 +34,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    for stale in path.parent.glob(f".{glob.escape(path.stem)}.tmp*{glob.escape(path.suffix)}"):
-        if stale != tmp and stale.name[len(path.stem) + 5 : len(stale.name) - len(path.suffix)].isdigit():
+    prefix = f".{path.stem}.tmp"
+    tmp = path.with_name(f"{prefix}{os.getpid()}{path.suffix}")
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(path.suffix)}"):
+        if stale != tmp and stale.name[len(prefix) : len(stale.name) - len(path.suffix)].isdigit():
             stale.unlink(missing_ok=True)
     try:
         yield tmp
