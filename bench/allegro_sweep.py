@@ -56,9 +56,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/qcrobust-allegro-sweep/results.jsonl"))
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "src"))
+    from qcrobust.allegro.workflow import training_settings
     from qcrobust.config import load_config
 
-    base = {k: v for k, v in load_config(REPO / "config.yaml")["allegro"].items() if k not in ("models", "limits", "pretrain")}
+    base = training_settings(load_config(REPO / "config.yaml"))  # what the training rules get
     done = set()
     if args.out.is_file():
         done = {(r["variant"], r["limit"]) for r in map(json.loads, args.out.read_text().splitlines())}
