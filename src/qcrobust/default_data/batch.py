@@ -4,6 +4,7 @@
 relaxes missing competing phases;
 ``label`` labels every shard whose file is missing, interleaving systems so that the most
 valuable shards (limit-0 first) finish first. It resumes: finished shards are never redone.
+``verify`` recomputes shipped labels on this machine and compares them within the stated tolerance.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from pathlib import Path
 from qcrobust.default_data.competing_phases import relaxed_competing_phases
 from qcrobust.default_data.decorations import build_decorations
 from qcrobust.default_data.labeler import Protocol, set_single_thread
-from qcrobust.default_data.labels import label_shard, n_shards, read_decorations, shard_filename, write_labels
+from qcrobust.default_data.labels import (
+    compare_labels,
+    label_shard,
+    n_shards,
+    read_decorations,
+    read_labels,
+    recompute_labels,
+    shard_filename,
+    write_labels,
+)
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent, relaxed_parent, write_parent
 from qcrobust.io import write_csv, write_frames
@@ -89,3 +99,17 @@ def _init_worker() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     logging.basicConfig(level=logging.WARNING)
     set_single_thread()
+
+
+def verify(data: Path, systems: list[str], n: int, shard: int = 0):
+    """The first ``n`` labels of each system's ``shard``, recomputed here and compared with the shipped ones."""
+    import pandas as pd
+
+    set_single_thread()
+    tables = []
+    for system in systems:
+        decorations = read_decorations(data / system / "decorations.csv")
+        shipped = read_labels([data / system / "labels" / shard_filename(shard)], decorations)
+        recomputed = recompute_labels(data, system, list(shipped["id"][:n]))
+        tables.append(compare_labels(shipped, recomputed).assign(system=system))
+    return pd.concat(tables, ignore_index=True)
