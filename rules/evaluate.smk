@@ -46,7 +46,7 @@ rule evaluate_figures:
     input:
         rmse_by_limit=f"{SUMMARY}/rmse_by_limit.csv",
         similarity=f"{SUMMARY}/similarity.csv",
-        recall_vs_max_limit=f"{SUMMARY}/recall_vs_max_limit.csv",
+        screening_vs_max_limit=f"{SUMMARY}/screening_vs_max_limit.csv",
         overlaps=f"{SUMMARY}/overlaps.csv",
     output:
         **{
@@ -82,6 +82,8 @@ rule report_tables:
         "logs/report/report_tables.log",
     conda:
         "../envs/qcrobust.yaml"
+    params:
+        shared_limits=evaluation.shared_limits(config),
     script:
         "../workflow/scripts/report_tables.py"
 

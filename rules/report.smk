@@ -53,8 +53,29 @@ rule report_findings:
     params:
         target=config["target"],
         threshold=config["screening"]["threshold"],
+        shared_limits=evaluation.shared_limits(config),
+        notes=study_report.data_notes(config),
+        external_note=study_report.external_corpus_note(config),
     script:
         "../workflow/scripts/report_findings.py"
+
+
+rule report_budgets:
+    input:
+        metrics=study_report.budget_inputs(config),
+    output:
+        budgets=report(
+            "results/report/allegro_budgets.csv",
+            caption="../workflow/report/allegro_budgets.rst",
+            category="Comparison",
+            labels={"table": "Allegro budgets"},
+        ),
+    log:
+        "logs/report/allegro_budgets.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    script:
+        "../workflow/scripts/report_budgets.py"
 
 
 TARGET_FUNCTIONS.append(partial(study_report.targets, config))

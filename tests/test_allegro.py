@@ -25,7 +25,9 @@ from qcrobust.allegro.corpus import corpus_structures, label_corpus, pairs_from
 from qcrobust.allegro.data import TARGET_TOTAL_KEY, limit_parts, read_splits, species, write_limit_data, write_species
 from qcrobust.allegro.pipeline import (
     allegro_limits,
+    checkpoint_rule,
     effective_epochs,
+    epochs_for,
     pretrain_external,
     pretrain_self,
     reuse_model,
@@ -47,6 +49,7 @@ TINY = {
     "seed": 0,
     "epochs": 2,
     "finetune_epochs": 2,
+    "select_min_val": 20,
     "min_steps": 0,
     "batch_size": 8,
     "lr": 0.005,
@@ -197,6 +200,20 @@ def test_small_sets_get_at_least_min_steps():
     assert effective_epochs(6, n_train=25, batch_size=8, min_steps=0) == 6
 
 
+def test_regimes_get_matched_budgets_unless_told_otherwise():
+    settings = {"epochs": 20, "finetune_epochs": None, "pretrain": {"epochs": 30}}
+    assert [epochs_for(settings, stage) for stage in ("scratch", "external", "self", "self_pretrain", "pretrain")] == [20, 20, 20, 20, 30]
+    assert epochs_for(settings | {"finetune_epochs": 10}, "self") == 10
+
+
+def test_a_three_structure_validation_set_picks_no_epoch():
+    """Issue 12, point 6: limit 0 of the default data validates on 3 structures; choosing the
+    best of 125 epochs by them selects on noise, so the last epoch is the model there."""
+    assert checkpoint_rule(n_val=3, min_val=20) == "last"
+    assert checkpoint_rule(n_val=19, min_val=20) == "last"
+    assert checkpoint_rule(n_val=20, min_val=20) == "best" and checkpoint_rule(n_val=102, min_val=20) == "best"
+
+
 def test_template_composes_for_scratch_and_finetune(tmp_path):
     """The overrides fill every ??? of the template; the finetune group swaps in ModelFromPackage."""
     from hydra import compose, initialize_config_dir
@@ -266,12 +283,16 @@ def test_scratch_model_writes_predictions_and_metrics(system, scratch_run):
 
 def test_predictions_are_the_target_per_atom(system, scratch_run):
     """Our predictor on the val set reproduces nequip's own per-atom validation RMSE of the kept
-    (best) epoch: the model's total_energy / n_atoms is the target in eV/atom."""
+    epoch: the model's total_energy / n_atoms is the target in eV/atom."""
     out, metrics = scratch_run
     val = ase.io.read(system["val_8"], ":")
     y = np.array([a.info[TARGET_TOTAL_KEY] / len(a) for a in val])
     pred = Predictor(out / "model.nequip.zip").predict(val)
-    assert regression_scores(y, pred)["rmse"] == pytest.approx(metrics["best_val_rmse"], rel=1e-4)
+    assert regression_scores(y, pred)["rmse"] == pytest.approx(metrics["selected_val_rmse"], rel=1e-4)
+    # the fixture's val set is smaller than select_min_val: the packaged model is the last epoch's
+    assert len(val) < TINY["select_min_val"] and metrics["checkpoint"] == "last"
+    assert metrics["selected_epoch"] == metrics["epochs"] - 1
+    assert metrics["selected_val_rmse"] == metrics["val_rmse_per_epoch"][-1]
 
 
 def test_same_seed_same_predictions(system, scratch_run, tmp_path):

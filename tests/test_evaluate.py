@@ -15,6 +15,7 @@ from qcrobust.evaluate import (
     EvaluationSettings,
     family_grid,
     predictions_by_limit,
+    shared_limits,
     read_predictions,
     read_test_targets,
     summarize,
@@ -61,8 +62,9 @@ def test_rmse_and_similarity_by_hand(summary):
     assert list(rmse["limit"]) == [0, 4, 8]
     assert rmse["rmse"].tolist() == pytest.approx([0.01, 0.01, 0.02])
     assert (rmse[["system", "family", "model"]].drop_duplicates().values.tolist()) == [["S", "fam", "m"]]
-    y_bar = TEST["y_true"].mean()  # 0.03
+    y_bar = TEST["y_true"].std(ddof=0)  # the default normalizer: the test set's spread
     assert rmse["normalizer"].tolist() == pytest.approx([y_bar] * 3)
+    assert rmse["normalizer_kind"].unique().tolist() == ["std"]
     similarity = summary["similarity"].set_index("limit")
     assert list(similarity.columns) == ["0", "4", "8"]
     assert similarity.loc[0, "4"] == pytest.approx(1.0)
@@ -71,15 +73,17 @@ def test_rmse_and_similarity_by_hand(summary):
 
 
 def test_screening_tables_by_hand(summary):
-    recall = summary["recall_vs_max_limit"].set_index("limit")
+    screening = summary["screening_vs_max_limit"].set_index("limit")
     # S_8 = {i0, i2, i3}; S_0 = {i1}; S_4 = {i0, i1}
-    assert recall["recall"].tolist() == pytest.approx([0.0, 1 / 3, 1.0])
-    assert recall["reference_limit"].unique().tolist() == [8]
+    assert screening["recall"].tolist() == pytest.approx([0.0, 1 / 3, 1.0])
+    assert screening["precision"].tolist() == pytest.approx([0.0, 0.5, 1.0])
+    assert screening["jaccard"].tolist() == pytest.approx([0.0, 0.25, 1.0])
+    assert screening["reference_limit"].unique().tolist() == [8]
     overlaps = summary["overlaps"].set_index(["limit_i", "limit_j"])
     assert overlaps.loc[(0, 4), "n_common"] == 1 and overlaps.loc[(4, 0), "share_of_i"] == 0.5
     assert overlaps.loc[(4, 8), "share_of_i"] == 0.5 and overlaps.loc[(4, 8), "share_of_j"] == pytest.approx(1 / 3)
-    below = summary["below_hull_share"]
-    assert below["n_below"].tolist() == [1, 2, 3] and below["share_below"].tolist() == pytest.approx([0.2, 0.4, 0.6])
+    assert screening["n_selected"].tolist() == [1, 2, 3] and screening["share_selected"].tolist() == pytest.approx([0.2, 0.4, 0.6])
+    assert screening["n_screened"].unique().tolist() == [5]
 
 
 def test_classification_on_test_and_audit(summary):
@@ -97,10 +101,10 @@ def test_classification_on_test_and_audit(summary):
 def test_empty_reference_set_gives_nan_recall_and_a_figure_that_says_so(tmp_path):
     calm = {limit: (test, [0.1] * 5) for limit, (test, _) in PREDICTIONS.items()}
     tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path, calm), test=TEST)
-    assert tables["recall_vs_max_limit"]["recall"].isna().all()
-    assert tables["recall_vs_max_limit"]["note"].str.startswith("undefined").all()
+    assert tables["screening_vs_max_limit"]["recall"].isna().all()
+    assert tables["screening_vs_max_limit"]["note"].str.startswith("recall undefined").all()
     assert "classification_audit" not in tables
-    plots.recall_vs_limit(tables["recall_vs_max_limit"], tmp_path / "recall.png")
+    plots.screening_vs_limit(tables["screening_vs_max_limit"], tmp_path / "recall.png")
     plots.overlap_heatmap(tables["overlaps"], tmp_path / "overlaps.png")
     assert (tmp_path / "recall.png").stat().st_size > 5000
 
@@ -109,7 +113,8 @@ def test_mean_abs_normalizer_and_threshold_are_used(tmp_path):
     settings = EvaluationSettings(threshold=0.35, normalizer="mean_abs")
     tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path), test=TEST, settings=settings)
     assert tables["rmse_by_limit"]["normalizer"].iloc[0] == pytest.approx(TEST["y_true"].abs().mean())
-    assert tables["below_hull_share"]["n_below"].tolist() == [3, 3, 4]
+    assert tables["screening_vs_max_limit"]["n_selected"].tolist() == [3, 3, 4]
+    assert EvaluationSettings.from_config({}) == EvaluationSettings()  # the schema's defaults
 
 
 def test_prediction_file_problems_name_file_and_id(tmp_path):
@@ -155,6 +160,8 @@ CONFIG = {
 
 def test_family_grid_and_rule_inputs_follow_the_config():
     assert family_grid(CONFIG) == {"classical": (["rf", "lgbm"], [0, 2, 4]), "allegro": (["scratch"], [0, 4])}
+    assert shared_limits(CONFIG) == [0, 4]  # what cross-family comparisons use
+    assert shared_limits({**CONFIG, "allegro": {"models": [], "limits": [0, 4]}}) == [0, 2, 4]
     inputs = summary_inputs(CONFIG, SimpleNamespace(system="A", family="allegro", model="scratch"))
     assert sorted(k for k in inputs if k.startswith("pred_")) == sorted(
         f"pred_{s}_{x}" for s in ("test", "inference", "audit") for x in (0, 4)
@@ -174,16 +181,17 @@ def test_family_grid_and_rule_inputs_follow_the_config():
 
 def test_figures_are_written(summary, tmp_path):
     plots.rmse_vs_limit(summary["rmse_by_limit"], tmp_path / "rmse.png")
-    plots.similarity_heatmap(summary["similarity"], tmp_path / "similarity.png", "title")
-    plots.recall_vs_limit(summary["recall_vs_max_limit"], tmp_path / "recall.png")
+    plots.similarity_heatmap(summary["similarity"], tmp_path / "similarity.png", "title", plots.normalizer_text(summary["rmse_by_limit"]))
+    assert plots.normalizer_text(summary["rmse_by_limit"]) == f"σ(y_test) = {TEST['y_true'].std(ddof=0):.4f} eV/atom"
+    plots.screening_vs_limit(summary["screening_vs_max_limit"], tmp_path / "recall.png")
     plots.overlap_heatmap(summary["overlaps"], tmp_path / "overlaps.png")
     two_families = pd.concat([summary["rmse_by_limit"], summary["rmse_by_limit"].assign(family="other", model="n")])
-    plots.rmse_boxplots(two_families, tmp_path / "box.png")
+    plots.rmse_boxplots(two_families, tmp_path / "box.png", limits=[0, 8])
     for name in ("rmse", "similarity", "recall", "overlaps", "box"):
         data = (tmp_path / f"{name}.png").read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     # no timestamp in the PNG: redrawing gives the same bytes
-    plots.similarity_heatmap(summary["similarity"], tmp_path / "again.png", "title")
+    plots.similarity_heatmap(summary["similarity"], tmp_path / "again.png", "title", plots.normalizer_text(summary["rmse_by_limit"]))
     assert (tmp_path / "again.png").read_bytes() == (tmp_path / "similarity.png").read_bytes()
     assert np.isfinite(summary["similarity"].drop(columns="limit").to_numpy()).all()
 
@@ -237,7 +245,7 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
             summary = results / system / "classical" / model / "summary"
             rmse = pd.read_csv(summary / "rmse_by_limit.csv")
             assert rmse["limit"].tolist() == [0, 2, 8]
-            assert {p.name for p in summary.glob("*.png")} == {"rmse_vs_limit.png", "similarity.png", "recall_vs_limit.png", "overlaps.png"}
+            assert {p.name for p in summary.glob("*.png")} == {"rmse_vs_limit.png", "similarity.png", "screening_vs_limit.png", "overlaps.png"}
             assert (summary / "classification_audit.csv").is_file()
     rmse_all = pd.read_csv(results / "report" / "rmse_all.csv")
     assert len(rmse_all) == 2 * 2 * 3 and set(rmse_all["family"]) == {"classical"}

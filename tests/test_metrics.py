@@ -32,8 +32,9 @@ def test_similarity_matrix_by_hand():
     np.testing.assert_allclose(matrix.to_numpy(), expected)
 
 
-def test_similarity_normalizer_mean_and_mean_abs():
+def test_similarity_normalizer_std_mean_and_mean_abs():
     y = [-0.1, 0.1, 0.003]
+    assert metrics.similarity_normalizer(y) == pytest.approx(np.sqrt(((np.array(y) - 0.001) ** 2).mean()))  # std is the default
     assert metrics.similarity_normalizer(y, "mean") == pytest.approx(0.001)
     assert metrics.similarity_normalizer(y, "mean_abs") == pytest.approx(0.203 / 3)
     # a test set mostly below the hull: the magnitude of its mean, so no score exceeds 1
@@ -45,10 +46,25 @@ def test_similarity_normalizer_mean_and_mean_abs():
         metrics.similarity_normalizer(y, "median")
 
 
+def test_std_normalizer_is_the_rmse_of_predicting_the_test_mean_and_scale_free():
+    """Near-zero mean (issue 12, point 4): two test sets with the same spread, means 1.9 and
+    30 meV/atom. Divided by |mean|, the same 1 meV/atom RMSE difference costs 0.53 and 0.033;
+    divided by the spread, it costs the same on both."""
+    spread = np.array([-0.006, -0.002, 0.002, 0.006])
+    near_zero, far = spread + 0.0019, spread + 0.030
+    rmse = {0: 0.004, 24: 0.005}
+    paper = [metrics.similarity_matrix(rmse, metrics.similarity_normalizer(y, "mean")).loc[0, 24] for y in (near_zero, far)]
+    assert paper == pytest.approx([1 - 0.001 / 0.0019, 1 - 0.001 / 0.030])
+    scale_free = [metrics.similarity_matrix(rmse, metrics.similarity_normalizer(y, "std")).loc[0, 24] for y in (near_zero, far)]
+    assert scale_free[0] == pytest.approx(scale_free[1]) == pytest.approx(1 - 0.001 / np.sqrt(0.00002))
+    mean_predictor = metrics.regression_scores(near_zero, np.full(4, near_zero.mean()))["rmse"]
+    assert metrics.similarity_normalizer(near_zero, "std") == pytest.approx(mean_predictor)
+
+
 def test_similarity_normalizer_near_zero_warns_and_names_the_alternative(caplog):
     with caplog.at_level(logging.WARNING, logger="qcrobust.metrics"):
         metrics.similarity_normalizer([-0.1, 0.1, 0.003], "mean", warn_below=0.01, source="ScPt/classical/rf")
-    assert "ScPt/classical/rf" in caplog.text and "similarity.normalizer: mean_abs" in caplog.text
+    assert "ScPt/classical/rf" in caplog.text and "similarity.normalizer: std" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="qcrobust.metrics"):
         metrics.similarity_normalizer([-0.1, 0.1, 0.003], "mean_abs", warn_below=0.01)
@@ -61,19 +77,36 @@ def test_screen_is_strictly_below_the_threshold():
     assert metrics.screen(predictions, threshold=0.1) == {"a", "b", "d"}
 
 
-def test_recall_vs_reference_by_hand():
+def test_agreement_with_reference_by_hand():
     selected = {0: frozenset("a"), 2: frozenset("abe"), 24: frozenset("abcd")}
-    table = metrics.recall_vs_reference(selected, 24).set_index("limit")
+    table = metrics.agreement_with_reference(selected, 24, n_screened=10).set_index("limit")
     assert table["recall"].tolist() == [0.25, 0.5, 1.0]
+    assert table["precision"].tolist() == pytest.approx([1.0, 2 / 3, 1.0])
+    assert table["jaccard"].tolist() == pytest.approx([0.25, 2 / 5, 1.0])  # |{a,b}| / |{a,b,c,d,e}| at limit 2
+    assert table["share_selected"].tolist() == pytest.approx([0.1, 0.3, 0.4])
     assert table["n_common"].tolist() == [1, 2, 4]
     assert table["n_reference"].tolist() == [4, 4, 4]
     assert (table["note"] == "").all()
 
 
-def test_recall_is_nan_with_a_note_when_the_reference_set_is_empty():
-    table = metrics.recall_vs_reference({0: frozenset("a"), 8: frozenset()}, 8)
+def test_a_flood_of_selections_scores_full_recall_but_low_precision():
+    """Issue 12, point 3 (ScPt Allegro scratch: 1,034 of 3,942 selected at limit 12 against 7 at
+    limit 24): recall 1 says nothing when almost everything is selected."""
+    reference = frozenset(f"s{k}" for k in range(7))
+    flood = reference | frozenset(f"x{k}" for k in range(1027))
+    row = metrics.agreement_with_reference({12: flood, 24: reference}, 24, n_screened=3942).set_index("limit").loc[12]
+    assert row["recall"] == 1.0
+    assert row["precision"] == pytest.approx(7 / 1034) and row["jaccard"] == pytest.approx(7 / 1034)
+    assert row["share_selected"] == pytest.approx(1034 / 3942)
+
+
+def test_undefined_ratios_are_nan_with_a_note():
+    table = metrics.agreement_with_reference({0: frozenset("a"), 4: frozenset(), 8: frozenset()}, 8, n_screened=5).set_index("limit")
     assert table["recall"].isna().all()
-    assert table["note"].str.contains("undefined").all()
+    assert table["note"].str.contains("recall undefined: nothing selected at limit 8").all()
+    assert table.loc[0, "precision"] == 0.0 and table.loc[0, "jaccard"] == 0.0
+    assert np.isnan(table.loc[4, "precision"]) and np.isnan(table.loc[4, "jaccard"])  # both sets empty
+    assert "precision undefined: nothing selected at limit 4" in table.loc[4, "note"]
 
 
 def test_overlaps_by_hand():
@@ -87,12 +120,6 @@ def test_overlaps_by_hand():
     assert math.isnan(table.loc[(4, 0), "share_of_i"]) and table.loc[(0, 4), "share_of_i"] == 0.0
     assert math.isnan(table.loc[(4, 4), "jaccard"])
     assert len(table) == 9
-
-
-def test_below_hull_share_by_hand():
-    table = metrics.below_hull_share({0: frozenset(), 2: frozenset("abc")}, n_screened=12)
-    assert table["n_below"].tolist() == [0, 3]
-    assert table["share_below"].tolist() == [0.0, 0.25]
 
 
 def test_classification_scores_by_hand():

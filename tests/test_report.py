@@ -42,12 +42,13 @@ def overlaps_of(sets: dict[int, set]) -> pd.DataFrame:
 def test_flips_count_changed_calls_between_neighbouring_limits():
     # S_0 = {a}, S_2 = {a, b, c}, S_4 = {b, c}, S_6 = {b, c}: 2 calls change 0->2, 1 (a) 2->4, 0 after
     stats = flip_stats(overlaps_of({0: {"a"}, 2: {"a", "b", "c"}, 4: {"b", "c"}, 6: {"b", "c"}}))
-    assert stats == {"flips_total": 3, "flips_max": 2, "flips_max_between": "0-2", "converged_from": 4}
+    assert stats == {"flips_total": 3, "flips_per_step": 1.0, "flips_max": 2, "flips_max_between": "0-2", "converged_from": 4}
+    assert flip_stats(overlaps_of({0: {"a"}, 2: {"a", "b", "c"}, 4: {"b", "c"}, 6: {"b", "c"}}), [0, 6])["flips_total"] == 3
 
 
 def test_flips_of_a_limit_independent_selection():
     stats = flip_stats(overlaps_of({0: {"a"}, 4: {"a"}, 8: {"a"}}))
-    assert stats == {"flips_total": 0, "flips_max": 0, "flips_max_between": "", "converged_from": 0}
+    assert stats == {"flips_total": 0, "flips_per_step": 0.0, "flips_max": 0, "flips_max_between": "", "converged_from": 0}
     assert flip_stats(overlaps_of({8: set()}))["converged_from"] == 8
 
 
@@ -55,56 +56,134 @@ def test_similarity_stats_use_the_off_diagonal():
     matrix = pd.DataFrame([[1.0, 0.5, 0.2], [0.5, 1.0, 0.8], [0.2, 0.8, 1.0]], index=[0, 4, 8], columns=["0", "4", "8"])
     low, mean = similarity_stats(matrix)
     assert low == 0.2 and mean == pytest.approx(0.5)
+    assert similarity_stats(matrix, [0, 8]) == (0.2, 0.2)  # only the compared limits
     assert all(math.isnan(v) for v in similarity_stats(pd.DataFrame([[1.0]])))
 
 
-def summaries(recalls: dict[tuple, list], rmses: dict[tuple, list], limits=(0, 4, 8)):
-    rows_rmse, rows_recall, rows_below = [], [], []
-    for key, values in rmses.items():
-        for limit, rmse, recall in zip(limits, values, recalls[key]):
-            base = dict(zip(("system", "family", "model"), key)) | {"limit": limit}
-            rows_rmse.append(base | {"rmse": rmse})
-            rows_recall.append(base | {"recall": recall})
-            rows_below.append(base | {"n_screened": 10})
-    return pd.DataFrame(rows_rmse), pd.DataFrame(rows_recall), pd.DataFrame(rows_below)
+def summaries(screens: dict[tuple, dict[int, set]], rmses: dict[tuple, list], n_screened: int = 10):
+    """rmse_all and screening_all tables (as rule report_tables writes them) of models with the
+    given screening sets per limit (the largest limit is the reference) and RMSEs per limit."""
+    from qcrobust.metrics import agreement_with_reference
+
+    rows_rmse, screening = [], []
+    for key, sets in screens.items():
+        base = dict(zip(("system", "family", "model"), key))
+        for limit, rmse in zip(sorted(sets), rmses[key]):
+            rows_rmse.append(base | {"limit": limit, "rmse": rmse, "normalizer_kind": "std"})
+        table = agreement_with_reference({x: frozenset(v) for x, v in sets.items()}, max(sets), n_screened)
+        screening.append(table.assign(**base))
+    return pd.DataFrame(rows_rmse), pd.concat(screening, ignore_index=True)
+
+
+def similarity_of(limits, off: float) -> pd.DataFrame:
+    eye = np.eye(len(limits))
+    return pd.DataFrame(eye + off * (1 - eye), index=limits, columns=[str(x) for x in limits])
 
 
 def test_stability_table_and_findings_name_the_more_stable_family():
     rf, scratch = ("S1", "classical", "rf"), ("S1", "allegro", "scratch")
-    rmse, recall, below = summaries(
-        recalls={rf: [1.0, 1.0, 1.0], scratch: [0.5, 0.75, 1.0]},
-        rmses={rf: [0.03, 0.02, 0.01], scratch: [0.05, 0.03, 0.02]},
-    )
-    eye = pd.DataFrame(np.eye(3), index=[0, 4, 8], columns=["0", "4", "8"])
-    similarity = {rf: eye + 0.9 * (1 - eye), scratch: eye + 0.6 * (1 - eye)}
-    overlaps = {rf: overlaps_of({0: {"a"}, 4: {"a"}, 8: {"a"}}),
-                scratch: overlaps_of({0: {"a"}, 4: {"a", "b", "c"}, 8: {"b", "c"}})}
-    table = stability_table(rmse, recall, below, similarity, overlaps)
+    screens = {rf: {0: {"a"}, 4: {"a"}, 8: {"a"}}, scratch: {0: {"a"}, 4: {"a", "b", "c"}, 8: {"b", "c"}}}
+    rmse, screening = summaries(screens, rmses={rf: [0.03, 0.02, 0.01], scratch: [0.05, 0.03, 0.02]})
+    similarity = {rf: similarity_of([0, 4, 8], 0.9), scratch: similarity_of([0, 4, 8], 0.6)}
+    overlaps = {key: overlaps_of(sets) for key, sets in screens.items()}
+    table = stability_table(rmse, screening, similarity, overlaps, limits=[0, 4, 8])
     assert list(table.model) == ["rf", "scratch"]
     row = table.set_index("model").loc["scratch"]
-    assert row.recall_min == 0.5 and row.recall_mean == 0.625  # over limits 0 and 4, not 8
-    assert row.similarity_mean == pytest.approx(0.6) and row.rmse_largest_limit == 0.02
-    assert (row.flips_total, row.flips_max, row.flips_max_between, row.converged_from) == (3, 2, "0-4", 8)
+    assert row.recall_min == 0.0 and row.recall_mean == 0.5  # S_0 ∩ S_8 = {}, S_4 ⊇ S_8 = {b, c}: over limits 0 and 4, not 8
+    assert row.precision_min == 0.0 and row.precision_mean == pytest.approx(1 / 3)
+    assert row.jaccard_mean == pytest.approx(1 / 3) and row.n_compared == 2 and row.n_recall_undefined == 0
+    assert row.similarity_mean == pytest.approx(0.6) and row.rmse_largest_limit == 0.02 and row.limits == "0 4 8"
+    assert (row.flips_total, row.flips_per_step, row.flips_max, row.flips_max_between, row.converged_from) == (3, 1.5, 2, "0-4", 8)
     families = family_table(table).set_index("family")
-    assert families.loc["classical", "recall_min"] == 1.0 and families.loc["allegro", "flip_share"] == 0.3
+    assert families.loc["classical", "recall_min"] == 1.0 and families.loc["allegro", "flip_share_per_step"] == 0.15
+    assert families.loc["classical", "recall_cells"] == 2 and families.loc["classical", "recall_undefined"] == 0
 
-    sentences = findings(table, threshold=0.0, target="e_above_hull")
-    assert sentences[0].startswith("Most stable family by recall against the largest limit") and ": classical (" in sentences[0]
-    assert sentences[1].startswith("Most stable family by SimilarityScore") and ": classical (" in sentences[1]
+    sentences = findings(table, threshold=0.0, target="e_above_hull", notes={"S1": "stand-in labels"})
+    assert sentences[0] == "Compared on the limits every family trained on: 0 4 8 (cross-family numbers use no other limit)."
+    recall = next(s for s in sentences if s.startswith("Highest recall"))
+    assert ": classical (" in recall and "over 1 of 1 (system, model) pairs, 2 of 2 limit cells" in recall
+    assert recall.endswith("[stand-in labels]")
     assert any(s.startswith("S1: the limit matters most for allegro scratch") and "2 of 10" in s and "limits 0 and 4" in s
                for s in sentences)
-    page = findings_html(table, 0.0, "e_above_hull")
-    assert page.count("<li>") == len(sentences) and "e_above_hull &lt; 0" in page and "<table" in page
+    page = findings_html(table, 0.0, "e_above_hull", extra=["An extra sentence."])
+    assert page.count("<li>") == len(findings(table, 0.0, "e_above_hull")) + 1 and "e_above_hull &lt; 0" in page and "<table" in page
+
+
+def test_families_on_different_grids_are_compared_on_the_shared_limits():
+    """Issue 12, point 1: classical on 0, 2, ..., 8, Allegro on 0, 8. The classical model flips
+    calls at 2->4 only, which the shared grid (0, 8) does not see; without the shared grid it
+    would be compared over 4 neighbouring pairs against Allegro's 1."""
+    rf, scratch = ("S", "classical", "rf"), ("S", "allegro", "scratch")
+    screens = {rf: {0: {"a"}, 2: {"a"}, 4: {"a", "b"}, 6: {"a"}, 8: {"a"}}, scratch: {0: {"a"}, 8: {"a"}}}
+    rmse, screening = summaries(screens, rmses={rf: [0.01] * 5, scratch: [0.02, 0.02]})
+    similarity = {rf: similarity_of([0, 2, 4, 6, 8], 0.5), scratch: similarity_of([0, 8], 0.9)}
+    overlaps = {key: overlaps_of(sets) for key, sets in screens.items()}
+    shared = stability_table(rmse, screening, similarity, overlaps, limits=[0, 8]).set_index("model")
+    assert shared["limits"].tolist() == ["0 8", "0 8"] and shared["n_limits"].tolist() == [2, 2]
+    assert shared.loc["rf", "flips_total"] == 0 and shared.loc["rf", "n_compared"] == 1
+    own = stability_table(rmse, screening, similarity, overlaps).set_index("model")  # each model's own grid
+    assert own.loc["rf", "flips_total"] == 2 and own.loc["rf", "n_compared"] == 4
+    with pytest.raises(InputError, match=r"S/allegro/scratch: no model at limit\(s\) \[4\] of the compared grid \[0, 4, 8\]"):
+        stability_table(rmse, screening, similarity, overlaps, limits=[0, 4, 8])
+
+
+def test_undefined_recall_is_counted_and_named_never_dropped_silently():
+    """Issue 12, point 2: a family mean over the pairs where recall is defined says how many
+    pairs and limit cells that is, and which systems had nothing selected."""
+    keys = [("A", "classical", "rf"), ("B", "classical", "rf"), ("A", "allegro", "scratch"), ("B", "allegro", "scratch")]
+    screens = {keys[0]: {0: {"a"}, 8: {"a", "b"}}, keys[1]: {0: set(), 8: set()},
+               keys[2]: {0: {"a"}, 8: {"a"}}, keys[3]: {0: {"c"}, 8: {"d"}}}
+    rmse, screening = summaries(screens, rmses={k: [0.01, 0.01] for k in keys})
+    table = stability_table(rmse, screening, {k: similarity_of([0, 8], 0.9) for k in keys},
+                            {k: overlaps_of(v) for k, v in screens.items()}, limits=[0, 8])
+    b_rf = table[(table.system == "B") & (table.family == "classical")].iloc[0]
+    assert math.isnan(b_rf.recall_min) and b_rf.n_recall_undefined == 1 and b_rf.n_precision_undefined == 1
+    families = family_table(table).set_index("family")
+    assert families.loc["classical", "recall_min"] == 0.5  # A only
+    assert (families.loc["classical", "recall_models"], families.loc["classical", "recall_cells"], families.loc["classical", "recall_undefined"]) == (1, 1, 1)
+    sentences = findings(table, 0.0, "e_above_hull")
+    recall = next(s for s in sentences if s.startswith("Highest recall"))
+    assert "classical 0.500 over 1 of 2 (system, model) pairs, 1 of 2 limit cells (undefined, an empty screening set: B 1)" in recall
+    assert any(s.startswith("Recall is undefined where the largest limit selects nothing") and "B classical rf" in s for s in sentences)
+
+
+def test_a_flood_of_false_positives_is_called_out():
+    key = ("S", "allegro", "scratch")
+    screens = {key: {0: set("abcdefgh"), 8: {"a"}}}
+    rmse, screening = summaries(screens, rmses={key: [0.01, 0.01]})
+    table = stability_table(rmse, screening, {key: similarity_of([0, 8], 0.9)}, {key: overlaps_of(screens[key])}, limits=[0, 8])
+    assert table.iloc[0].recall_min == 1.0 and table.iloc[0].precision_min == pytest.approx(1 / 8)
+    assert table.iloc[0].share_selected_max == pytest.approx(0.8)
+    assert any("recall 1.000 against limit 8 hides false positives: precision down to 0.125, up to 80.0 %" in s
+               for s in findings(table, 0.0, "e_above_hull"))
 
 
 def test_stability_needs_every_models_summary():
-    rmse, recall, below = summaries({("S", "classical", "rf"): [1, 1, 1]}, {("S", "classical", "rf"): [0.1, 0.1, 0.1]})
+    key = ("S", "classical", "rf")
+    rmse, screening = summaries({key: {0: set(), 4: set(), 8: set()}}, {key: [0.1, 0.1, 0.1]})
     with pytest.raises(InputError, match="no similarity/overlaps table for S/classical/rf"):
-        stability_table(rmse, recall, below, {}, {})
+        stability_table(rmse, screening, {}, {})
 
 
 def test_findings_without_models_or_flips():
     assert findings(pd.DataFrame(columns=["system"]), 0.0, "e_form") == ["No model was trained, so there is nothing to compare."]
+
+
+def test_notes_and_budgets(tmp_path):
+    from qcrobust.io import write_json
+    from qcrobust.report import budget_table, data_notes, external_corpus_note
+
+    config = {"systems": {"ScPt": {"dataset": "results/default_data/ScPt/dataset.extxyz"}, "Mine": {"dataset": "my/data.extxyz"}},
+              "allegro": {"models": ["scratch", "external"], "pretrain": {"corpus": None, "target": "e_form"}}}
+    assert data_notes(config) == {"ScPt": "CHGNet stand-in labels (capped relaxations), not DFT"}
+    assert "partly distillation from the labeler" in external_corpus_note(config)
+    own = {**config, "allegro": {"models": ["external"], "pretrain": {"corpus": "aflow.extxyz", "target": "e_form"}}}
+    assert external_corpus_note(own).startswith("Allegro external: pretrained on the user corpus aflow.extxyz")
+    write_json({"system": "S", "model": "self", "limit": 8, "rmse": 0.01, "n_train": 25, "n_val": 3, "epochs": 125, "steps": 500,
+                "checkpoint": "last", "selected_epoch": 124, "fit_seconds": 20.0,
+                "pretrain": {"stage": "self_pretrain", "steps": 2300, "fit_seconds": 100.0}}, tmp_path / "a.json")
+    table = budget_table([tmp_path / "a.json"])
+    assert table.iloc[0][["steps", "pretrain_steps", "total_seconds", "checkpoint"]].tolist() == [500, 2300, 120.0, "last"]
 
 
 def test_summary_key_and_frame_count(tmp_path):
@@ -148,11 +227,13 @@ def test_report_holds_every_figure_and_the_tables_with_captions(study_report):
     figures = {str(p.relative_to(workdir)) for p in (workdir / "results").rglob("*.png")}
     assert figures and figures <= set(items), figures - set(items)
     tables = {"results/report/datasets.csv", "results/report/stability.csv", "results/report/findings.html",
-              "results/CuPt/limit_sizes.csv", "results/CuPd/limit_sizes.csv"}
+              "results/report/allegro_budgets.csv", "results/CuPt/limit_sizes.csv", "results/CuPd/limit_sizes.csv"}
     assert tables <= set(items)
     assert all(len(caption) > 40 for caption in items.values()), items
     findings_page = (workdir / "results" / "report" / "findings.html").read_text()
-    assert "Most stable family by" in findings_page or "Only " in findings_page
+    # the fixture's Allegro trains limit 8 only: the families share one limit, and the page says so
+    assert "Compared on the limits every family trained on: 8 (cross-family numbers use no other limit)." in findings_page
+    assert "No family has a defined recall against the largest limit" in findings_page
 
 
 @pytest.mark.workflow

@@ -10,9 +10,9 @@ Summary tables of one (system, family, model) (``SUMMARY_TABLES``), all long tab
 ``system, family, model`` columns, except the SimilarityScore matrix:
 - ``rmse_by_limit``: test RMSE, MAE, R², bias per limit, with the SimilarityScore normalizer;
 - ``similarity``: SimilarityScore_ij, first column ``limit`` (i), one column per limit j;
-- ``recall_vs_max_limit``: recall of each limit's screening set against the largest limit's;
+- ``screening_vs_max_limit``: each limit's screening set against the largest limit's: recall,
+  precision, Jaccard, the selected share of the inference set (undefined ratios noted);
 - ``overlaps``: |S_i ∩ S_j| and its shares, for every ordered pair of limits;
-- ``below_hull_share``: share of the inference set predicted below the threshold, per limit;
 - ``classification_test`` (+ ``classification_audit``): P/R/F1/DAF of "stable" calls vs true labels.
 """
 
@@ -37,9 +37,8 @@ FAMILIES = ("classical", "allegro")
 SUMMARY_TABLES = (
     "rmse_by_limit",
     "similarity",
-    "recall_vs_max_limit",
+    "screening_vs_max_limit",
     "overlaps",
-    "below_hull_share",
     "classification_test",
 )
 AUDIT_TABLES = ("classification_audit",)
@@ -47,37 +46,35 @@ AUDIT_TABLES = ("classification_audit",)
 TABLE_SCHEMAS = {
     "rmse_by_limit": "rmse_by_limit",
     "similarity": "similarity",
-    "recall_vs_max_limit": "recall_vs_max_limit",
+    "screening_vs_max_limit": "screening_vs_max_limit",
     "overlaps": "overlaps",
-    "below_hull_share": "below_hull_share",
     "classification_test": "classification",
     "classification_audit": "classification",
 }
-SUMMARY_FIGURES = ("rmse_vs_limit", "similarity", "recall_vs_limit", "overlaps")
+SUMMARY_FIGURES = ("rmse_vs_limit", "similarity", "screening_vs_limit", "overlaps")
 # cross-family tables in results/report/: name -> the per-model summary table it concatenates
 REPORT_TABLES = {
     "rmse_all": "rmse_by_limit",
-    "recall_all": "recall_vs_max_limit",
-    "below_hull_all": "below_hull_share",
+    "screening_all": "screening_vs_max_limit",
     "classification_test_all": "classification_test",
 }
 
 
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """``screening.threshold`` and the ``similarity:`` block of the config."""
+    """``screening.threshold`` and the ``similarity:`` block of the config (the schema's defaults)."""
 
     threshold: float = 0.0
-    normalizer: str = "mean"
-    warn_below: float = 0.01
+    normalizer: str = "std"
+    warn_below: float = 0.002
 
     @classmethod
     def from_config(cls, config: Mapping) -> EvaluationSettings:
         similarity = config.get("similarity", {})
         return cls(
-            threshold=float(config.get("screening", {}).get("threshold", 0.0)),
-            normalizer=similarity.get("normalizer", "mean"),
-            warn_below=float(similarity.get("warn_below", 0.01)),
+            threshold=float(config.get("screening", {}).get("threshold", cls.threshold)),
+            normalizer=similarity.get("normalizer", cls.normalizer),
+            warn_below=float(similarity.get("warn_below", cls.warn_below)),
         )
 
 
@@ -97,6 +94,12 @@ def family_grid(config: Mapping) -> dict[str, tuple[list[str], list[int]]]:
 
 def family_limits(config: Mapping, family: str) -> list[int]:
     return family_grid(config)[family][1]
+
+
+def shared_limits(config: Mapping) -> list[int]:
+    """The limits every configured family trains on: the grid cross-family comparisons use."""
+    grids = [set(limits) for _, limits in family_grid(config).values()]
+    return sorted(set.intersection(*grids)) if grids else []
 
 
 def _has_audit(config: Mapping, system: str) -> bool:
@@ -257,16 +260,15 @@ def summarize(
     tables = {
         "rmse_by_limit": rmse,
         "similarity": similarity.reset_index(),
-        "recall_vs_max_limit": _keyed(key, metrics.recall_vs_reference(selected, limits[-1])),
+        "screening_vs_max_limit": _keyed(key, metrics.agreement_with_reference(selected, limits[-1], len(inference_ids))),
         "overlaps": _keyed(key, metrics.overlaps(selected)),
-        "below_hull_share": _keyed(key, metrics.below_hull_share(selected, len(inference_ids))),
         "classification_test": _keyed(key, metrics.classification_table(y_test, test_pred, settings.threshold)),
     }
     if audit is not None:
         tables["classification_audit"] = _keyed(
             key, metrics.classification_table(audit["y_true"].to_numpy(dtype=np.float64), audit_pred, settings.threshold)
         )
-    recall = tables["recall_vs_max_limit"]["recall"]
+    recall = tables["screening_vs_max_limit"]["recall"]
     log.info(
         "%s: test RMSE %.4f-%.4f eV/atom over limits %s; recall vs limit %d: %s",
         source, rmse["rmse"].min(), rmse["rmse"].max(), limits, limits[-1],

@@ -1,9 +1,13 @@
 """The study's metrics (paper §4.4–4.5), each a small pure function on arrays, sets or tables.
 
 - regression: RMSE (eq. 3), MAE, R², mean error;
-- SimilarityScore_ij = 1 − |RMSE_i − RMSE_j| / ȳ (eq. 4), ȳ the test-set target mean (or mean |y|);
-- screening: S_x = ids predicted below ``threshold``; recall of S_x against the reference
-  (largest-limit) set; pairwise overlaps |S_i ∩ S_j|, as counts and as shares of S_i and S_j;
+- SimilarityScore_ij = 1 − |RMSE_i − RMSE_j| / ȳ (eq. 4), ȳ a scale of the test-set target:
+  its standard deviation (the default: the RMSE of predicting the test mean, so the score is
+  scale-free and comparable across systems), the paper's |mean|, or the mean of |y|;
+- screening: S_x = ids predicted below ``threshold``; against the reference (largest-limit)
+  set S_ref: recall |S_x ∩ S_ref| / |S_ref|, precision |S_x ∩ S_ref| / |S_x| (a flood of
+  selections scores recall 1 but precision near 0), Jaccard |S_x ∩ S_ref| / |S_x ∪ S_ref| and
+  the selected share |S_x| / N; pairwise overlaps |S_i ∩ S_j|, as counts and as shares of S_i and S_j;
 - classification of "stable" calls against true labels, with matbench-discovery's definitions:
   precision = TP/(TP+FP), recall = TP/(TP+FN), F1 = 2PR/(P+R), prevalence = (TP+FN)/N,
   DAF (discovery acceleration factor) = precision / prevalence. A structure is "stable" when its
@@ -23,7 +27,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-NORMALIZERS = ("mean", "mean_abs")
+NORMALIZERS = ("std", "mean", "mean_abs")
 
 
 def regression_scores(y_true, y_pred) -> dict[str, float]:
@@ -42,27 +46,40 @@ def regression_scores(y_true, y_pred) -> dict[str, float]:
     }
 
 
-def similarity_normalizer(y_test, kind: str = "mean", *, warn_below: float = 0.0, source: str = "test set") -> float:
-    """ȳ of the SimilarityScore: the magnitude of the test-set target mean (the paper's), or
-    the mean of |y|.
+def similarity_normalizer(y_test, kind: str = "std", *, warn_below: float = 0.0, source: str = "test set") -> float:
+    """ȳ of the SimilarityScore, from the test-set targets ``y_test``:
 
-    The magnitude: the paper's targets have a positive mean, but a test set of limit-0
-    structures can lie mostly below the hull (negative mean energy above the hull), and a
-    negative ȳ would turn every score above 1. The mean of an above-hull energy can also sit
-    near zero, and dividing by it magnifies every RMSE difference; when ȳ < ``warn_below`` a
-    warning says so and names the alternative.
+    - ``std``: their standard deviation (ddof 0), i.e. the RMSE of a model that predicts the
+      test mean. Scale-free: a score then says how large an RMSE difference is against the
+      spread the models have to explain, the same on every system.
+    - ``mean``: the magnitude of their mean (the paper's ȳ; its targets have a positive mean).
+      The magnitude, because a limit-0 test set can lie mostly below the hull and a negative ȳ
+      would turn every score above 1. An energy above the hull can average near zero, and
+      dividing by it magnifies every RMSE difference (1 meV/atom costs 0.53 on a test set with
+      |ȳ| = 1.9 meV/atom, 0.03 on one with 30 meV/atom).
+    - ``mean_abs``: the mean of |y|.
+
+    When ȳ < ``warn_below`` a warning says so (and, for ``mean``, names the alternative).
     """
     if kind not in NORMALIZERS:
         raise ValueError(f"similarity normalizer must be one of {NORMALIZERS}, got {kind!r}")
     y = np.asarray(y_test, dtype=np.float64)
-    value = float(np.mean(np.abs(y)) if kind == "mean_abs" else abs(np.mean(y)))
+    if kind == "std":
+        value = float(np.std(y))
+    elif kind == "mean_abs":
+        value = float(np.mean(np.abs(y)))
+    else:
+        value = float(abs(np.mean(y)))
     if value < warn_below:
-        hint = "; set similarity.normalizer: mean_abs to divide by the mean |y| instead" if kind == "mean" else ""
+        hint = "; set similarity.normalizer: std to divide by the test set's spread instead" if kind != "std" else ""
         log.warning(
             "%s: the SimilarityScore normalizer (%s of the target) is %.3g, below %.3g: RMSE differences are magnified and scores fall far below 1%s",
             source, kind, value, warn_below, hint,
         )
     return value
+
+
+NORMALIZER_LABELS = {"std": "σ(y_test)", "mean": "|mean(y_test)|", "mean_abs": "mean(|y_test|)"}
 
 
 def similarity_matrix(rmse: Mapping[int, float], normalizer: float) -> pd.DataFrame:
@@ -83,21 +100,36 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def recall_vs_reference(selected: Mapping[int, frozenset], reference: int) -> pd.DataFrame:
-    """recall_x = |S_x ∩ S_ref| / |S_ref| per limit; NaN (with a note) when S_ref is empty."""
+def agreement_with_reference(selected: Mapping[int, frozenset], reference: int, n_screened: int) -> pd.DataFrame:
+    """Each limit's screening set S_x against the reference set S_ref (the largest limit's).
+
+    recall = |S_x ∩ S_ref| / |S_ref| (NaN when S_ref is empty), precision = |S_x ∩ S_ref| / |S_x|
+    (NaN when S_x is empty), Jaccard = |S_x ∩ S_ref| / |S_x ∪ S_ref| (NaN when both are empty),
+    share_selected = |S_x| / ``n_screened``. ``note`` names every undefined ratio.
+    """
     ref = selected[reference]
     rows = []
     for limit in sorted(selected):
-        common = len(selected[limit] & ref)
+        own = selected[limit]
+        common = len(own & ref)
+        notes = []
+        if not ref:
+            notes.append(f"recall undefined: nothing selected at limit {reference}")
+        if not own:
+            notes.append(f"precision undefined: nothing selected at limit {limit}")
         rows.append(
             {
                 "limit": limit,
                 "reference_limit": reference,
-                "n_selected": len(selected[limit]),
+                "n_screened": n_screened,
+                "n_selected": len(own),
                 "n_reference": len(ref),
                 "n_common": common,
+                "share_selected": _ratio(len(own), n_screened),
                 "recall": _ratio(common, len(ref)),
-                "note": "" if ref else f"undefined: no structure predicted below the threshold at limit {reference}",
+                "precision": _ratio(common, len(own)),
+                "jaccard": _ratio(common, len(own | ref)),
+                "note": "; ".join(notes),
             }
         )
     return pd.DataFrame(rows)
@@ -123,16 +155,6 @@ def overlaps(selected: Mapping[int, frozenset]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
-
-
-def below_hull_share(selected: Mapping[int, frozenset], n_screened: int) -> pd.DataFrame:
-    """Per limit: how many of the ``n_screened`` structures are predicted below the threshold, and their share."""
-    return pd.DataFrame(
-        [
-            {"limit": x, "n_screened": n_screened, "n_below": len(selected[x]), "share_below": _ratio(len(selected[x]), n_screened)}
-            for x in sorted(selected)
-        ]
-    )
 
 
 def stable_counts(y_true, y_pred, threshold: float = 0.0) -> dict[str, int]:

@@ -1,8 +1,9 @@
 """Figures of the evaluation (matplotlib, headless): one function per figure, tables in, PNG out.
 
 - :func:`rmse_vs_limit` (paper Figs. 3, 5), :func:`similarity_heatmap` (Figs. 6, 8–10),
-  :func:`recall_vs_limit` (Fig. 11), :func:`overlap_heatmap` (Figs. 12–15),
-  :func:`rmse_boxplots` (Figs. 4, 7: RMSE over limits per model and system, one panel per family).
+  :func:`screening_vs_limit` (Fig. 11, with precision, Jaccard and the selected share beside the
+  recall), :func:`overlap_heatmap` (Figs. 12–15), :func:`rmse_boxplots` (Figs. 4, 7: RMSE over
+  the limits every family shares, per model and system, one panel per family).
 PNG files carry no timestamp or version, so equal tables give equal bytes.
 """
 
@@ -60,36 +61,55 @@ def _heatmap(ax, matrix: np.ndarray, labels, annotations, cmap: str, vmin=None, 
     plt.colorbar(image, ax=ax, label=colorbar_label, shrink=0.85)
 
 
-def similarity_heatmap(similarity: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
-    """SimilarityScore matrix (table ``similarity``: column ``limit`` then one column per limit)."""
+def similarity_heatmap(similarity: pd.DataFrame, path: str | os.PathLike, title: str, normalizer: str = "") -> None:
+    """SimilarityScore matrix (table ``similarity``: column ``limit`` then one column per limit);
+    ``normalizer`` names the ȳ it was computed with (shown under the title)."""
     labels = similarity["limit"].astype(int).tolist()
     matrix = similarity.drop(columns="limit").to_numpy(dtype=np.float64)
-    fig, ax = plt.subplots(figsize=(5.6, 4.6))
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
     finite = matrix[np.isfinite(matrix)]
     low = min(float(finite.min()), 0.0) if finite.size else 0.0
     annotations = np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")(matrix)
     _heatmap(ax, matrix, labels, annotations, "viridis", vmin=low, vmax=1.0, colorbar_label="SimilarityScore")
     ax.set_xlabel("limit j")
     ax.set_ylabel("limit i")
-    ax.set_title(title)
+    ax.set_title(title + (f"\n1 − |RMSE_i − RMSE_j| / ȳ, ȳ = {normalizer}" if normalizer else ""), fontsize=9)
     _save(fig, path)
 
 
-def recall_vs_limit(recall: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Recall of each limit's screening set against the largest limit's (``recall_vs_max_limit``)."""
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    reference = int(recall["reference_limit"].iloc[0])
-    if recall["recall"].isna().all():
-        ax.text(0.5, 0.5, f"recall undefined:\nno structure predicted below the threshold at limit {reference}",
-                ha="center", va="center", transform=ax.transAxes)
-    else:
-        ax.plot(recall["limit"], recall["recall"], "o-")
-    ax.set_xticks(recall["limit"])
+def normalizer_text(rmse: pd.DataFrame) -> str:
+    """"σ(y_test) = 0.0064 eV/atom" from a ``rmse_by_limit`` table (its normalizer columns)."""
+    from qcrobust.metrics import NORMALIZER_LABELS
+
+    kind = str(rmse["normalizer_kind"].iloc[0])
+    return f"{NORMALIZER_LABELS.get(kind, kind)} = {float(rmse['normalizer'].iloc[0]):.4f} eV/atom"
+
+
+SCREENING_CURVES = (("recall", "recall", "o-"), ("precision", "precision", "s--"), ("jaccard", "Jaccard", "^-."),
+                    ("share_selected", "selected share", "x:"))
+
+
+def screening_vs_limit(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Each limit's screening set against the largest limit's (table ``screening_vs_max_limit``):
+    recall, precision, Jaccard and the share of the inference set selected. Undefined points
+    (an empty set) are left out, and the legend says at how many limits."""
+    fig, ax = plt.subplots(figsize=(5.4, 3.4))
+    reference = int(table["reference_limit"].iloc[0])
+    for column, label, style in SCREENING_CURVES:
+        values = table[column].astype(float)
+        undefined = int(values.isna().sum())
+        suffix = f" (undefined at {undefined} of {len(values)})" if undefined else ""
+        ax.plot(table["limit"], values, style, label=label + suffix)
+    if table["n_reference"].iloc[0] == 0:
+        ax.text(0.5, 0.5, f"nothing selected at limit {reference}:\nrecall and Jaccard vs it undefined",
+                ha="center", va="center", transform=ax.transAxes, fontsize=8)
+    ax.set_xticks(table["limit"])
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("limit")
-    ax.set_ylabel(f"recall vs limit {reference}")
+    ax.set_ylabel(f"vs limit {reference}")
     ax.grid(alpha=0.3)
-    ax.set_title(_title(recall))
+    ax.legend(fontsize=7)
+    ax.set_title(_title(table))
     _save(fig, path)
 
 
@@ -108,8 +128,11 @@ def overlap_heatmap(overlaps: pd.DataFrame, path: str | os.PathLike) -> None:
     _save(fig, path)
 
 
-def rmse_boxplots(rmse_all: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Box plots of the test RMSE over limits, per model and system; one panel per family."""
+def rmse_boxplots(rmse_all: pd.DataFrame, path: str | os.PathLike, limits: list[int] | None = None) -> None:
+    """Box plots of the test RMSE over ``limits`` (default: all), per model and system; one
+    panel per family. Give the limits every family shares, so that boxes compare like with like."""
+    if limits is not None:
+        rmse_all = rmse_all[rmse_all["limit"].isin(limits)]
     families = list(dict.fromkeys(rmse_all["family"]))
     systems = list(dict.fromkeys(rmse_all["system"]))
     fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 3.6), squeeze=False, sharey=True)
@@ -129,5 +152,7 @@ def rmse_boxplots(rmse_all: pd.DataFrame, path: str | os.PathLike) -> None:
         ax.set_title(family)
         ax.grid(alpha=0.3, axis="y")
         ax.legend(fontsize=8)
+    shown = sorted(int(x) for x in rmse_all["limit"].unique())
     axes[0][0].set_ylabel("test RMSE over limits (eV/atom)")
+    fig.suptitle(f"limits {', '.join(map(str, shown))}" + (" (shared by every family)" if limits is not None else ""), fontsize=9)
     _save(fig, path)

@@ -2,14 +2,20 @@
 generated "findings" section (rules in rules/report.smk; the report itself is snakemake's own,
 ``snakemake --report results/report/report.html``).
 
-Stability of one model (system, family, model) across the limit grid, from its summary tables:
-- recall: the lowest recall of the screening set S_x against the largest limit's (over the
-  limits below it), and the mean;
-- SimilarityScore: the lowest and the mean off-diagonal entry of its matrix;
+Families compare like with like: every cross-family number is computed on the limits every
+configured family trained on (``shared_limits``; the default study: Allegro's 0, 12, 24 of the
+classical family's 13), and every aggregate says how many (system, model, limit) cells it rests on
+and how many were undefined (nothing selected). Stability of one model (system, family, model)
+over those limits, from its summary tables:
+- against the largest limit's screening set S_ref, over the smaller limits: recall (lowest, mean),
+  precision (a flood of selections has recall 1 and precision near 0), Jaccard, and the range of
+  the selected share of the inference set; ``n_compared`` limits, ``n_*_undefined`` of them
+  without a value;
+- SimilarityScore: the lowest and the mean off-diagonal entry of its matrix on those limits;
 - flips: screening calls (below / not below the threshold) that change between neighbouring
-  limits, |S_i Δ S_j| = n_i + n_j - 2 |S_i ∩ S_j|, in total and for the worst pair;
-- converged_from: the smallest limit from which every larger limit screens exactly S_max.
-A family's stability is the mean over its models and systems.
+  limits, |S_i Δ S_j| = n_i + n_j - 2 |S_i ∩ S_j|: in total, per limit step, and for the worst pair;
+- converged_from: the smallest limit from which every larger limit screens exactly S_ref.
+A family's row is the mean over its models and systems of the defined values, with the counts.
 """
 
 from __future__ import annotations
@@ -27,18 +33,26 @@ from qcrobust.errors import InputError
 from qcrobust.io import count_frames, read_csv
 
 KEY = ["system", "family", "model"]
+# ratios against the largest limit's screening set, summarised over the smaller limits
+AGREEMENT = ("recall", "precision", "jaccard")
 STABILITY_COLUMNS = KEY + [
+    "limits",
     "n_limits",
     "largest_limit",
     "rmse_largest_limit",
     "rmse_min",
     "rmse_max",
-    "recall_min",
-    "recall_mean",
+    "n_compared",
+    *[f"{m}_{stat}" for m in AGREEMENT for stat in ("min", "mean")],
+    *[f"n_{m}_undefined" for m in AGREEMENT],
+    "share_selected_min",
+    "share_selected_max",
     "similarity_min",
     "similarity_mean",
+    "normalizer_kind",
     "n_inference",
     "flips_total",
+    "flips_per_step",
     "flips_max",
     "flips_max_between",
     "converged_from",
@@ -86,11 +100,72 @@ def findings_inputs(config: Mapping) -> dict[str, str | list[str]]:
     dirs = summary_dirs(config)
     return {
         "rmse": "results/report/rmse_all.csv",
-        "recall": "results/report/recall_all.csv",
-        "below_hull": "results/report/below_hull_all.csv",
+        "screening": "results/report/screening_all.csv",
         "similarity": [f"{d}/similarity.csv" for d in dirs],
         "overlaps": [f"{d}/overlaps.csv" for d in dirs],
     }
+
+
+DEFAULT_DATA_PREFIX = "results/default_data/"
+STAND_IN_NOTE = "CHGNet stand-in labels (capped relaxations), not DFT"
+
+
+def data_notes(config: Mapping) -> dict[str, str]:
+    """system -> the caveat said next to every finding on it: the default data's labels are a
+    stand-in (systems whose dataset is published by the default-data rules)."""
+    return {s: STAND_IN_NOTE for s, spec in config["systems"].items() if str(spec["dataset"]).startswith(DEFAULT_DATA_PREFIX)}
+
+
+def external_corpus_note(config: Mapping) -> str:
+    """What the external regime's pretraining corpus is, said next to its results."""
+    allegro = config["allegro"]
+    if "external" not in allegro["models"]:
+        return ""
+    corpus = allegro["pretrain"]["corpus"]
+    if corpus:
+        return f"Allegro external: pretrained on the user corpus {corpus} (label {allegro['pretrain']['target']})."
+    same = " -- the same model that labels the default data, so fine-tuning from it is partly distillation from the labeler, not transfer from independent data" if data_notes(config) else ""
+    return ("Allegro external: pretrained on the built-in corpus of host-dopant prototype cells labelled by CHGNet"
+            f"{same}. Set allegro.pretrain.corpus to an extxyz corpus of yours (e.g. an AFLOW or Materials Project export).")
+
+
+BUDGET_COLUMNS = ["system", "model", "limit", "rmse", "n_train", "n_val", "epochs", "steps", "checkpoint",
+                  "selected_epoch", "fit_seconds", "pretrain_stage", "pretrain_steps", "pretrain_seconds", "total_seconds", "reused_from"]
+
+
+def budget_inputs(config: Mapping) -> list[str]:
+    """Every Allegro model's metrics.json (rule report_budgets)."""
+    from qcrobust.allegro.pipeline import allegro_limits
+
+    return [
+        f"results/{system}/allegro/{model}/limit_{limit}/metrics.json"
+        for system in config["systems"]
+        for model in config["allegro"]["models"]
+        for limit in allegro_limits(config)
+    ]
+
+
+def budget_table(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+    """What each Allegro model cost, beside its test error: optimizer steps and seconds on the
+    target data, and of its pretraining stage (external: the corpus run shared by all systems;
+    self: the run on the limit's defected structures). A model reused from another regime (self
+    at limit 0 is scratch's) costs nothing of its own (fit_seconds 0) and names it in ``reused_from``."""
+    import json
+
+    rows = []
+    for path in paths:
+        metrics = json.loads(Path(path).read_text())
+        pre = metrics.get("pretrain") or {}
+        fit_seconds = float(metrics.get("fit_seconds") or 0.0)
+        rows.append({
+            "system": metrics["system"], "model": metrics["model"], "limit": int(metrics["limit"]), "rmse": metrics["rmse"],
+            "n_train": metrics.get("n_train"), "n_val": metrics.get("n_val"), "epochs": metrics.get("epochs"),
+            "steps": metrics.get("steps"), "checkpoint": metrics.get("checkpoint", ""), "selected_epoch": metrics.get("selected_epoch"),
+            "fit_seconds": fit_seconds, "pretrain_stage": pre.get("stage", ""), "pretrain_steps": pre.get("steps"),
+            "pretrain_seconds": pre.get("fit_seconds"), "total_seconds": fit_seconds + float(pre.get("fit_seconds") or 0.0),
+            "reused_from": metrics.get("reused_from") or "",
+        })
+    return pd.DataFrame(rows, columns=BUDGET_COLUMNS)
 
 
 def as_paths(value) -> list[str]:
@@ -150,18 +225,25 @@ def dataset_table(systems: Sequence[str], inputs: Mapping[str, Sequence[str]], a
 # --- stability of each model across the limit grid ---
 
 
-def similarity_stats(matrix: pd.DataFrame) -> tuple[float, float]:
-    """(min, mean) of the off-diagonal SimilarityScores (NaN with a single limit)."""
+def similarity_stats(matrix: pd.DataFrame, limits: Sequence[int] | None = None) -> tuple[float, float]:
+    """(min, mean) of the off-diagonal SimilarityScores, over ``limits`` only when given (NaN
+    with a single limit). ``matrix``: index = limits, columns = the same limits (any type)."""
+    matrix = matrix.copy()
+    matrix.index = [int(x) for x in matrix.index]
+    matrix.columns = [int(x) for x in matrix.columns]
+    if limits is not None:
+        matrix = matrix.loc[list(limits), list(limits)]
     values = matrix.to_numpy(dtype=float)
     off = values[~np.eye(len(values), dtype=bool)]
     off = off[np.isfinite(off)]
     return (float(off.min()), float(off.mean())) if off.size else (math.nan, math.nan)
 
 
-def flip_stats(overlaps: pd.DataFrame) -> dict:
-    """Screening calls that change between neighbouring limits, and where S_x stops changing."""
+def flip_stats(overlaps: pd.DataFrame, limits: Sequence[int] | None = None) -> dict:
+    """Screening calls that change between neighbouring ``limits`` (default: every limit of the
+    table), and where S_x stops changing."""
     pairs = {(int(r.limit_i), int(r.limit_j)): r for r in overlaps.itertuples()}
-    limits = sorted({i for i, _ in pairs} | {j for _, j in pairs})
+    limits = sorted(limits) if limits is not None else sorted({i for i, _ in pairs} | {j for _, j in pairs})
     flips = {}
     for low, high in zip(limits, limits[1:]):
         row = pairs.get((low, high))
@@ -179,64 +261,91 @@ def flip_stats(overlaps: pd.DataFrame) -> dict:
     worst = max(flips, key=flips.get) if flips and max(flips.values()) > 0 else None
     return {
         "flips_total": sum(flips.values()),
+        "flips_per_step": sum(flips.values()) / len(flips) if flips else math.nan,
         "flips_max": flips[worst] if worst else 0,
         "flips_max_between": f"{worst[0]}-{worst[1]}" if worst else "",
         "converged_from": converged,
     }
 
 
-def stability_table(rmse: pd.DataFrame, recall: pd.DataFrame, below_hull: pd.DataFrame,
-                    similarity: Mapping[tuple, pd.DataFrame], overlaps: Mapping[tuple, pd.DataFrame]) -> pd.DataFrame:
+def _summary(values: pd.Series) -> tuple[float, float, int]:
+    """(min, mean, number undefined) of a column of ratios."""
+    defined = values.astype(float).dropna()
+    undefined = len(values) - len(defined)
+    return (float(defined.min()), float(defined.mean()), undefined) if len(defined) else (math.nan, math.nan, undefined)
+
+
+def stability_table(rmse: pd.DataFrame, screening: pd.DataFrame, similarity: Mapping[tuple, pd.DataFrame],
+                    overlaps: Mapping[tuple, pd.DataFrame], limits: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per (system, family, model) of ``rmse`` with the stability columns (module
-    docstring); ``recall`` and ``below_hull`` are the cross-family tables, ``similarity`` and
+    docstring), computed on ``limits`` (the limits every family shares; default: each model's
+    own). ``screening`` is the cross-family ``screening_all`` table; ``similarity`` and
     ``overlaps`` each model's summary table by (system, family, model)."""
-    recalls = {tuple(k): g for k, g in recall.groupby(KEY, sort=False)}
-    screened = below_hull.groupby(KEY, sort=False)["n_screened"].max()
+    own_screening = {tuple(k): g for k, g in screening.groupby(KEY, sort=False)}
     rows = []
     for key, group in rmse.groupby(KEY, sort=False):
         key = tuple(key)
         if key not in similarity or key not in overlaps:
             raise InputError("summary tables", None, f"no similarity/overlaps table for {'/'.join(key)}")
-        group = group.sort_values("limit")
-        largest = int(group["limit"].max())
-        own = recalls.get(key, recall.iloc[:0])
-        below = own.loc[own["limit"] < largest, "recall"].astype(float).dropna()
-        sim_min, sim_mean = similarity_stats(similarity[key])
+        grid = sorted(int(x) for x in group["limit"]) if limits is None else sorted(limits)
+        missing = sorted(set(grid) - set(int(x) for x in group["limit"]))
+        if missing:
+            raise InputError("summary tables", "/".join(key), f"no model at limit(s) {missing} of the compared grid {grid}")
+        group = group[group["limit"].isin(grid)].sort_values("limit")
+        largest = grid[-1]
+        own = own_screening.get(key, screening.iloc[:0])
+        own = own[own["limit"].isin(grid)]
+        if len(own) and int(own["reference_limit"].iloc[0]) != largest:
+            raise InputError("screening table", "/".join(key), f"reference limit {int(own['reference_limit'].iloc[0])} is not the compared grid's largest {largest}")
+        smaller = own[own["limit"] < largest]
+        agreement = {}
+        for metric in AGREEMENT:
+            low, mean, undefined = _summary(smaller[metric]) if metric in smaller else (math.nan, math.nan, 0)
+            agreement |= {f"{metric}_min": low, f"{metric}_mean": mean, f"n_{metric}_undefined": undefined}
+        share = own["share_selected"].astype(float) if len(own) else pd.Series(dtype=float)
+        sim_min, sim_mean = similarity_stats(similarity[key], grid)
         rows.append(
             dict(zip(KEY, key))
             | {
-                "n_limits": len(group),
+                "limits": " ".join(map(str, grid)),
+                "n_limits": len(grid),
                 "largest_limit": largest,
                 "rmse_largest_limit": float(group["rmse"].iloc[-1]),
                 "rmse_min": float(group["rmse"].min()),
                 "rmse_max": float(group["rmse"].max()),
-                "recall_min": float(below.min()) if len(below) else math.nan,
-                "recall_mean": float(below.mean()) if len(below) else math.nan,
+                "n_compared": len(smaller),
+                **agreement,
+                "share_selected_min": float(share.min()) if len(share) else math.nan,
+                "share_selected_max": float(share.max()) if len(share) else math.nan,
                 "similarity_min": sim_min,
                 "similarity_mean": sim_mean,
-                "n_inference": int(screened.get(key, 0)),
+                "normalizer_kind": str(group["normalizer_kind"].iloc[0]) if "normalizer_kind" in group else "",
+                "n_inference": int(own["n_screened"].max()) if len(own) else 0,
             }
-            | flip_stats(overlaps[key])
+            | flip_stats(overlaps[key], grid)
         )
     return pd.DataFrame(rows, columns=STABILITY_COLUMNS)
 
 
 def family_table(stability: pd.DataFrame) -> pd.DataFrame:
-    """Mean stability per family over its systems and models (NaN recalls left out)."""
-    table = stability.assign(flip_share=stability["flips_total"] / stability["n_inference"].replace(0, np.nan))
-    return (
-        table.groupby("family", sort=False)
-        .agg(
-            n_models=("model", "size"),
-            recall_min=("recall_min", "mean"),
-            recall_mean=("recall_mean", "mean"),
-            similarity_min=("similarity_min", "mean"),
-            similarity_mean=("similarity_mean", "mean"),
-            rmse_largest_limit=("rmse_largest_limit", "mean"),
-            flip_share=("flip_share", "mean"),
-        )
-        .reset_index()
-    )
+    """Per family: the mean of each stability measure over the (system, model) rows where it is
+    defined, and the counts behind it: ``n_models`` rows, ``{m}_cells`` defined (system, model,
+    limit) comparisons of recall / precision / Jaccard and ``{m}_undefined`` cells without a value."""
+    table = stability.assign(flip_share_per_step=stability["flips_per_step"] / stability["n_inference"].replace(0, np.nan))
+    out = []
+    for family, rows in table.groupby("family", sort=False):
+        record = {"family": family, "n_models": len(rows), "limits": " | ".join(dict.fromkeys(rows["limits"]))}
+        for metric in AGREEMENT:
+            defined = rows[f"{metric}_min"].notna()
+            record[f"{metric}_min"] = float(rows.loc[defined, f"{metric}_min"].mean()) if defined.any() else math.nan
+            record[f"{metric}_mean"] = float(rows.loc[defined, f"{metric}_mean"].mean()) if defined.any() else math.nan
+            record[f"{metric}_models"] = int(defined.sum())
+            record[f"{metric}_undefined"] = int(rows[f"n_{metric}_undefined"].sum())
+            record[f"{metric}_cells"] = int(rows["n_compared"].sum()) - record[f"{metric}_undefined"]
+        for column in ("similarity_min", "similarity_mean", "rmse_largest_limit", "flip_share_per_step"):
+            record[column] = float(rows[column].mean())
+        out.append(record)
+    return pd.DataFrame(out)
 
 
 # --- the findings section ---
@@ -246,43 +355,78 @@ def _fmt(value, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
 
 
-def _best(table: pd.DataFrame, column: str, label) -> str | None:
-    """``label(row)`` of the row with the highest finite ``column`` (ties: all of them)."""
+def _best(table: pd.DataFrame, column: str, label, higher: bool = True) -> str | None:
+    """``label(row)`` of the row with the highest (or lowest) finite ``column`` (ties: all of them)."""
     finite = table[np.isfinite(table[column].astype(float))]
     if finite.empty:
         return None
-    top = finite[finite[column] == finite[column].max()]
+    target = finite[column].max() if higher else finite[column].min()
+    top = finite[finite[column] == target]
     return " and ".join(label(row) for _, row in top.iterrows())
 
 
-def findings(stability: pd.DataFrame, threshold: float, target: str) -> list[str]:
-    """The findings as short plain sentences (HTML-escaped by :func:`findings_html`)."""
+def _coverage(rows: pd.DataFrame, metric: str) -> str:
+    """"over 4 of 16 (system, model) pairs, 12 of 48 limit cells; undefined: ..." for a family."""
+    defined = rows[f"{metric}_min"].notna()
+    cells = int(rows["n_compared"].sum())
+    undefined = int(rows[f"n_{metric}_undefined"].sum())
+    text = f"{int(defined.sum())} of {len(rows)} (system, model) pairs, {cells - undefined} of {cells} limit cells"
+    if undefined:
+        by_system = rows.groupby("system", sort=False)[f"n_{metric}_undefined"].sum()
+        text += " (undefined, an empty screening set: " + ", ".join(f"{s} {n}" for s, n in by_system.items() if n) + ")"
+    return text
+
+
+def findings(stability: pd.DataFrame, threshold: float, target: str, notes: Mapping[str, str] | None = None) -> list[str]:
+    """The findings as short plain sentences (HTML-escaped by :func:`findings_html`).
+
+    ``notes``: system -> a caveat said next to every finding on that system (e.g. that its
+    labels are a stand-in); a finding over several systems carries the caveats of all of them.
+    """
     if stability.empty:
         return ["No model was trained, so there is nothing to compare."]
+    notes = dict(notes or {})
+
+    def caveat(systems) -> str:
+        said = list(dict.fromkeys(notes[s] for s in systems if notes.get(s)))
+        return f" [{'; '.join(said)}]" if said else ""
+
+    grid = ", ".join(dict.fromkeys(stability["limits"]))
+    out = [f"Compared on the limits every family trained on: {grid} (cross-family numbers use no other limit)."]
     families = family_table(stability)
-    out = []
-    for column, what in (("recall_min", "recall against the largest limit (lowest over the smaller limits)"),
-                         ("similarity_mean", "SimilarityScore (mean over limit pairs)")):
+    for metric, what in (("recall", "recall against the largest limit (lowest over the smaller limits)"),
+                         ("precision", "precision against the largest limit (lowest over the smaller limits)"),
+                         ("jaccard", "Jaccard overlap with the largest limit (lowest over the smaller limits)")):
+        column = f"{metric}_min"
+        per_family = "; ".join(
+            f"{r.family} {_fmt(getattr(r, column))} over {_coverage(stability[stability['family'] == r.family], metric)}"
+            for r in families.itertuples()
+        )
         best = _best(families, column, lambda r: r["family"])
+        defined = int(np.isfinite(families[column].astype(float)).sum())
         if best is None:
-            out.append(f"No family has a defined {what}.")
-            continue
-        values = ", ".join(f"{r.family} {_fmt(getattr(r, column))}" for r in families.itertuples())
-        if np.isfinite(families[column].astype(float)).sum() < 2:
-            out.append(f"Only {best} has a defined {what} ({values}; mean over systems and models).")
+            out.append(f"No family has a defined {what}: {per_family}.{caveat(stability['system'])}")
+        elif defined < 2:
+            out.append(f"Only {best} has a defined {what} ({per_family}).{caveat(stability['system'])}")
         else:
-            out.append(f"Most stable family by {what}: {best} ({values}; mean over systems and models).")
-    model_label = lambda r: f"{r['family']} {r['model']}"  # noqa: E731
-    per_model = stability.groupby(["family", "model"], sort=False)[["recall_min", "similarity_mean"]].mean().reset_index()
-    for column, what in (("recall_min", "recall"), ("similarity_mean", "SimilarityScore")):
-        best = _best(per_model, column, model_label)
-        if best:
-            out.append(f"Most stable model by {what}: {best} ({_fmt(per_model[column].max())}, mean over systems).")
+            out.append(f"Highest {what}: {best} ({per_family}; means over the defined pairs).{caveat(stability['system'])}")
+    best = _best(families, "similarity_mean", lambda r: r["family"])
+    if best:
+        kinds = ", ".join(dict.fromkeys(stability["normalizer_kind"]))
+        values = ", ".join(f"{r.family} {_fmt(r.similarity_mean)}" for r in families.itertuples())
+        out.append(f"Highest SimilarityScore (mean over limit pairs, ȳ = {kinds}): {best} ({values}).{caveat(stability['system'])}")
+    flips = ", ".join(f"{r.family} {_fmt(100 * r.flip_share_per_step, 2)} %" for r in families.itertuples())
+    out.append(f"Screening calls that change per limit step, as a share of the inference set (mean over systems and models): {flips}.{caveat(stability['system'])}")
     undefined = stability[stability["recall_min"].isna() & (stability["n_limits"] > 1)]
     if len(undefined):
         names = ", ".join(f"{r.system} {r.family} {r.model}" for r in undefined.itertuples())
         out.append(f"Recall is undefined where the largest limit selects nothing ({target} < {threshold:g} "
                    f"predicted for no inference structure): {names}.")
+    flood = stability[(stability["recall_min"] >= 0.99) & (stability["precision_min"] < 0.5)]
+    for row in flood.itertuples():
+        out.append(f"{row.system} {row.family} {row.model}: recall {_fmt(row.recall_min)} against limit {row.largest_limit} "
+                   f"hides false positives: precision down to {_fmt(row.precision_min)}, up to "
+                   f"{_fmt(100 * row.share_selected_max, 1)} % of the inference set selected.{caveat([row.system])}")
     single = stability[stability["n_limits"] < 2]
     if len(single):
         names = ", ".join(f"{r.system} {r.family} {r.model}" for r in single.itertuples())
@@ -291,20 +435,23 @@ def findings(stability: pd.DataFrame, threshold: float, target: str) -> list[str
     for system, rows in ranked.groupby("system", sort=False):
         row = rows.iloc[0]
         if row["flips_max"] == 0:
-            out.append(f"{system}: no screening call changes with the limit, for any model.")
+            out.append(f"{system}: no screening call changes with the limit, for any model.{caveat([system])}")
             continue
         low, high = row["flips_max_between"].split("-")
         out.append(
             f"{system}: the limit matters most for {row['family']} {row['model']}, whose screening calls "
             f"change for {row['flips_max']} of {row['n_inference']} inference structures between limits "
-            f"{low} and {high}; its selection is final from limit {row['converged_from']} on."
+            f"{low} and {high}; its selection is final from limit {row['converged_from']} on.{caveat([system])}"
         )
     return out
 
 
-def findings_html(stability: pd.DataFrame, threshold: float, target: str) -> str:
-    """A small standalone HTML page: the findings, then the per-family and per-model tables."""
-    items = "\n".join(f"<li>{html.escape(sentence)}</li>" for sentence in findings(stability, threshold, target))
+def findings_html(stability: pd.DataFrame, threshold: float, target: str, notes: Mapping[str, str] | None = None,
+                  extra: Sequence[str] = ()) -> str:
+    """A small standalone HTML page: the findings (plus ``extra`` sentences), then the
+    per-family and per-model tables."""
+    sentences = findings(stability, threshold, target, notes) + list(extra)
+    items = "\n".join(f"<li>{html.escape(sentence)}</li>" for sentence in sentences)
     tables = ""
     if not stability.empty:
         tables = (
@@ -333,4 +480,6 @@ def targets(config: Mapping) -> list[str]:
     paths = ["results/report/datasets.csv"]
     if summary_dirs(config):
         paths += ["results/report/stability.csv", "results/report/findings.html"]
+    if config["allegro"]["models"]:
+        paths.append("results/report/allegro_budgets.csv")
     return paths

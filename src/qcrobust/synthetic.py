@@ -183,7 +183,6 @@ def make_study(out_dir: str | Path, *, systems: dict[str, str] = FIXTURE_SYSTEMS
             "models": ["scratch", "self"],
             "limits": [0, 8],
             "epochs": 2,
-            "finetune_epochs": 2,
             "min_steps": 20,
             "model": {"cutoff_radius": 4.0, "num_scalar_features": 8, "num_tensor_features": 2, "mlp_width": 8},
         },

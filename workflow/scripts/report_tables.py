@@ -12,4 +12,5 @@ with rule_logging(snakemake) as log:
         tables[name] = concat_tables(paths)
         log.info("%s: %d rows from %d tables", name, len(tables[name]), len(paths))
     write_tables(tables, snakemake.output, {name: TABLE_SCHEMAS[table] for name, table in REPORT_TABLES.items()})
-    plots.rmse_boxplots(tables["rmse_all"], snakemake.output.rmse_boxplot)
+    # the boxes compare families, so only over the limits every family trained on
+    plots.rmse_boxplots(tables["rmse_all"], snakemake.output.rmse_boxplot, snakemake.params.shared_limits)

@@ -38,8 +38,11 @@ Regimes (the ``{model}`` wildcard)
   At limit 0 there is nothing to pretrain on, so self at limit 0 IS the scratch model: its
   files are copied (``metrics.json`` says ``reused_from: scratch``), not trained again.
 
-Budgets: fresh models train ``epochs``, fine-tuning ``finetune_epochs``, both raised for small
-sets to at least ``min_steps`` optimizer steps; the best-validation checkpoint is the model.
+Budgets: fresh models train ``epochs``, fine-tuning ``finetune_epochs`` (by default as many:
+every regime makes the same optimizer steps on the target data, so the regimes differ by their
+pretraining, not by their budget), both raised for small sets to at least ``min_steps``
+optimizer steps. The model is the best-validation checkpoint when the validation set has at
+least ``select_min_val`` structures, else the last epoch's (:func:`.pipeline.checkpoint_rule`).
 
 Modules: :mod:`.data` (training files), :mod:`.training` (nequip-train, resume, package),
 :mod:`.predict`, :mod:`.corpus` (the default external corpus), :mod:`.callbacks` (per-epoch

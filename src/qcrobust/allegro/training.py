@@ -9,8 +9,8 @@ caller's logging handlers, i.e. the rule's log file.
 
 Resume: the run directory keeps nequip's ``checkpoints/last.ckpt`` (written every epoch) and a
 ``spec.json`` of the overrides. A rerun with the same spec continues from ``last.ckpt``
-(nequip's ``ckpt_path``); a different spec starts afresh. After a successful run the best
-checkpoint is packaged (``nequip-package``: a self-contained ``.nequip.zip``, the model file
+(nequip's ``ckpt_path``); a different spec starts afresh. After a successful run the chosen
+checkpoint (best validation error, or the last epoch's: :func:`qcrobust.allegro.pipeline.checkpoint_rule`) is packaged (``nequip-package``: a self-contained ``.nequip.zip``, the model file
 that predictions and fine-tuning load) and the run directory is removed, so a forced rerun
 really retrains.
 """
@@ -71,7 +71,8 @@ class TrainSpec:
 
 @dataclass
 class TrainResult:
-    best_checkpoint: Path
+    best_checkpoint: Path  # lowest validation error
+    last_checkpoint: Path  # the last epoch's
     epochs: list[dict]  # per-epoch records from the EpochLog callback
     seconds: float  # wall time of this call's nequip-train process(es)
     resumed: bool
@@ -191,10 +192,11 @@ def train(spec: TrainSpec, *, threads: int | None = None) -> TrainResult:
     start = time.perf_counter()
     run_nequip_train(cmd[1:])
     seconds = time.perf_counter() - start
-    best = spec.run_dir / CHECKPOINTS / "best.ckpt"
-    if not best.is_file():
-        raise RuntimeError(f"nequip-train finished without {best}")
-    return TrainResult(best, read_epoch_log(spec.run_dir / EPOCH_LOG), seconds, resume is not None)
+    best, last = spec.run_dir / CHECKPOINTS / "best.ckpt", spec.run_dir / CHECKPOINTS / "last.ckpt"
+    for checkpoint in (best, last):
+        if not checkpoint.is_file():
+            raise RuntimeError(f"nequip-train finished without {checkpoint}")
+    return TrainResult(best, last, read_epoch_log(spec.run_dir / EPOCH_LOG), seconds, resume is not None)
 
 
 def package(checkpoint: str | Path, output: str | Path) -> Path:
