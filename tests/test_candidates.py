@@ -1,0 +1,54 @@
+"""Robust candidates and the consensus precision on hand-computed cases."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from qcrobust.candidates import candidate_table, consensus_precision
+from qcrobust.screening import ScreeningMode
+
+IDS = ["a", "b", "c", "d"]
+
+
+def preds(values):
+    return pd.DataFrame({"id": IDS, "y_pred": values})
+
+
+# 4 screens: 2 classical (limits 0, 24), 2 allegro (seeds 0, 1 at limit 24)
+PREDICTIONS = {
+    ("classical", "rf", 0, 0): preds([-0.02, 0.01, 0.03, -0.01]),
+    ("classical", "rf", 24, 0): preds([-0.01, -0.005, 0.02, 0.00]),
+    ("allegro", "scratch", 24, 0): preds([-0.03, 0.02, 0.01, -0.02]),
+    ("allegro", "scratch", 24, 1): preds([-0.01, 0.02, -0.01, 0.01]),
+}
+HULL = ScreeningMode("hull", "threshold", value=0.0)
+AUDIT = pd.DataFrame({"id": ["a", "b", "c"], "y_true": [-0.004, 0.003, -0.001]})
+
+
+def test_candidate_table_by_hand():
+    table = candidate_table(PREDICTIONS, [HULL, ScreeningMode("top1", "top", k=1)], AUDIT)
+    hull = table[table["mode"] == "hull"].set_index("id")
+    # a: selected by all 4; d: by 2 (rf 0, allegro seed 0); b: rf 24 only; c: allegro seed 1 only
+    assert hull["share_selected"].to_dict() == {"a": 1.0, "d": 0.5, "b": 0.25, "c": 0.25}
+    assert hull.loc["d", "share_classical"] == 0.5 and hull.loc["d", "share_allegro"] == 0.5
+    assert hull.loc["b", "share_allegro"] == 0.0
+    assert list(hull.index) == ["a", "d", "b", "c"]  # b and c tie at 0.25: b has the lower mean prediction (0.01125 < 0.0125)
+    assert hull["rank"].tolist() == [1, 2, 3, 4]
+    assert hull.loc["a", "y_pred_mean"] == pytest.approx(-0.0175) and hull.loc["a", "y_pred_sd"] == pytest.approx(0.00829156, rel=1e-5)
+    assert hull.loc["a", "truly_selected"] == "yes" and hull.loc["b", "truly_selected"] == "no" and hull.loc["d", "truly_selected"] == ""
+    assert math.isnan(hull.loc["d", "y_true"])
+    top = table[table["mode"] == "top1"].set_index("id")
+    # the lowest prediction of every screen is a (seed 1 ties a with c at -0.01: row order decides)
+    assert top["share_selected"].to_dict() == {"a": 1.0, "b": 0.0, "c": 0.0, "d": 0.0}
+
+
+def test_consensus_precision_against_a_single_screen():
+    table = candidate_table(PREDICTIONS, [HULL], AUDIT)
+    result = consensus_precision(table, levels=(0.5, 1.0)).iloc[0]
+    # audited a (true), b (false), c (true); selections: a by 4 screens, b by 1, c by 1
+    assert result["single_screen_precision"] == pytest.approx(5 / 6)
+    assert result["consensus50_selected"] == 1 and result["consensus50_precision"] == 1.0
+    assert result["consensus100_selected"] == 1 and result["n_truly_selected"] == 2

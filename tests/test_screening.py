@@ -1,0 +1,63 @@
+"""Screening modes on hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qcrobust.errors import InputError
+from qcrobust.screening import ScreeningMode, cumulative_precision_recall, modes_from_config
+
+PREDICTIONS = pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "y_pred": [0.030, -0.002, 0.010, 0.024, 0.010]})
+
+
+def test_threshold_and_window_select_below_their_value():
+    assert ScreeningMode("hull", "threshold", value=0.0).select(PREDICTIONS) == {"b"}
+    assert ScreeningMode("meta", "window", value=0.025).select(PREDICTIONS) == {"b", "c", "d", "e"}
+    # nothing below the hull is an empty set, not an error (the paper's mode on ScPd / ScRh)
+    assert ScreeningMode("hull", "threshold", value=-0.01).select(PREDICTIONS) == frozenset()
+
+
+def test_top_modes_always_select_and_break_ties_by_row_order():
+    assert ScreeningMode("top2", "top", k=2).select(PREDICTIONS) == {"b", "c"}  # c and e tie at 0.010: c comes first
+    assert ScreeningMode("top40", "top", fraction=0.4).select(PREDICTIONS) == {"b", "c"}
+    assert ScreeningMode("top1pct", "top", fraction=0.01).select(PREDICTIONS) == {"b"}  # at least one
+    assert ScreeningMode("top9", "top", k=9).count(5) == 5
+    everything_above_hull = PREDICTIONS.assign(y_pred=PREDICTIONS["y_pred"] + 1.0)
+    assert len(ScreeningMode("top2", "top", k=2).select(everything_above_hull)) == 2
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"name": "x", "kind": "top"}, "exactly one of 'k' and 'fraction'"),
+        ({"name": "x", "kind": "top", "k": 2, "fraction": 0.1}, "exactly one of 'k' and 'fraction'"),
+        ({"name": "x", "kind": "top", "fraction": 1.5}, r"fraction must be in \(0, 1\]"),
+        ({"name": "x", "kind": "window"}, "needs a 'value'"),
+        ({"name": "x", "kind": "best"}, "kind must be one of"),
+    ],
+)
+def test_bad_modes_name_the_key(entry, message):
+    with pytest.raises(InputError, match=message):
+        modes_from_config([entry])
+
+
+def test_mode_names_are_unique():
+    with pytest.raises(InputError, match=r"\['m'\] repeat"):
+        modes_from_config([{"name": "m", "kind": "threshold", "value": 0.0}, {"name": "m", "kind": "top", "k": 1}])
+
+
+def test_cumulative_precision_and_recall_by_hand():
+    y_true = [-0.01, 0.02, -0.03, 0.05]
+    y_pred = [0.00, -0.02, -0.01, 0.04]  # ranking: 1, 2, 0, 3
+    table = cumulative_precision_recall(y_true, y_pred, ScreeningMode("hull", "threshold", value=0.0))
+    # truly below the hull: 0 and 2; hits along the ranking: 1 (no), 2 (yes), 0 (yes), 3 (no)
+    assert table["n_true_selected"].tolist() == [0, 1, 2, 2]
+    assert table["precision"].tolist() == pytest.approx([0.0, 0.5, 2 / 3, 0.5])
+    assert table["recall"].tolist() == pytest.approx([0.0, 0.5, 1.0, 1.0])
+    # a top mode's truth is rank-based: the 2 lowest true values (0 and 2)
+    top = cumulative_precision_recall(y_true, y_pred, ScreeningMode("top2", "top", k=2))
+    assert top["recall"].tolist() == pytest.approx([0.0, 0.5, 1.0, 1.0])
+    none_true = cumulative_precision_recall([0.1, 0.2], [0.0, 0.1], ScreeningMode("hull", "threshold", value=0.0))
+    assert np.isnan(none_true["recall"]).all() and none_true["precision"].tolist() == [0.0, 0.0]
