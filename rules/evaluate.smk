@@ -59,12 +59,50 @@ rule evaluate_figures:
             )
             for name in evaluation.SUMMARY_FIGURES
         },
+        **{
+            f"{kind}_{mode}": report(
+                f"{SUMMARY}/{kind}_{mode}.png",
+                caption=f"../workflow/report/{kind}.rst",
+                category="{family}",
+                subcategory="{system}",
+                labels={"model": "{model}", "figure": f"{kind} ({mode})"},
+            )
+            for kind in evaluation.MODE_FIGURES
+            for mode in evaluation.mode_names(config)
+        },
     log:
         "logs/{system}/{family}/{model}/summary_figures.log",
     conda:
         "../envs/qcrobust.yaml"
+    params:
+        modes=evaluation.mode_names(config),
     script:
         "../workflow/scripts/evaluate_figures.py"
+
+
+rule audit_figures:
+    input:
+        audit_cumulative=f"{SUMMARY}/audit_cumulative.csv",
+    output:
+        **{
+            f"{kind}_{mode}": report(
+                f"{SUMMARY}/{kind}_{mode}.png",
+                caption=f"../workflow/report/{kind}.rst",
+                category="{family}",
+                subcategory="{system}",
+                labels={"model": "{model}", "figure": f"{kind} ({mode})"},
+            )
+            for kind in evaluation.AUDIT_FIGURES
+            for mode in evaluation.mode_names(config)
+        },
+    log:
+        "logs/{system}/{family}/{model}/audit_figures.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        modes=evaluation.mode_names(config),
+    script:
+        "../workflow/scripts/audit_figures.py"
 
 
 rule report_tables:

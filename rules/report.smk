@@ -3,6 +3,7 @@
 # (next to the figures and tables the other stages mark with report()). See src/qcrobust/report.py.
 from functools import partial
 
+from qcrobust import candidates as robust
 from qcrobust import report as study_report
 
 
@@ -25,7 +26,6 @@ rule report_datasets:
         systems=SYSTEMS,
         audit_systems=[system for system in SYSTEMS if has_audit(system)],
         target=config["target"],
-        threshold=config["screening"]["threshold"],
     script:
         "../workflow/scripts/report_datasets.py"
 
@@ -52,7 +52,7 @@ rule report_findings:
         "../envs/qcrobust.yaml"
     params:
         target=config["target"],
-        threshold=config["screening"]["threshold"],
+        modes=study_report.mode_descriptions(config),
         shared_limits=evaluation.shared_limits(config),
         notes=study_report.data_notes(config),
         external_note=study_report.external_corpus_note(config),
@@ -78,4 +78,54 @@ rule report_budgets:
         "../workflow/scripts/report_budgets.py"
 
 
+rule candidates:
+    input:
+        unpack(partial(robust.candidate_inputs, config)),
+    output:
+        candidates=report(
+            "results/{system}/candidates.csv",
+            caption="../workflow/report/candidates.rst",
+            category="Candidates",
+            subcategory="{system}",
+            labels={"table": "candidates"},
+        ),
+        figure=report(
+            "results/{system}/candidates.png",
+            caption="../workflow/report/candidates_figure.rst",
+            category="Candidates",
+            subcategory="{system}",
+            labels={"figure": "selection share"},
+        ),
+    log:
+        "logs/{system}/candidates.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        modes=config["screening"]["modes"],
+        target=config["target"],
+        data_note=partial(study_report.data_note, config),
+    script:
+        "../workflow/scripts/candidates.py"
+
+
+rule consensus:
+    input:
+        candidates="results/{system}/candidates.csv",
+    output:
+        consensus=report(
+            "results/{system}/consensus.csv",
+            caption="../workflow/report/consensus.rst",
+            category="Candidates",
+            subcategory="{system}",
+            labels={"table": "consensus vs single screens"},
+        ),
+    log:
+        "logs/{system}/consensus.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    script:
+        "../workflow/scripts/consensus.py"
+
+
 TARGET_FUNCTIONS.append(partial(study_report.targets, config))
+TARGET_FUNCTIONS.append(partial(robust.candidate_targets, config))

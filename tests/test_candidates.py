@@ -52,3 +52,11 @@ def test_consensus_precision_against_a_single_screen():
     assert result["single_screen_precision"] == pytest.approx(5 / 6)
     assert result["consensus50_selected"] == 1 and result["consensus50_precision"] == 1.0
     assert result["consensus100_selected"] == 1 and result["n_truly_selected"] == 2
+
+
+def test_candidate_figure_is_drawn(tmp_path):
+    from qcrobust import plots
+
+    table = candidate_table(PREDICTIONS, [HULL, ScreeningMode("top1", "top", k=1)], AUDIT)
+    plots.candidate_shares(table, tmp_path / "candidates.png", "e_above_hull")
+    assert (tmp_path / "candidates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

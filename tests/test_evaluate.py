@@ -23,6 +23,7 @@ from qcrobust.evaluate import (
     targets,
 )
 from qcrobust.io import write_csv
+from qcrobust.screening import ScreeningMode
 
 TEST = pd.DataFrame({"id": ["t0", "t1", "t2", "t3"], "y_true": [-0.02, 0.01, 0.03, 0.10]})
 INFERENCE_IDS = ["i0", "i1", "i2", "i3", "i4"]
@@ -109,12 +110,21 @@ def test_empty_reference_set_gives_nan_recall_and_a_figure_that_says_so(tmp_path
     assert (tmp_path / "recall.png").stat().st_size > 5000
 
 
-def test_mean_abs_normalizer_and_threshold_are_used(tmp_path):
-    settings = EvaluationSettings(threshold=0.35, normalizer="mean_abs")
+def test_mean_abs_normalizer_and_modes_are_used(tmp_path):
+    modes = (ScreeningMode("loose", "window", value=0.35), ScreeningMode("top2", "top", k=2))
+    settings = EvaluationSettings(modes=modes, normalizer="mean_abs")
     tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path), test=TEST, settings=settings)
     assert tables["rmse_by_limit"]["normalizer"].iloc[0] == pytest.approx(TEST["y_true"].abs().mean())
-    assert tables["screening_vs_max_limit"]["n_selected"].tolist() == [3, 3, 4]
-    assert EvaluationSettings.from_config({}) == EvaluationSettings()  # the schema's defaults
+    screening = tables["screening_vs_max_limit"]
+    assert screening.loc[screening["mode"] == "loose", "n_selected"].tolist() == [3, 3, 4]
+    # top 2 of the inference predictions per limit: limit 0 {i1, i0}, 4 {i1, i0}, 8 {i3, i2}
+    top = screening[screening["mode"] == "top2"]
+    assert top["n_selected"].tolist() == [2, 2, 2] and top["recall"].tolist() == [0.0, 0.0, 1.0]
+    # on the test set, the top-2 truth is the 2 lowest true values (t0, t1)
+    test = tables["classification_test"]
+    assert test.loc[(test["mode"] == "top2") & (test["limit"] == 4), ["tp", "fp"]].values.tolist() == [[2, 0]]
+    config = {"screening": {"modes": [{"name": "hull", "kind": "threshold", "value": 0.0}]}, "similarity": {}}
+    assert EvaluationSettings.from_config(config).modes == (ScreeningMode("hull", "threshold", value=0.0),)
 
 
 def test_prediction_file_problems_name_file_and_id(tmp_path):
@@ -152,6 +162,7 @@ def test_test_targets_come_from_splits_and_targets(tmp_path):
 
 CONFIG = {
     "systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
+    "screening": {"modes": [{"name": "hull", "kind": "threshold", "value": 0.0}, {"name": "top", "kind": "top", "k": 5}]},
     "limits": [0, 2, 4],
     "classical": {"models": ["rf", "lgbm"]},
     "allegro": {"models": ["scratch"], "limits": [0, 4]},
@@ -174,6 +185,9 @@ def test_family_grid_and_rule_inputs_follow_the_config():
     assert "results/A/classical/rf/summary/classification_audit.csv" in paths
     assert "results/B/classical/rf/summary/classification_audit.csv" not in paths
     assert "results/B/allegro/scratch/summary/similarity.png" in paths
+    assert "results/B/allegro/scratch/summary/screening_vs_limit_top.png" in paths  # one per mode
+    assert "results/A/allegro/scratch/summary/audit_cumulative_hull.png" in paths
+    assert "results/B/allegro/scratch/summary/audit_cumulative_hull.png" not in paths  # B has no audit set
     assert "results/report/rmse_boxplot.png" in paths
     no_models = {**CONFIG, "classical": {"models": []}, "allegro": {"models": [], "limits": None}}
     assert targets(no_models) == []
@@ -185,9 +199,10 @@ def test_figures_are_written(summary, tmp_path):
     assert plots.normalizer_text(summary["rmse_by_limit"]) == f"σ(y_test) = {TEST['y_true'].std(ddof=0):.4f} eV/atom"
     plots.screening_vs_limit(summary["screening_vs_max_limit"], tmp_path / "recall.png")
     plots.overlap_heatmap(summary["overlaps"], tmp_path / "overlaps.png")
+    plots.audit_cumulative(summary["audit_cumulative"], tmp_path / "cumulative.png")
     two_families = pd.concat([summary["rmse_by_limit"], summary["rmse_by_limit"].assign(family="other", model="n")])
     plots.rmse_boxplots(two_families, tmp_path / "box.png", limits=[0, 8])
-    for name in ("rmse", "similarity", "recall", "overlaps", "box"):
+    for name in ("rmse", "similarity", "recall", "overlaps", "box", "cumulative"):
         data = (tmp_path / f"{name}.png").read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     # no timestamp in the PNG: redrawing gives the same bytes
@@ -245,7 +260,9 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
             summary = results / system / "classical" / model / "summary"
             rmse = pd.read_csv(summary / "rmse_by_limit.csv")
             assert rmse["limit"].tolist() == [0, 2, 8]
-            assert {p.name for p in summary.glob("*.png")} == {"rmse_vs_limit.png", "similarity.png", "screening_vs_limit.png", "overlaps.png"}
+            assert {p.name for p in summary.glob("*.png")} == {"rmse_vs_limit.png", "similarity.png"} | {
+                f"{kind}_{mode}.png" for kind in ("screening_vs_limit", "overlaps", "audit_cumulative")
+                for mode in ("below_hull", "window_25meV", "top_5pct")}
             assert (summary / "classification_audit.csv").is_file()
     rmse_all = pd.read_csv(results / "report" / "rmse_all.csv")
     assert len(rmse_all) == 2 * 2 * 3 and set(rmse_all["family"]) == {"classical"}

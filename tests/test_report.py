@@ -98,15 +98,15 @@ def test_stability_table_and_findings_name_the_more_stable_family():
     assert families.loc["classical", "recall_min"] == 1.0 and families.loc["allegro", "flip_share_per_step"] == 0.15
     assert families.loc["classical", "recall_cells"] == 2 and families.loc["classical", "recall_undefined"] == 0
 
-    sentences = findings(table, threshold=0.0, target="e_above_hull", notes={"S1": "stand-in labels"})
+    sentences = findings(table, target="e_above_hull", notes={"S1": "stand-in labels"})
     assert sentences[0] == "Compared on the limits every family trained on: 0 4 8 (cross-family numbers use no other limit)."
     recall = next(s for s in sentences if s.startswith("Highest recall"))
     assert ": classical (" in recall and "over 1 of 1 (system, model) pairs, 2 of 2 limit cells" in recall
     assert recall.endswith("[stand-in labels]")
     assert any(s.startswith("S1: the limit matters most for allegro scratch") and "2 of 10" in s and "limits 0 and 4" in s
                for s in sentences)
-    page = findings_html(table, 0.0, "e_above_hull", extra=["An extra sentence."])
-    assert page.count("<li>") == len(findings(table, 0.0, "e_above_hull")) + 1 and "e_above_hull &lt; 0" in page and "<table" in page
+    page = findings_html(table, "e_above_hull", modes={"": "e_above_hull < 0 eV/atom"}, extra=["An extra sentence."])
+    assert page.count("<li>") == len(findings(table, "e_above_hull")) + 1 and "e_above_hull &lt; 0" in page and "<table" in page
 
 
 def test_families_on_different_grids_are_compared_on_the_shared_limits():
@@ -141,10 +141,11 @@ def test_undefined_recall_is_counted_and_named_never_dropped_silently():
     families = family_table(table).set_index("family")
     assert families.loc["classical", "recall_min"] == 0.5  # A only
     assert (families.loc["classical", "recall_models"], families.loc["classical", "recall_cells"], families.loc["classical", "recall_undefined"]) == (1, 1, 1)
-    sentences = findings(table, 0.0, "e_above_hull")
+    sentences = findings(table, "e_above_hull")
     recall = next(s for s in sentences if s.startswith("Highest recall"))
     assert "classical 0.500 over 1 of 2 (system, model) pairs, 1 of 2 limit cells (undefined, an empty screening set: B 1)" in recall
-    assert any(s.startswith("Recall is undefined where the largest limit selects nothing") and "B classical rf" in s for s in sentences)
+    assert any(s.startswith("Recall is undefined where the mode selects no e_above_hull prediction at the largest limit") and "B classical rf" in s
+               for s in sentences)
 
 
 def test_a_flood_of_false_positives_is_called_out():
@@ -155,7 +156,22 @@ def test_a_flood_of_false_positives_is_called_out():
     assert table.iloc[0].recall_min == 1.0 and table.iloc[0].precision_min == pytest.approx(1 / 8)
     assert table.iloc[0].share_selected_max == pytest.approx(0.8)
     assert any("recall 1.000 against limit 8 hides false positives: precision down to 0.125, up to 80.0 %" in s
-               for s in findings(table, 0.0, "e_above_hull"))
+               for s in findings(table, "e_above_hull"))
+
+
+def test_stability_and_findings_per_screening_mode():
+    key = ("S", "classical", "rf")
+    rmse, hull = summaries({key: {0: set(), 8: set()}}, rmses={key: [0.01, 0.01]})
+    _, top = summaries({key: {0: {"a"}, 8: {"a"}}}, rmses={key: [0.01, 0.01]})
+    screening = pd.concat([hull.assign(mode="hull"), top.assign(mode="top1")], ignore_index=True)
+    overlaps = pd.concat([overlaps_of({0: set(), 8: set()}).assign(mode="hull"), overlaps_of({0: {"a"}, 8: {"a"}}).assign(mode="top1")])
+    table = stability_table(rmse, screening, {key: similarity_of([0, 8], 1.0)}, {key: overlaps}, limits=[0, 8])
+    assert table["mode"].tolist() == ["hull", "top1"]
+    assert math.isnan(table.loc[0, "recall_min"]) and table.loc[1, "recall_min"] == 1.0  # the rank-based mode always answers
+    sentences = findings(table, "e_above_hull", modes={"hull": "e_above_hull < 0 eV/atom", "top1": "the 1 lowest e_above_hull"})
+    assert any(s.startswith("[hull: e_above_hull < 0 eV/atom] No family has a defined recall") for s in sentences)
+    assert any(s.startswith("[top1: the 1 lowest e_above_hull] Only classical has a defined recall") for s in sentences)
+    assert sum("SimilarityScore" in s for s in sentences) == 1  # mode-free, said once
 
 
 def test_stability_needs_every_models_summary():
@@ -166,7 +182,7 @@ def test_stability_needs_every_models_summary():
 
 
 def test_findings_without_models_or_flips():
-    assert findings(pd.DataFrame(columns=["system"]), 0.0, "e_form") == ["No model was trained, so there is nothing to compare."]
+    assert findings(pd.DataFrame(columns=["system"]), "e_form") == ["No model was trained, so there is nothing to compare."]
 
 
 def test_notes_and_budgets(tmp_path):
@@ -198,9 +214,9 @@ def test_summary_key_and_frame_count(tmp_path):
 def test_dataset_row_counts_and_statistics():
     targets = pd.DataFrame({"id": list("abcd"), "n_A5_defects": [0, 0, 2, 4], "e_above_hull": [-0.1, 0.0, 0.1, 0.2]})
     splits = pd.DataFrame({"id": list("abcd"), "split": ["test", "train", "train", "val"]})
-    row = dataset_row("S", targets, splits, n_inference=7, n_audit=0, target="e_above_hull", threshold=0.0)
+    row = dataset_row("S", targets, splits, n_inference=7, n_audit=0, target="e_above_hull")
     assert (row["n_labeled"], row["n_limit0"], row["n_train"], row["n_val"], row["n_test"]) == (4, 2, 2, 1, 1)
-    assert row["max_A5_defects"] == 4 and row["share_below_threshold"] == 0.25
+    assert row["max_A5_defects"] == 4 and row["share_negative"] == 0.25
     assert row["target_mean"] == pytest.approx(0.05)
 
 

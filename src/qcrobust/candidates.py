@@ -92,3 +92,46 @@ def consensus_precision(table: pd.DataFrame, levels: Sequence[float] = (0.5, 0.9
             row[f"consensus{int(100 * level)}_precision"] = float(truth[chosen].mean()) if chosen.any() else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- rule glue (rules/report.smk) ---
+
+
+def candidate_inputs(config: Mapping, wildcards) -> dict[str, str]:
+    """Inputs of rule ``candidates``: every model's inference predictions of the system
+    (``pred__{family}__{model}__{limit}``) and its audit targets, if any."""
+    from qcrobust.evaluate import family_grid
+
+    system = wildcards.system
+    inputs = {
+        f"pred__{family}__{model}__{limit}": f"results/{system}/{family}/{model}/limit_{limit}/pred_inference.csv"
+        for family, (models, limits) in family_grid(config).items()
+        for model in models
+        for limit in limits
+    }
+    if config["systems"][system].get("audit"):
+        inputs["audit_targets"] = f"results/{system}/audit_targets.csv"
+    return inputs
+
+
+def screens_from_inputs(named: Mapping[str, str]) -> dict[ScreenKey, str]:
+    """``pred__{family}__{model}__{limit}`` rule inputs -> {(family, model, limit, seed): path}."""
+    out = {}
+    for name, path in named.items():
+        if name.startswith("pred__"):
+            _, family, model, limit = name.split("__")
+            out[(family, model, int(limit), 0)] = str(path)
+    return out
+
+
+def candidate_targets(config: Mapping) -> list[str]:
+    from qcrobust.evaluate import family_grid
+
+    if not family_grid(config):
+        return []
+    paths = []
+    for system, spec in config["systems"].items():
+        paths += [f"results/{system}/candidates.csv", f"results/{system}/candidates.png"]
+        if spec.get("audit"):
+            paths.append(f"results/{system}/consensus.csv")
+    return paths

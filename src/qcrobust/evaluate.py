@@ -13,7 +13,11 @@ Summary tables of one (system, family, model) (``SUMMARY_TABLES``), all long tab
 - ``screening_vs_max_limit``: each limit's screening set against the largest limit's: recall,
   precision, Jaccard, the selected share of the inference set (undefined ratios noted);
 - ``overlaps``: |S_i ∩ S_j| and its shares, for every ordered pair of limits;
-- ``classification_test`` (+ ``classification_audit``): P/R/F1/DAF of "stable" calls vs true labels.
+- ``classification_test`` (+ ``classification_audit``): P/R/F1/DAF of the selections vs true labels;
+- ``audit_cumulative`` (with an audit set): precision and recall of the first k audit structures by
+  prediction, every k (matbench-discovery's cumulative precision/recall).
+Every screening table (all but the first two) has a ``mode`` column: one block per screening mode
+of config ``screening.modes`` (:mod:`qcrobust.screening`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import pandas as pd
 from qcrobust import metrics
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv
+from qcrobust.screening import ScreeningMode, cumulative_precision_recall, modes_from_config
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +46,7 @@ SUMMARY_TABLES = (
     "overlaps",
     "classification_test",
 )
-AUDIT_TABLES = ("classification_audit",)
+AUDIT_TABLES = ("classification_audit", "audit_cumulative")
 # the schema (workflow/schemas/{schema}.schema.yaml) of each summary table
 TABLE_SCHEMAS = {
     "rmse_by_limit": "rmse_by_limit",
@@ -50,8 +55,11 @@ TABLE_SCHEMAS = {
     "overlaps": "overlaps",
     "classification_test": "classification",
     "classification_audit": "classification",
+    "audit_cumulative": "audit_cumulative",
 }
-SUMMARY_FIGURES = ("rmse_vs_limit", "similarity", "screening_vs_limit", "overlaps")
+SUMMARY_FIGURES = ("rmse_vs_limit", "similarity")  # one per model
+MODE_FIGURES = ("screening_vs_limit", "overlaps")  # one per model and screening mode: {name}_{mode}.png
+AUDIT_FIGURES = ("audit_cumulative",)  # one per model and mode, systems with an audit set
 # cross-family tables in results/report/: name -> the per-model summary table it concatenates
 REPORT_TABLES = {
     "rmse_all": "rmse_by_limit",
@@ -60,19 +68,23 @@ REPORT_TABLES = {
 }
 
 
+PAPER_MODE = ScreeningMode("below_hull", "threshold", value=0.0)
+
+
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """``screening.threshold`` and the ``similarity:`` block of the config (the schema's defaults)."""
+    """The ``screening:`` and ``similarity:`` blocks of the config (the schema's defaults)."""
 
-    threshold: float = 0.0
+    modes: tuple[ScreeningMode, ...] = (PAPER_MODE,)
     normalizer: str = "std"
     warn_below: float = 0.002
 
     @classmethod
     def from_config(cls, config: Mapping) -> EvaluationSettings:
         similarity = config.get("similarity", {})
+        modes = config.get("screening", {}).get("modes")
         return cls(
-            threshold=float(config.get("screening", {}).get("threshold", cls.threshold)),
+            modes=tuple(modes_from_config(modes)) if modes else cls.modes,
             normalizer=similarity.get("normalizer", cls.normalizer),
             warn_below=float(similarity.get("warn_below", cls.warn_below)),
         )
@@ -148,6 +160,15 @@ def report_inputs(config: Mapping) -> dict[str, list[str]]:
     return {name: [f"{d}/{table}.csv" for d in summary_dirs(config)] for name, table in REPORT_TABLES.items()}
 
 
+def mode_names(config: Mapping) -> list[str]:
+    return [mode["name"] for mode in config["screening"]["modes"]]
+
+
+def figure_names(config: Mapping, kinds: Sequence[str]) -> list[str]:
+    """``{kind}_{mode}`` for every figure kind and configured screening mode."""
+    return [f"{kind}_{mode}" for kind in kinds for mode in mode_names(config)]
+
+
 def targets(config: Mapping) -> list[str]:
     """Final outputs of the evaluation stage: every summary table and figure, and the report tables."""
     paths = []
@@ -155,7 +176,9 @@ def targets(config: Mapping) -> list[str]:
         system = directory.split("/")[1]
         names = SUMMARY_TABLES + (AUDIT_TABLES if _has_audit(config, system) else ())
         paths += [f"{directory}/{name}.csv" for name in names]
-        paths += [f"{directory}/{name}.png" for name in SUMMARY_FIGURES]
+        paths += [f"{directory}/{name}.png" for name in [*SUMMARY_FIGURES, *figure_names(config, MODE_FIGURES)]]
+        if _has_audit(config, system):
+            paths += [f"{directory}/{name}.png" for name in figure_names(config, AUDIT_FIGURES)]
     if summary_dirs(config):
         paths += [f"results/report/{name}.csv" for name in REPORT_TABLES] + ["results/report/rmse_boxplot.png"]
     return paths
@@ -256,23 +279,30 @@ def summarize(
     rmse = pd.DataFrame(rmse_rows)
     similarity = metrics.similarity_matrix(dict(zip(rmse["limit"], rmse["rmse"])), normalizer)
     similarity.columns = [str(c) for c in similarity.columns]
-    selected = {x: metrics.screen(inference_pred[x], settings.threshold) for x in limits}
-    tables = {
-        "rmse_by_limit": rmse,
-        "similarity": similarity.reset_index(),
-        "screening_vs_max_limit": _keyed(key, metrics.agreement_with_reference(selected, limits[-1], len(inference_ids))),
-        "overlaps": _keyed(key, metrics.overlaps(selected)),
-        "classification_test": _keyed(key, metrics.classification_table(y_test, test_pred, settings.threshold)),
-    }
+    tables = {"rmse_by_limit": rmse, "similarity": similarity.reset_index()}
+    per_mode: dict[str, list[pd.DataFrame]] = {name: [] for name in ("screening_vs_max_limit", "overlaps", "classification_test")}
     if audit is not None:
-        tables["classification_audit"] = _keyed(
-            key, metrics.classification_table(audit["y_true"].to_numpy(dtype=np.float64), audit_pred, settings.threshold)
-        )
-    recall = tables["screening_vs_max_limit"]["recall"]
+        per_mode |= {"classification_audit": [], "audit_cumulative": []}
+    for mode in settings.modes:
+        selected = {x: mode.select(inference_pred[x]) for x in limits}
+        per_mode["screening_vs_max_limit"].append(metrics.agreement_with_reference(selected, limits[-1], len(inference_ids)))
+        per_mode["overlaps"].append(metrics.overlaps(selected))
+        per_mode["classification_test"].append(metrics.classification_table(y_test, test_pred, select=mode.mask))
+        if audit is not None:
+            y_audit = audit["y_true"].to_numpy(dtype=np.float64)
+            per_mode["classification_audit"].append(metrics.classification_table(y_audit, audit_pred, select=mode.mask))
+            per_mode["audit_cumulative"].append(pd.concat(
+                [cumulative_precision_recall(y_audit, audit_pred[x], mode).assign(limit=x) for x in limits], ignore_index=True
+            ))
+        for name in per_mode:
+            per_mode[name][-1].insert(0, "mode", mode.name)
+    for name, parts in per_mode.items():
+        tables[name] = _keyed(key, pd.concat(parts, ignore_index=True))
+    screening = tables["screening_vs_max_limit"]
     log.info(
-        "%s: test RMSE %.4f-%.4f eV/atom over limits %s; recall vs limit %d: %s",
+        "%s: test RMSE %.4f-%.4f eV/atom over limits %s; selected at limit %d per mode: %s",
         source, rmse["rmse"].min(), rmse["rmse"].max(), limits, limits[-1],
-        "undefined (nothing below the threshold at the largest limit)" if recall.isna().all() else f"min {recall.min():.3f}",
+        ", ".join(f"{r.mode} {r.n_selected}" for r in screening[screening["limit"] == limits[-1]].itertuples()),
     )
     return tables
 

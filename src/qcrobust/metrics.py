@@ -4,15 +4,17 @@
 - SimilarityScore_ij = 1 − |RMSE_i − RMSE_j| / ȳ (eq. 4), ȳ a scale of the test-set target:
   its standard deviation (the default: the RMSE of predicting the test mean, so the score is
   scale-free and comparable across systems), the paper's |mean|, or the mean of |y|;
-- screening: S_x = ids predicted below ``threshold``; against the reference (largest-limit)
+- screening: S_x = ids a screening mode selects (:mod:`qcrobust.screening`; the paper's: predicted
+  below ``threshold``); against the reference (largest-limit)
   set S_ref: recall |S_x ∩ S_ref| / |S_ref|, precision |S_x ∩ S_ref| / |S_x| (a flood of
   selections scores recall 1 but precision near 0), Jaccard |S_x ∩ S_ref| / |S_x ∪ S_ref| and
   the selected share |S_x| / N; pairwise overlaps |S_i ∩ S_j|, as counts and as shares of S_i and S_j;
 - classification of "stable" calls against true labels, with matbench-discovery's definitions:
   precision = TP/(TP+FP), recall = TP/(TP+FN), F1 = 2PR/(P+R), prevalence = (TP+FN)/N,
-  DAF (discovery acceleration factor) = precision / prevalence. A structure is "stable" when its
-  (true or predicted) target is below ``threshold``, the same strict rule as the screening
-  (matbench-discovery counts ``<=``; the two differ only for values exactly at the threshold).
+  DAF (discovery acceleration factor) = precision / prevalence. A structure is "selected" when the
+  screening mode selects its (true or predicted) target -- for the paper's mode, below
+  ``threshold``, the same strict rule as the screening (matbench-discovery counts ``<=``; the two
+  differ only for values exactly at the threshold).
 Undefined ratios (empty denominators) are NaN, never an exception.
 """
 
@@ -157,10 +159,17 @@ def overlaps(selected: Mapping[int, frozenset]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def stable_counts(y_true, y_pred, threshold: float = 0.0) -> dict[str, int]:
-    """TP, FP, FN, TN of "stable" (< threshold) calls against the true labels."""
-    true_pos = np.asarray(y_true, dtype=np.float64) < threshold
-    pred_pos = np.asarray(y_pred, dtype=np.float64) < threshold
+def _selector(threshold: float, select):
+    """The rule that marks values "selected": ``select`` (e.g. a screening mode's ``mask``) or ``< threshold``."""
+    return select or (lambda values: np.asarray(values, dtype=np.float64) < threshold)
+
+
+def stable_counts(y_true, y_pred, threshold: float = 0.0, select=None) -> dict[str, int]:
+    """TP, FP, FN, TN of "selected" calls against the true labels: a value is selected when it is
+    below ``threshold``, or by ``select`` (a function of the whole array, for rank-based modes)."""
+    rule = _selector(threshold, select)
+    true_pos = np.asarray(rule(np.asarray(y_true, dtype=np.float64)), dtype=bool)
+    pred_pos = np.asarray(rule(np.asarray(y_pred, dtype=np.float64)), dtype=bool)
     return {
         "tp": int(np.sum(true_pos & pred_pos)),
         "fp": int(np.sum(~true_pos & pred_pos)),
@@ -169,9 +178,9 @@ def stable_counts(y_true, y_pred, threshold: float = 0.0) -> dict[str, int]:
     }
 
 
-def classification_scores(y_true, y_pred, threshold: float = 0.0) -> dict[str, float]:
+def classification_scores(y_true, y_pred, threshold: float = 0.0, select=None) -> dict[str, float]:
     """Counts plus precision, recall, F1, accuracy, prevalence and DAF (matbench-discovery definitions)."""
-    c = stable_counts(y_true, y_pred, threshold)
+    c = stable_counts(y_true, y_pred, threshold, select)
     n = sum(c.values())
     precision = _ratio(c["tp"], c["tp"] + c["fp"])
     recall = _ratio(c["tp"], c["tp"] + c["fn"])
@@ -189,6 +198,6 @@ def classification_scores(y_true, y_pred, threshold: float = 0.0) -> dict[str, f
     }
 
 
-def classification_table(y_true, predictions: Mapping[int, Sequence[float]], threshold: float = 0.0) -> pd.DataFrame:
+def classification_table(y_true, predictions: Mapping[int, Sequence[float]], threshold: float = 0.0, select=None) -> pd.DataFrame:
     """:func:`classification_scores` per limit (``predictions``: limit -> y_pred aligned with ``y_true``)."""
-    return pd.DataFrame([{"limit": x, **classification_scores(y_true, predictions[x], threshold)} for x in sorted(predictions)])
+    return pd.DataFrame([{"limit": x, **classification_scores(y_true, predictions[x], threshold, select)} for x in sorted(predictions)])

@@ -31,7 +31,8 @@ def _save(fig, path: str | os.PathLike) -> None:
 
 def _title(table: pd.DataFrame) -> str:
     row = table.iloc[0]
-    return f"{row['system']} - {row['family']} / {row['model']}"
+    mode = f" [{row['mode']}]" if "mode" in table.columns else ""
+    return f"{row['system']} - {row['family']} / {row['model']}{mode}"
 
 
 def rmse_vs_limit(rmse: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -125,6 +126,52 @@ def overlap_heatmap(overlaps: pd.DataFrame, path: str | os.PathLike) -> None:
     ax.set_xlabel("limit j")
     ax.set_ylabel("limit i")
     ax.set_title(_title(overlaps) + " (blank row: S_i empty)", fontsize=9)
+    _save(fig, path)
+
+
+def audit_cumulative(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Precision (solid) and recall (dashed) of the first k audit structures by prediction, one
+    colour per limit (table ``audit_cumulative`` of one mode; matbench-discovery's figure)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharex=True)
+    limits = sorted(int(x) for x in table["limit"].unique())
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(limits)))
+    for colour, limit in zip(colours, limits):
+        part = table[table["limit"] == limit]
+        axes[0].plot(part["k"], part["precision"], color=colour, label=f"limit {limit}")
+        axes[1].plot(part["k"], part["recall"], "--", color=colour)
+    for ax, label in zip(axes, ("precision of the first k", "recall of the first k")):
+        ax.set_xlabel("k (audit structures screened, lowest prediction first)")
+        ax.set_ylabel(label)
+        ax.set_ylim(-0.05, 1.05)
+        ax.grid(alpha=0.3)
+    if table["recall"].isna().all():
+        axes[1].text(0.5, 0.5, "undefined: nothing truly selected\nin the audit set", ha="center", va="center",
+                     transform=axes[1].transAxes, fontsize=8)
+    axes[0].legend(fontsize=7, ncol=2)
+    fig.suptitle(_title(table), fontsize=9)
+    _save(fig, path)
+
+
+def candidate_shares(table: pd.DataFrame, path: str | os.PathLike, target: str = "target") -> None:
+    """Per screening mode: each inference structure's share of screens that select it against its
+    mean predicted target; audited structures marked by whether the mode truly selects them."""
+    modes = list(dict.fromkeys(table["mode"]))
+    fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.4), squeeze=False, sharey=True)
+    for ax, mode in zip(axes[0], modes):
+        part = table[table["mode"] == mode]
+        ax.scatter(part["y_pred_mean"], part["share_selected"], s=4, alpha=0.3, color="grey", label="inference")
+        if "truly_selected" in part:
+            for value, colour in (("yes", "tab:green"), ("no", "tab:red")):
+                audited = part[part["truly_selected"].astype(str) == value]
+                if len(audited):
+                    ax.scatter(audited["y_pred_mean"], audited["share_selected"], s=10, color=colour,
+                               label=f"audit, truly selected: {value} ({len(audited)})")
+        ax.set_title(f"{mode} ({int(part['n_screens'].iloc[0])} screens)", fontsize=9)
+        ax.set_xlabel(f"mean predicted {target} (eV/atom)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    axes[0][0].set_ylabel("share of screens selecting it")
+    fig.suptitle(str(table.attrs.get("system", "")), fontsize=9)
     _save(fig, path)
 
 

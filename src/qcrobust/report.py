@@ -12,7 +12,7 @@ over those limits, from its summary tables:
   the selected share of the inference set; ``n_compared`` limits, ``n_*_undefined`` of them
   without a value;
 - SimilarityScore: the lowest and the mean off-diagonal entry of its matrix on those limits;
-- flips: screening calls (below / not below the threshold) that change between neighbouring
+- flips: screening calls (selected / not selected by the screening mode) that change between neighbouring
   limits, |S_i Δ S_j| = n_i + n_j - 2 |S_i ∩ S_j|: in total, per limit step, and for the worst pair;
 - converged_from: the smallest limit from which every larger limit screens exactly S_ref.
 A family's row is the mean over its models and systems of the defined values, with the counts.
@@ -36,6 +36,7 @@ KEY = ["system", "family", "model"]
 # ratios against the largest limit's screening set, summarised over the smaller limits
 AGREEMENT = ("recall", "precision", "jaccard")
 STABILITY_COLUMNS = KEY + [
+    "mode",
     "limits",
     "n_limits",
     "largest_limit",
@@ -71,7 +72,7 @@ DATASET_COLUMNS = [
     "target_std",
     "target_min",
     "target_max",
-    "share_below_threshold",
+    "share_negative",
 ]
 
 
@@ -114,6 +115,18 @@ def data_notes(config: Mapping) -> dict[str, str]:
     """system -> the caveat said next to every finding on it: the default data's labels are a
     stand-in (systems whose dataset is published by the default-data rules)."""
     return {s: STAND_IN_NOTE for s, spec in config["systems"].items() if str(spec["dataset"]).startswith(DEFAULT_DATA_PREFIX)}
+
+
+def data_note(config: Mapping, wildcards) -> str:
+    """The caveat of the {system}'s data ("" for a user's data): a rule param for captions."""
+    return data_notes(config).get(wildcards.system, "")
+
+
+def mode_descriptions(config: Mapping) -> dict[str, str]:
+    """Screening mode name -> what it selects, for the findings."""
+    from qcrobust.screening import modes_from_config
+
+    return {mode.name: mode.describe(config["target"]) for mode in modes_from_config(config["screening"]["modes"])}
 
 
 def external_corpus_note(config: Mapping) -> str:
@@ -185,7 +198,7 @@ def summary_key(path: str | os.PathLike) -> tuple[str, str, str]:
 
 
 def dataset_row(system: str, targets: pd.DataFrame, splits: pd.DataFrame, n_inference: int,
-                n_audit: int, target: str, threshold: float) -> dict:
+                n_audit: int, target: str) -> dict:
     """One system's row of the dataset table."""
     y = targets[target].astype(float)
     counts = splits["split"].value_counts()
@@ -203,12 +216,12 @@ def dataset_row(system: str, targets: pd.DataFrame, splits: pd.DataFrame, n_infe
         "target_std": float(y.std(ddof=0)),
         "target_min": float(y.min()),
         "target_max": float(y.max()),
-        "share_below_threshold": float((y < threshold).mean()),
+        "share_negative": float((y < 0).mean()),
     }
 
 
 def dataset_table(systems: Sequence[str], inputs: Mapping[str, Sequence[str]], audit_systems: Iterable[str],
-                  target: str, threshold: float) -> pd.DataFrame:
+                  target: str) -> pd.DataFrame:
     """The dataset table from :func:`dataset_inputs`' files (``audit_systems``: those with an audit set)."""
     audit_paths = dict(zip(audit_systems, inputs.get("audit_targets", []), strict=True))
     rows = []
@@ -218,7 +231,7 @@ def dataset_table(systems: Sequence[str], inputs: Mapping[str, Sequence[str]], a
         targets = read_csv(targets_path, required=["id", "n_A5_defects", target], dtype={"id": str})
         splits = read_csv(splits_path, required=["id", "split"], dtype={"id": str})
         n_audit = len(read_csv(audit_paths[system])) if system in audit_paths else 0
-        rows.append(dataset_row(system, targets, splits, count_frames(inference), n_audit, target, threshold))
+        rows.append(dataset_row(system, targets, splits, count_frames(inference), n_audit, target))
     return pd.DataFrame(rows, columns=DATASET_COLUMNS)
 
 
@@ -277,10 +290,22 @@ def _summary(values: pd.Series) -> tuple[float, float, int]:
 
 def stability_table(rmse: pd.DataFrame, screening: pd.DataFrame, similarity: Mapping[tuple, pd.DataFrame],
                     overlaps: Mapping[tuple, pd.DataFrame], limits: Sequence[int] | None = None) -> pd.DataFrame:
-    """One row per (system, family, model) of ``rmse`` with the stability columns (module
-    docstring), computed on ``limits`` (the limits every family shares; default: each model's
-    own). ``screening`` is the cross-family ``screening_all`` table; ``similarity`` and
-    ``overlaps`` each model's summary table by (system, family, model)."""
+    """One row per (system, family, model) of ``rmse`` and screening mode with the stability
+    columns (module docstring), computed on ``limits`` (the limits every family shares; default:
+    each model's own). ``screening`` is the cross-family ``screening_all`` table; ``similarity``
+    and ``overlaps`` each model's summary table by (system, family, model). Screening tables
+    without a ``mode`` column count as one mode named ""."""
+    modes = list(dict.fromkeys(screening["mode"])) if "mode" in screening else [""]
+    tables = []
+    for mode in modes:
+        own = screening[screening["mode"] == mode] if mode else screening
+        pairs = {key: (table[table["mode"] == mode] if mode else table) for key, table in overlaps.items()}
+        tables.append(_stability_of_mode(rmse, own, similarity, pairs, limits).assign(mode=mode))
+    return pd.concat(tables, ignore_index=True)[STABILITY_COLUMNS]
+
+
+def _stability_of_mode(rmse: pd.DataFrame, screening: pd.DataFrame, similarity: Mapping[tuple, pd.DataFrame],
+                       overlaps: Mapping[tuple, pd.DataFrame], limits: Sequence[int] | None) -> pd.DataFrame:
     own_screening = {tuple(k): g for k, g in screening.groupby(KEY, sort=False)}
     rows = []
     for key, group in rmse.groupby(KEY, sort=False):
@@ -324,7 +349,7 @@ def stability_table(rmse: pd.DataFrame, screening: pd.DataFrame, similarity: Map
             }
             | flip_stats(overlaps[key], grid)
         )
-    return pd.DataFrame(rows, columns=STABILITY_COLUMNS)
+    return pd.DataFrame(rows, columns=[c for c in STABILITY_COLUMNS if c != "mode"])
 
 
 def family_table(stability: pd.DataFrame) -> pd.DataFrame:
@@ -333,8 +358,8 @@ def family_table(stability: pd.DataFrame) -> pd.DataFrame:
     limit) comparisons of recall / precision / Jaccard and ``{m}_undefined`` cells without a value."""
     table = stability.assign(flip_share_per_step=stability["flips_per_step"] / stability["n_inference"].replace(0, np.nan))
     out = []
-    for family, rows in table.groupby("family", sort=False):
-        record = {"family": family, "n_models": len(rows), "limits": " | ".join(dict.fromkeys(rows["limits"]))}
+    for (mode, family), rows in table.groupby(["mode", "family"], sort=False):
+        record = {"mode": mode, "family": family, "n_models": len(rows), "limits": " | ".join(dict.fromkeys(rows["limits"]))}
         for metric in AGREEMENT:
             defined = rows[f"{metric}_min"].notna()
             record[f"{metric}_min"] = float(rows.loc[defined, f"{metric}_min"].mean()) if defined.any() else math.nan
@@ -377,15 +402,17 @@ def _coverage(rows: pd.DataFrame, metric: str) -> str:
     return text
 
 
-def findings(stability: pd.DataFrame, threshold: float, target: str, notes: Mapping[str, str] | None = None) -> list[str]:
+def findings(stability: pd.DataFrame, target: str, notes: Mapping[str, str] | None = None,
+             modes: Mapping[str, str] | None = None) -> list[str]:
     """The findings as short plain sentences (HTML-escaped by :func:`findings_html`).
 
     ``notes``: system -> a caveat said next to every finding on that system (e.g. that its
     labels are a stand-in); a finding over several systems carries the caveats of all of them.
+    ``modes``: screening mode name -> what it selects (said with each mode's findings).
     """
     if stability.empty:
         return ["No model was trained, so there is nothing to compare."]
-    notes = dict(notes or {})
+    notes, modes = dict(notes or {}), dict(modes or {})
 
     def caveat(systems) -> str:
         said = list(dict.fromkeys(notes[s] for s in systems if notes.get(s)))
@@ -393,6 +420,21 @@ def findings(stability: pd.DataFrame, threshold: float, target: str, notes: Mapp
 
     grid = ", ".join(dict.fromkeys(stability["limits"]))
     out = [f"Compared on the limits every family trained on: {grid} (cross-family numbers use no other limit)."]
+    first_mode = True
+    for mode, part in stability.groupby("mode", sort=False):
+        label = f"[{mode}: {modes[mode]}] " if mode in modes else (f"[{mode}] " if mode else "")
+        out += [label + sentence for sentence in _mode_findings(part, target, caveat, with_similarity=first_mode)]
+        first_mode = False
+    single = stability[stability["n_limits"] < 2].drop_duplicates(KEY)
+    if len(single):
+        names = ", ".join(f"{r.system} {r.family} {r.model}" for r in single.itertuples())
+        out.append(f"Trained at one limit only, so without stability measures: {names}.")
+    return out
+
+
+def _mode_findings(stability: pd.DataFrame, target: str, caveat, with_similarity: bool) -> list[str]:
+    """The findings of one screening mode."""
+    out = []
     families = family_table(stability)
     for metric, what in (("recall", "recall against the largest limit (lowest over the smaller limits)"),
                          ("precision", "precision against the largest limit (lowest over the smaller limits)"),
@@ -410,27 +452,23 @@ def findings(stability: pd.DataFrame, threshold: float, target: str, notes: Mapp
             out.append(f"Only {best} has a defined {what} ({per_family}).{caveat(stability['system'])}")
         else:
             out.append(f"Highest {what}: {best} ({per_family}; means over the defined pairs).{caveat(stability['system'])}")
-    best = _best(families, "similarity_mean", lambda r: r["family"])
-    if best:
-        kinds = ", ".join(dict.fromkeys(stability["normalizer_kind"]))
-        values = ", ".join(f"{r.family} {_fmt(r.similarity_mean)}" for r in families.itertuples())
-        out.append(f"Highest SimilarityScore (mean over limit pairs, ȳ = {kinds}): {best} ({values}).{caveat(stability['system'])}")
+    if with_similarity:  # RMSE and SimilarityScore do not depend on the screening mode
+        best = _best(families, "similarity_mean", lambda r: r["family"])
+        if best:
+            kinds = ", ".join(dict.fromkeys(stability["normalizer_kind"]))
+            values = ", ".join(f"{r.family} {_fmt(r.similarity_mean)}" for r in families.itertuples())
+            out.append(f"Highest SimilarityScore (mean over limit pairs, ȳ = {kinds}): {best} ({values}).{caveat(stability['system'])}")
     flips = ", ".join(f"{r.family} {_fmt(100 * r.flip_share_per_step, 2)} %" for r in families.itertuples())
     out.append(f"Screening calls that change per limit step, as a share of the inference set (mean over systems and models): {flips}.{caveat(stability['system'])}")
     undefined = stability[stability["recall_min"].isna() & (stability["n_limits"] > 1)]
     if len(undefined):
         names = ", ".join(f"{r.system} {r.family} {r.model}" for r in undefined.itertuples())
-        out.append(f"Recall is undefined where the largest limit selects nothing ({target} < {threshold:g} "
-                   f"predicted for no inference structure): {names}.")
+        out.append(f"Recall is undefined where the mode selects no {target} prediction at the largest limit: {names}.")
     flood = stability[(stability["recall_min"] >= 0.99) & (stability["precision_min"] < 0.5)]
     for row in flood.itertuples():
         out.append(f"{row.system} {row.family} {row.model}: recall {_fmt(row.recall_min)} against limit {row.largest_limit} "
                    f"hides false positives: precision down to {_fmt(row.precision_min)}, up to "
                    f"{_fmt(100 * row.share_selected_max, 1)} % of the inference set selected.{caveat([row.system])}")
-    single = stability[stability["n_limits"] < 2]
-    if len(single):
-        names = ", ".join(f"{r.system} {r.family} {r.model}" for r in single.itertuples())
-        out.append(f"Trained at one limit only, so without stability measures: {names}.")
     ranked = stability.sort_values(["flips_max", "family", "model"], ascending=[False, True, True], kind="stable")
     for system, rows in ranked.groupby("system", sort=False):
         row = rows.iloc[0]
@@ -446,11 +484,11 @@ def findings(stability: pd.DataFrame, threshold: float, target: str, notes: Mapp
     return out
 
 
-def findings_html(stability: pd.DataFrame, threshold: float, target: str, notes: Mapping[str, str] | None = None,
-                  extra: Sequence[str] = ()) -> str:
+def findings_html(stability: pd.DataFrame, target: str, notes: Mapping[str, str] | None = None,
+                  modes: Mapping[str, str] | None = None, extra: Sequence[str] = ()) -> str:
     """A small standalone HTML page: the findings (plus ``extra`` sentences), then the
     per-family and per-model tables."""
-    sentences = findings(stability, threshold, target, notes) + list(extra)
+    sentences = findings(stability, target, notes, modes) + list(extra)
     items = "\n".join(f"<li>{html.escape(sentence)}</li>" for sentence in sentences)
     tables = ""
     if not stability.empty:
@@ -462,7 +500,7 @@ def findings_html(stability: pd.DataFrame, threshold: float, target: str, notes:
              "table{border-collapse:collapse;font-size:.85em} td,th{padding:.2em .6em;border-bottom:1px solid #ddd}")
     return (
         f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Findings</title><style>{style}</style></head>\n"
-        f"<body>\n<h1>Findings</h1>\n<p>Screening: {html.escape(target)} &lt; {threshold:g} eV/atom. "
+        f"<body>\n<h1>Findings</h1>\n<p>Screening modes: {html.escape('; '.join(f'{k}: {v}' for k, v in (modes or {}).items()) or target)}. "
         "Stability measures are explained in the caption.</p>\n"
         f"<ul>\n{items}\n</ul>\n{tables}\n</body></html>\n"
     )

@@ -1,4 +1,4 @@
-"""Rule evaluate_figures: the figures of one (system, family, model) from its summary tables."""
+"""Rule evaluate_figures: the figures of one (system, family, model) from its summary tables (screening ones per mode)."""
 
 from qcrobust import plots
 from qcrobust.io import read_csv
@@ -10,5 +10,8 @@ with rule_logging(snakemake):
     plots.rmse_vs_limit(rmse, snakemake.output.rmse_vs_limit)
     plots.similarity_heatmap(read_csv(snakemake.input.similarity), snakemake.output.similarity,
                              f"{w.system} - {w.family} / {w.model}: SimilarityScore (test)", plots.normalizer_text(rmse))
-    plots.screening_vs_limit(read_csv(snakemake.input.screening_vs_max_limit), snakemake.output.screening_vs_limit)
-    plots.overlap_heatmap(read_csv(snakemake.input.overlaps), snakemake.output.overlaps)
+    screening = read_csv(snakemake.input.screening_vs_max_limit, required=["mode"], dtype={"mode": str})
+    overlaps = read_csv(snakemake.input.overlaps, required=["mode"], dtype={"mode": str})
+    for mode in snakemake.params.modes:
+        plots.screening_vs_limit(screening[screening["mode"] == mode], snakemake.output[f"screening_vs_limit_{mode}"])
+        plots.overlap_heatmap(overlaps[overlaps["mode"] == mode], snakemake.output[f"overlaps_{mode}"])

@@ -7,6 +7,6 @@ from qcrobust.scripting import rule_logging
 with rule_logging(snakemake) as log:
     params = snakemake.params
     inputs = {name: as_paths(snakemake.input[name]) for name in snakemake.input.keys()}
-    table = dataset_table(params.systems, inputs, params.audit_systems, params.target, params.threshold)
+    table = dataset_table(params.systems, inputs, params.audit_systems, params.target)
     log.info("\n%s", table.to_string(index=False))
     write_csv(table, snakemake.output.datasets)

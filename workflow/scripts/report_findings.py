@@ -16,4 +16,4 @@ with rule_logging(snakemake) as log:
     log.info("\n%s", stability.to_string(index=False))
     write_csv(stability, snakemake.output.stability)
     extra = [params.external_note] if params.external_note else []
-    atomic_write_text(snakemake.output.findings, findings_html(stability, params.threshold, params.target, params.notes, extra))
+    atomic_write_text(snakemake.output.findings, findings_html(stability, params.target, params.notes, params.modes, extra))
