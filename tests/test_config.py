@@ -1,9 +1,13 @@
+from pathlib import Path
+
 import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
 
 from qcrobust.config import check_limits, load_config
 from qcrobust.errors import InputError
+
+REPO = Path(__file__).resolve().parents[1]
 
 MINIMAL = {"systems": {"CuPt": {"dataset": "d.extxyz", "inference": "i.extxyz"}}}
 
@@ -22,9 +26,7 @@ def test_schema_fills_nested_defaults(tmp_path):
 
 
 def test_default_config_is_valid():
-    from qcrobust.config import SCHEMA_DIR
-
-    config = load_config(SCHEMA_DIR.parents[1] / "config.yaml")
+    config = load_config(REPO / "config.yaml")
     assert set(config["systems"]) == {"ScPt", "ScPd", "ScIr", "ScRh"}
 
 

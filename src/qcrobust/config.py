@@ -1,6 +1,6 @@
 """Checks on the study configuration that a JSON schema cannot express.
 
-The schema (``workflow/schemas/config.schema.yaml``) holds types and defaults and is applied
+The schema (``workflow/schemas/config.schema.yaml``, in :mod:`qcrobust.resources`) holds types and defaults and is applied
 by snakemake's ``validate()``; this module adds the cross-field rules and gives the library
 the same view of the config outside Snakemake.
 """
@@ -12,8 +12,9 @@ from pathlib import Path
 import yaml
 
 from qcrobust.errors import InputError
+from qcrobust.resources import folder
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+SCHEMA_DIR = folder("schemas")
 
 
 def check_limits(limits, source: str = "config.yaml") -> list[int]:
