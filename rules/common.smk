@@ -3,10 +3,12 @@ import re
 
 from snakemake.utils import validate
 
-from qcrobust.config import check_config
+from qcrobust.config import check_config, export_workflow_root
 
 validate(config, schema="../workflow/schemas/config.schema.yaml")
 check_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
+# envs/qcrobust.yaml installs this checkout through ${QCROBUST_ROOT}
+export_workflow_root(workflow.basedir)
 
 SYSTEMS = list(config["systems"])
 LIMITS = config["limits"]

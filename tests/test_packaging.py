@@ -1,4 +1,4 @@
-"""The package as users install it: declared dependencies and a wheel that
+"""The package as users install it: declared dependencies, the conda env file, and a wheel that
 runs the workflow without the checkout's src/ (installed without -e)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import ast
 import json
 import os
 import shutil
+import string
 import subprocess
 import sys
 import sysconfig
@@ -21,6 +22,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from conftest import REPO, make_self_contained_study
+from qcrobust.config import ROOT_VARIABLE, export_workflow_root
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # imported on demand by rules run on request only, so not installed here: import name -> extra
@@ -61,6 +63,26 @@ def test_every_directly_imported_package_is_declared():
             missing.append((module, sorted(names)))
     assert missing == []
     assert {"lightning", "hydra-core", "omegaconf", "matscipy", "joblib"} <= set(declared)
+
+
+def test_conda_env_has_the_pins_of_pyproject_and_installs_the_checkout_wherever_snakemake_copies_it(monkeypatch):
+    env = yaml.safe_load((REPO / "envs" / "qcrobust.yaml").read_text())
+    pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    python = next(item for item in env["dependencies"] if isinstance(item, str) and item.startswith("python"))
+    assert python.replace(" ", "") == "python=3.11" and PYPROJECT["requires-python"] == ">=3.11,<3.12"
+    packages = [line for line in pip if not line.startswith("-e ")]
+    assert len(packages) == len(PYPROJECT["dependencies"])
+    assert requirements(packages) == requirements(PYPROJECT["dependencies"])
+    # snakemake copies the file to <study>/.snakemake/conda/<hash>.yaml before conda reads it, so a
+    # relative path would name that folder; the workflow sets QCROBUST_ROOT and pip expands it
+    (checkout,) = [line.removeprefix("-e ") for line in pip if line.startswith("-e ")]
+    assert checkout == "${%s}" % ROOT_VARIABLE
+    assert "export_workflow_root(workflow.basedir)" in (REPO / "rules" / "common.smk").read_text()
+    monkeypatch.setenv(ROOT_VARIABLE, "not yet set")  # restored after the test
+    export_workflow_root(REPO / "rules" / "..")
+    root = Path(string.Template(checkout).substitute(os.environ))
+    assert root == REPO and (root / "Snakefile").is_file()
+    assert tomllib.loads((root / "pyproject.toml").read_text())["project"]["name"] == "qcrobust"
 
 
 def test_package_data_is_found_through_the_package():

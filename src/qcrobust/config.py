@@ -7,6 +7,7 @@ the same view of the config outside Snakemake.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -42,6 +43,20 @@ def check_config(config: dict, source: str = "config.yaml") -> None:
         for key in ("dataset", "inference"):
             if not spec.get(key):
                 raise InputError(source, f"key 'systems.{name}.{key}'", "missing")
+
+
+#: names the checkout that holds the Snakefile, for envs/qcrobust.yaml's pip line ``-e ${QCROBUST_ROOT}``
+ROOT_VARIABLE = "QCROBUST_ROOT"
+
+
+def export_workflow_root(basedir: str | Path) -> None:
+    """Set :data:`ROOT_VARIABLE` to the workflow's folder (snakemake's ``workflow.basedir``).
+
+    snakemake copies a rule's conda env file into the study's ``.snakemake/conda/`` before conda
+    reads it, so a relative path in its pip section would name that folder; pip expands
+    ``${QCROBUST_ROOT}`` from the environment of the snakemake process that creates the env.
+    """
+    os.environ[ROOT_VARIABLE] = str(Path(basedir).resolve())
 
 
 def load_config(path: str | Path) -> dict:
