@@ -1,12 +1,15 @@
 # Shared helpers: config validation, names, and the registry of final targets.
+# A study is the folder snakemake runs in (--directory): its config.yaml, results/, logs/ and
+# benchmarks/; data paths in the config are relative to it.
+import os
 import re
 
-from snakemake.utils import validate
+from qcrobust.config import check_config_files, export_workflow_root, validate_config
 
-from qcrobust.config import check_config, export_workflow_root
-
-validate(config, schema="../workflow/schemas/config.schema.yaml")
-check_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
+check_config_files(config, workflow.configfiles, workflow.overwrite_configfiles)
+validate_config(
+    config, source=", ".join(map(os.path.abspath, workflow.configfiles)) or "config"
+)
 # envs/qcrobust.yaml installs this checkout through ${QCROBUST_ROOT}
 export_workflow_root(workflow.basedir)
 
