@@ -52,18 +52,26 @@ def system_hull_inputs(system):
 # --- data stage (rules/data.smk) ---
 
 
+# Each ingest rule also reads the other one's file for the elements check (a structure to predict
+# with an element the dataset lacks is an error): ancient, since that file's own rule reruns on
+# its change and checks again.
+
+
 def ingest_inputs(wildcards):
     spec = system_spec(wildcards.system)
+    audit = {"audit": ancient(spec["audit"])} if has_audit(wildcards.system) else {}
     return {
         "dataset": spec["dataset"],
         "inference": spec["inference"],
         "hull": system_hull_inputs(wildcards.system),
-    }
+    } | audit
 
 
 def ingest_audit_inputs(wildcards):
+    spec = system_spec(wildcards.system)
     return {
-        "audit": system_spec(wildcards.system)["audit"],
+        "audit": spec["audit"],
+        "dataset": ancient(spec["dataset"]),
         "hull": system_hull_inputs(wildcards.system),
     }
 
