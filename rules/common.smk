@@ -76,6 +76,11 @@ def ingest_audit_inputs(wildcards):
     }
 
 
+def dataset_file(wildcards):
+    """The user's labeled file of the {system}: errors about its rows name it."""
+    return system_spec(wildcards.system)["dataset"]
+
+
 def data_targets():
     targets = []
     for system in SYSTEMS:
