@@ -11,6 +11,8 @@ from qcrobust.evaluate import system_regex
 rule classical_train:
     input:
         unpack(partial(classical.train_inputs, config)),
+        # the limit subsets' checks come first; ancient: a new limit in that table retrains nothing
+        checked=ancient("results/{system}/limit_sizes.csv"),
     output:
         pred_test="results/{system}/classical/{model}/limit_{limit}/pred_test.csv",
         pred_inference="results/{system}/classical/{model}/limit_{limit}/pred_inference.csv",

@@ -1,12 +1,17 @@
 # Shared helpers: config validation, names, and the registry of final targets.
+# A study is the folder snakemake runs in (--directory): its config.yaml, results/, logs/ and
+# benchmarks/; data paths in the config are relative to it.
+import os
 import re
 
-from snakemake.utils import validate
+from qcrobust.config import check_config_files, export_workflow_root, validate_config
 
-from qcrobust.config import check_config
-
-validate(config, schema="../workflow/schemas/config.schema.yaml")
-check_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
+check_config_files(config, workflow.configfiles, workflow.overwrite_configfiles)
+validate_config(
+    config, source=", ".join(map(os.path.abspath, workflow.configfiles)) or "config"
+)
+# envs/qcrobust.yaml installs this checkout through ${QCROBUST_ROOT}
+export_workflow_root(workflow.basedir)
 
 SYSTEMS = list(config["systems"])
 LIMITS = config["limits"]
@@ -47,20 +52,33 @@ def system_hull_inputs(system):
 # --- data stage (rules/data.smk) ---
 
 
+# Each ingest rule also reads the other one's file for the elements check (a structure to predict
+# with an element the dataset lacks is an error): ancient, since that file's own rule reruns on
+# its change and checks again.
+
+
 def ingest_inputs(wildcards):
     spec = system_spec(wildcards.system)
+    audit = {"audit": ancient(spec["audit"])} if has_audit(wildcards.system) else {}
     return {
         "dataset": spec["dataset"],
         "inference": spec["inference"],
         "hull": system_hull_inputs(wildcards.system),
-    }
+    } | audit
 
 
 def ingest_audit_inputs(wildcards):
+    spec = system_spec(wildcards.system)
     return {
-        "audit": system_spec(wildcards.system)["audit"],
+        "audit": spec["audit"],
+        "dataset": ancient(spec["dataset"]),
         "hull": system_hull_inputs(wildcards.system),
     }
+
+
+def dataset_file(wildcards):
+    """The user's labeled file of the {system}: errors about its rows name it."""
+    return system_spec(wildcards.system)["dataset"]
 
 
 def data_targets():

@@ -1,4 +1,5 @@
 # Ingest (the dataset contract), splits and limit subsets.
+from qcrobust.splits import limit_requirements
 
 
 rule ingest:
@@ -51,6 +52,7 @@ rule split:
         "../envs/qcrobust.yaml"
     params:
         split=config["split"],
+        dataset=dataset_file,
     script:
         "../workflow/scripts/split.py"
 
@@ -71,5 +73,8 @@ rule limit_sizes:
         "../envs/qcrobust.yaml"
     params:
         limits=LIMITS,
+        # checked here, before any model trains (training rules wait for this file)
+        requirements=limit_requirements(config),
+        dataset=dataset_file,
     script:
         "../workflow/scripts/limit_sizes.py"

@@ -1,9 +1,12 @@
+from pathlib import Path
+
 import pytest
 import yaml
-from snakemake.exceptions import WorkflowError
 
-from qcrobust.config import check_limits, load_config
+from qcrobust.config import check_config_files, check_limits, load_config
 from qcrobust.errors import InputError
+
+REPO = Path(__file__).resolve().parents[1]
 
 MINIMAL = {"systems": {"CuPt": {"dataset": "d.extxyz", "inference": "i.extxyz"}}}
 
@@ -22,25 +25,69 @@ def test_schema_fills_nested_defaults(tmp_path):
 
 
 def test_default_config_is_valid():
-    from qcrobust.config import SCHEMA_DIR
-
-    config = load_config(SCHEMA_DIR.parents[1] / "config.yaml")
+    config = load_config(REPO / "config.yaml")
     assert set(config["systems"]) == {"ScPt", "ScPd", "ScIr", "ScRh"}
+
+
+@pytest.mark.parametrize(
+    "change, record, problem",
+    [
+        ({"split": {"test_size": "many"}}, "key 'split.test_size'", "'many' is not of type 'integer'"),
+        ({"limitz": [0, 2]}, "key 'limitz'", "unknown key; did you mean 'limits'?"),
+        ({"classical": {"foldz": 3}}, "key 'classical.foldz'", "unknown key; did you mean 'folds'?"),
+        ({"zzz": 1}, "key 'zzz'", "unknown key; known keys here: systems, target, defect_step, limits,"),
+        ({"systems": {"Cu Pt": MINIMAL["systems"]["CuPt"]}}, "key 'systems.Cu Pt'", "name must match ^[A-Za-z0-9_-]+$"),
+        ({"target": "energy"}, "key 'target'", "'energy' is not one of"),
+        ({"limits": [0, "2"]}, "key 'limits.1'", "'2' is not of type 'integer'"),
+        ({"systems": {"CuPt": {"dataset": "d.extxyz"}}}, "key 'systems.CuPt'", "'inference' is a required property"),
+    ],
+)
+def test_schema_errors_are_one_line_naming_file_and_key(tmp_path, change, record, problem):
+    path = write(tmp_path, {**MINIMAL, **change})
+    with pytest.raises(InputError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: {record}: {problem}")
+    assert "\n" not in str(err.value) and len(str(err.value)) < 300  # not jsonschema's dump of the schema
 
 
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"split": {"test_size": "many"}}, r"'many' is not of type 'integer'[\s\S]*\['split'\]\['test_size'\]"),
-        ({"limitz": [0, 2]}, r"'limitz' was unexpected"),
-        ({"target": "energy"}, r"'energy' is not one of"),
-        ({"limits": [0, "2"]}, r"'2' is not of type 'integer'"),
-        ({"systems": {"CuPt": {"dataset": "d.extxyz"}}}, r"'inference' is a required property"),
+        ({"limits": [0, 3, 6]}, "key 'limits': 3 is not a multiple of defect_step = 2"),
+        ({"limits": [0, 4, 6], "defect_step": 4}, "key 'limits': 6 is not a multiple of defect_step = 4"),
+        ({"limits": [0, 2, 4], "allegro": {"limits": [2, 8]}}, "key 'allegro.limits': [8] not in 'limits' [0, 2, 4]"),
     ],
 )
-def test_schema_errors_name_the_key(tmp_path, change, message):
-    with pytest.raises(WorkflowError, match=message):
-        load_config(write(tmp_path, {**MINIMAL, **change}))
+def test_cross_field_errors_name_the_config_file_and_key(tmp_path, change, message):
+    path = write(tmp_path, {**MINIMAL, **change})
+    with pytest.raises(InputError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: {message}")
+
+
+def test_limits_that_are_multiples_of_defect_step_pass(tmp_path):
+    assert load_config(write(tmp_path, {**MINIMAL, "limits": [0, 3, 9], "defect_step": 3}))["limits"] == [0, 3, 9]
+
+
+def test_a_configfile_that_extends_another_study_is_refused(tmp_path):
+    """From the repository root, `--configfile mine.yaml` extends the default study's config.yaml:
+    the run would hold both studies' systems."""
+    own = (tmp_path / "config.yaml").absolute()
+    own.write_text(yaml.safe_dump({"systems": {"ScPt": {}, "ScPd": {}}}))
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml.safe_dump(MINIMAL))
+    merged = {"systems": {"ScPt": {}, "ScPd": {}, "CuPt": {}}}
+    with pytest.raises(InputError) as err:
+        check_config_files(merged, [own, mine], [mine])
+    message = str(err.value)
+    assert message.startswith(f"{mine}: key 'systems': --configfile extends {own}, which adds the systems ['ScPt', 'ScPd']")
+    assert "snakemake --directory <folder>" in message
+    # an overlay without systems (config/allegro-gpu.yaml), or the folder's own file given again, is fine
+    overlay = tmp_path / "allegro-gpu.yaml"
+    overlay.write_text(yaml.safe_dump({"allegro": {"device": "cuda"}}))
+    check_config_files(merged, [own, overlay], [overlay])
+    check_config_files({"systems": {"ScPt": {}, "ScPd": {}}}, [own, own], [own])
+    check_config_files({"systems": {"CuPt": {}}}, [mine], [mine])
 
 
 @pytest.mark.parametrize(

@@ -138,3 +138,39 @@ def test_ingest_writes_nothing_when_any_file_is_bad(tmp_path):
     ingest_system("CuPt", {"dataset": good, "inference": good, "references": REFS}, defect_step=2, outputs=outputs)
     targets = pd.read_csv(outputs["targets"])
     assert targets.e_form.iloc[0] == pytest.approx(0.0) and math.isfinite(targets.energy.iloc[0])
+
+
+def outputs_under(folder, *keys):
+    names = {"dataset": "dataset.extxyz", "targets": "targets.csv", "inference": "inference.extxyz",
+             "audit": "audit.extxyz", "audit_targets": "audit_targets.csv"}
+    return {key: folder / names[key] for key in keys}
+
+
+INGEST_OUTPUTS = {"ingest": ("dataset", "targets", "inference"), "ingest_audit": ("audit", "audit_targets")}
+
+
+@pytest.mark.parametrize("part, rule", [("inference", "ingest"), ("audit", "ingest_audit"), ("audit", "ingest")])
+def test_element_to_predict_that_the_dataset_lacks_is_an_error_at_ingest(tmp_path, part, rule):
+    """Au has a reference energy, so the frame is a valid structure, but no model learns Au. The
+    dataset's rule checks every file to predict, the audit's rule its own file."""
+    dataset = write(tmp_path, [frame(0, "Cu3Pt", energy=-5.0), frame(1, energy=-4.0)], "labeled.extxyz")
+    good = write(tmp_path, [frame(0, "Cu3Pt")], "good.extxyz")
+    other = write(tmp_path, [frame(i, "Cu3Au" if i == 2 else "Cu4", energy=-4.0) for i in range(3)], f"{part}.extxyz")
+    spec = {"dataset": dataset, "inference": other if part == "inference" else good,
+            "audit": other if part == "audit" else dataset, "references": {**REFS, "Au": -3.0}}
+    keys = INGEST_OUTPUTS[rule]
+    with pytest.raises(InputError) as err:
+        ingest_system("CuPt", spec, defect_step=2, outputs=outputs_under(tmp_path / "out", *keys))
+    assert str(err.value) == (f"{other}: frame 2 (id='s-2'): element(s) ['Au'] absent from the labeled dataset "
+                              f"{str(dataset)!r}: no model learns them")
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncated_file_names_the_frame_it_breaks_off_in(tmp_path):
+    path = write(tmp_path, [frame(i, energy=-4.0) for i in range(4)])
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-2]))  # frame 3 loses two of its four atom lines
+    with pytest.raises(InputError) as err:
+        read(path)
+    assert str(err.value).startswith(f"{path}: frame 3 (id='s-3'): not a readable extxyz frame (")
+    assert "expected 4" in str(err.value)

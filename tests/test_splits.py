@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from qcrobust.errors import InputError
-from qcrobust.splits import limit_members, limit_sizes, make_splits
+from qcrobust.splits import limit_members, limit_requirements, limit_sizes, make_splits
 
 LIMITS = [0, 2, 4, 6, 8, 10]
 
@@ -79,7 +79,7 @@ def test_empty_limit0_pool_is_an_error():
 
 
 def test_too_few_limit0_structures_is_an_error():
-    with pytest.raises(InputError, match="only 40 limit-0 structures, fewer than test_size = 41"):
+    with pytest.raises(InputError, match="only 40 limit-0 structures, fewer than split.test_size = 41"):
         split(test_size=41)
 
 
@@ -87,3 +87,52 @@ def test_limit_without_training_data_is_an_error():
     s = split(test_size=40)
     with pytest.raises(InputError, match="limit 0: no training structures"):
         limit_sizes(s, LIMITS)
+
+
+def config(classical=("rf",), folds=5, allegro=("scratch",), allegro_limits=None, limits=LIMITS):
+    return {
+        "limits": list(limits),
+        "classical": {"models": list(classical), "folds": folds},
+        "allegro": {"models": list(allegro), "limits": allegro_limits},
+    }
+
+
+def test_requirements_follow_the_configured_models():
+    assert limit_requirements(config()) == {"folds": 5, "allegro_limits": LIMITS, "self_pretrain": False}
+    assert limit_requirements(config(classical=(), allegro=("self",), allegro_limits=[0, 10])) == {
+        "folds": None, "allegro_limits": [0, 10], "self_pretrain": True}
+    assert limit_requirements(config(allegro=()))["allegro_limits"] == []
+
+
+# 12 limit-0 structures, 10 of them drawn for the test set: limit 0 keeps 2 (1 train, 1 val)
+SMALL = table({0: 12, 2: 10, 4: 10})
+
+
+@pytest.mark.parametrize(
+    "data, test_size, val_fraction, requirements, message",
+    [
+        (SMALL, 10, 0.5, config(allegro=()), "limit 0: only 2 train+val structures, fewer than classical.folds = 5"),
+        (table({0: 12, 2: 1, 4: 10}), 10, 0.5, config(allegro=(), folds=4, limits=[2, 4]),
+         "limit 2: only 3 train+val structures, fewer than classical.folds = 4"),
+        (table({0: 12, 2: 10}), 10, 0.05, config(classical=(), allegro_limits=[0, 2], limits=[0, 2]),
+         "limit 0: no validation structure, which Allegro needs (allegro.limits holds 0)"),
+        (table({0: 12, 2: 10}), 10, 0.05, config(classical=(), allegro=("self",), allegro_limits=[2], limits=[0, 2]),
+         "limit 0: no validation structure, which Allegro's self regime needs (it fine-tunes on limit 0)"),
+        (table({0: 30, 4: 10}), 10, 0.2, config(classical=(), allegro=("self",), allegro_limits=[2, 4], limits=[0, 2, 4]),
+         "limit 2: no training structure with A5 defects (0 < n_A5_defects <= 2) for Allegro's self-pretraining"),
+    ],
+)
+def test_unmet_model_requirements_stop_at_the_limit_table_naming_the_dataset(data, test_size, val_fraction, requirements, message):
+    s = make_splits(data, test_size=test_size, val_fraction=val_fraction, seed=0)
+    with pytest.raises(InputError) as err:
+        limit_sizes(s, requirements["limits"], source="my/labeled.extxyz", requirements=limit_requirements(requirements))
+    assert str(err.value).startswith(f"my/labeled.extxyz: {message}")
+
+
+def test_met_requirements_pass_and_classical_only_needs_no_validation_rows():
+    s = make_splits(table({0: 30, 2: 10, 4: 10}), test_size=10, val_fraction=0.2, seed=0)
+    full = config(allegro=("scratch", "external", "self"), allegro_limits=[0, 4], limits=[0, 2, 4])
+    assert list(limit_sizes(s, [0, 2, 4], requirements=limit_requirements(full)).limit) == [0, 2, 4]
+    no_val = make_splits(table({0: 17, 2: 4}), test_size=10, val_fraction=0.04, seed=0)
+    sizes = limit_sizes(no_val, [0, 2], requirements=limit_requirements(config(allegro=(), limits=[0, 2])))
+    assert sizes.n_val.tolist() == [0, 0] and sizes.n_train.tolist() == [7, 11]

@@ -57,7 +57,7 @@ def _break_frame(path, key, value):
     [
         ("odd_defects", "frame 3 (id='CuPt-0003'): 'n_A5_defects' = 3 is not a multiple of defect_step = 2"),
         ("config_type", "'lots' is not of type 'integer'"),
-        ("too_few_limit0", "limit-0 structures, fewer than test_size = 500"),
+        ("too_few_limit0", "CuPt_dataset.extxyz: only 16 limit-0 structures, fewer than split.test_size = 500"),
     ],
 )
 def test_bad_input_stops_the_run_with_one_clear_message(fixture_study, tmp_path, breakage, message):
@@ -80,3 +80,49 @@ def test_bad_input_stops_the_run_with_one_clear_message(fixture_study, tmp_path,
     assert not (workdir / "results" / "CuPt" / "splits.csv").exists()
     if breakage == "odd_defects":
         assert not (workdir / "results" / "CuPt" / "dataset.extxyz").exists()
+
+
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        ("unknown_element", "{inference}: frame 2 (id={id!r}): element(s) ['Ag'] absent from the labeled dataset"),
+        ("too_many_folds", "{dataset}: limit 0: only 10 train+val structures, fewer than classical.folds = 11"),
+    ],
+)
+def test_bad_data_stops_the_run_before_any_model_trains_naming_the_users_file(fixture_study, tmp_path, breakage, message):
+    config = yaml.safe_load(fixture_study.read_text())
+    spec = config["systems"]["CuPt"]
+    unknown_id = None
+    if breakage == "unknown_element":  # Ag has a reference energy, but no labeled structure holds Ag
+        frames = ase.io.read(spec["inference"], ":")
+        frames[2].symbols[0] = "Ag"
+        unknown_id = frames[2].info["id"]
+        spec["inference"] = str(tmp_path / "inference.extxyz")
+        ase.io.write(spec["inference"], frames, format="extxyz")
+        spec["references"] = {"Ag": -2.8}
+        edit_config(fixture_study, systems=config["systems"])
+    else:
+        edit_config(fixture_study, classical={**config["classical"], "folds": 11})
+    workdir = tmp_path / "run"
+    proc = run_workflow(fixture_study, workdir, "results/CuPt/classical/rf/limit_8/metrics.json", check=False)
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert f"qcrobust: bad input: {message.format(**spec, id=unknown_id)}" in output
+    assert "results/CuPt/targets.csv:" not in output and "splits.csv:" not in output
+    assert not (workdir / "results" / "CuPt" / "classical").exists()  # no model started
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"limitz": [0, 2]}, "key 'limitz': unknown key; did you mean 'limits'?"),
+        ({"limits": [0, 3, 6]}, "key 'limits': 3 is not a multiple of defect_step = 2"),
+    ],
+)
+def test_config_error_is_one_line_not_the_schema(fixture_study, tmp_path, change, message):
+    edit_config(fixture_study, **change)
+    proc = run_workflow(fixture_study, tmp_path / "run", "--dry-run", check=False)
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert f"{fixture_study}: {message}" in output
+    assert "Failed validating" not in output and len(output.splitlines()) < 12, output

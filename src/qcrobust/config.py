@@ -1,28 +1,46 @@
-"""Checks on the study configuration that a JSON schema cannot express.
+"""The study configuration: schema validation with one-line errors, and the rules a JSON schema
+cannot express.
 
-The schema (``workflow/schemas/config.schema.yaml``) holds types and defaults and is applied
-by snakemake's ``validate()``; this module adds the cross-field rules and gives the library
-the same view of the config outside Snakemake.
+The schema (``workflow/schemas/config.schema.yaml``, shipped as :mod:`qcrobust.resources`) holds
+types and defaults; :func:`validate_config` applies it (snakemake's ``validate()`` fills the
+defaults in) and adds the cross-field rules, so ``rules/common.smk`` and the library outside
+Snakemake see the same config and the same errors.
+
+A study is a folder: its ``config.yaml``, and the ``results/``, ``logs/`` and ``benchmarks/`` the
+workflow writes there (``snakemake --directory <folder>``). :func:`check_config_files` refuses the
+one way to mix two studies by accident, a ``--configfile`` that extends a folder's own config.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
 
 from qcrobust.errors import InputError
+from qcrobust.resources import folder
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+SCHEMA_DIR = folder("schemas")
+CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
 
 
-def check_limits(limits, source: str = "config.yaml") -> list[int]:
-    """The limit grid: a non-empty, strictly increasing list of integers >= 0."""
+def check_limits(limits, source: str = "config.yaml", defect_step: int = 1) -> list[int]:
+    """The limit grid: a non-empty, strictly increasing list of multiples of ``defect_step`` (>= 0)."""
     if not isinstance(limits, list) or not limits:
         raise InputError(source, "key 'limits'", "must be a non-empty list of integers")
     for value in limits:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(source, "key 'limits'", f"{value!r} is not an integer >= 0")
+        if value % defect_step:
+            raise InputError(
+                source,
+                "key 'limits'",
+                f"{value} is not a multiple of defect_step = {defect_step} (n_A5_defects of every structure is)",
+            )
     for lower, upper in zip(limits, limits[1:]):
         if upper <= lower:
             raise InputError(
@@ -32,8 +50,8 @@ def check_limits(limits, source: str = "config.yaml") -> list[int]:
 
 
 def check_config(config: dict, source: str = "config.yaml") -> None:
-    """Cross-field rules; raises :class:`InputError` naming the key."""
-    check_limits(config.get("limits"), source)
+    """Cross-field rules of a schema-valid config (defaults filled in); raises :class:`InputError` naming the key."""
+    check_limits(config.get("limits"), source, config.get("defect_step", 1))
     systems = config.get("systems") or {}
     if not systems:
         raise InputError(source, "key 'systems'", "no system configured")
@@ -41,16 +59,107 @@ def check_config(config: dict, source: str = "config.yaml") -> None:
         for key in ("dataset", "inference"):
             if not spec.get(key):
                 raise InputError(source, f"key 'systems.{name}.{key}'", "missing")
+    if "allegro" in config:
+        from qcrobust.allegro.pipeline import allegro_limits
+
+        try:
+            allegro_limits(config)
+        except InputError as err:  # it names no file: it also runs where none is known
+            raise InputError(source, err.record, err.problem) from None
+
+
+def _key(path) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def _schema_error(error) -> tuple[str, str]:
+    """``(record, problem)`` of a jsonschema error: the config key and a one-line message."""
+    where = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        schema = error.schema
+        known = list(schema.get("properties", {}))
+        patterns = list(schema.get("patternProperties", {}))
+        unexpected = [
+            key for key in error.instance
+            if key not in known and not any(re.search(p, str(key)) for p in patterns)
+        ]
+        key = unexpected[0] if unexpected else "?"
+        if patterns and not known:
+            return f"key {_key([*where, key])!r}", f"name must match {' or '.join(patterns)}"
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys here: {', '.join(known)}"
+        return f"key {_key([*where, key])!r}", f"unknown key; {hint}"
+    record = f"key {_key(where)!r}" if where else None
+    return record, error.message
+
+
+def validate_config(config: dict, source: str = "config.yaml") -> dict:
+    """Check ``config`` against the schema, fill in its defaults (in place) and apply :func:`check_config`.
+
+    A violation is one :class:`InputError` naming ``source``, the key and the problem (not
+    jsonschema's dump of the schema). Returns ``config``.
+    """
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+    from snakemake.utils import validate  # snakemake's own validator fills in the schema's defaults
+
+    schema = yaml.safe_load(CONFIG_SCHEMA.read_text())
+    error = best_match(Draft202012Validator(schema).iter_errors(config))
+    if error is not None:
+        record, problem = _schema_error(error)
+        raise InputError(source, record, problem)
+    validate(config, str(CONFIG_SCHEMA))
+    check_config(config, source)
+    return config
+
+
+def check_config_files(config: Mapping, loaded: Sequence[str | Path], extra: Sequence[str | Path]) -> None:
+    """Refuse a ``--configfile`` that would mix studies.
+
+    ``loaded`` are all config files snakemake read (the working directory's ``config.yaml``,
+    when there is one, and the ``extra`` ones given with ``--configfile``). snakemake merges
+    them key by key, so systems of the folder's own config.yaml join those of an extra file
+    that names other ones, and both studies would write the same ``results/``. Every extra file
+    that names ``systems`` must name all systems of the run.
+    """
+    systems = config.get("systems")
+    if not isinstance(systems, Mapping):  # the schema check names that problem
+        return
+    extra = [Path(path) for path in extra]
+    own = [Path(path).absolute() for path in loaded if Path(path).resolve() not in {p.resolve() for p in extra}]
+    for path in extra:
+        named = (yaml.safe_load(path.read_text()) or {}).get("systems") if path.is_file() else None
+        if not isinstance(named, Mapping):  # none named, or not a mapping (the schema says so next)
+            continue
+        others = [name for name in systems if name not in named]
+        if others:
+            origin = ", ".join(map(str, own)) or "another --configfile"
+            raise InputError(
+                path,
+                "key 'systems'",
+                f"--configfile extends {origin}, which adds the systems {others} to yours. "
+                "A study is a folder of its own: put your config in <folder>/config.yaml and run "
+                "`snakemake --directory <folder>` (README, 'Your own data')",
+            )
+
+
+#: names the checkout that holds the Snakefile, for envs/qcrobust.yaml's pip line ``-e ${QCROBUST_ROOT}``
+ROOT_VARIABLE = "QCROBUST_ROOT"
+
+
+def export_workflow_root(basedir: str | Path) -> None:
+    """Set :data:`ROOT_VARIABLE` to the workflow's folder (snakemake's ``workflow.basedir``).
+
+    snakemake copies a rule's conda env file into the study's ``.snakemake/conda/`` before conda
+    reads it, so a relative path in its pip section would name that folder; pip expands
+    ``${QCROBUST_ROOT}`` from the environment of the snakemake process that creates the env.
+    """
+    os.environ[ROOT_VARIABLE] = str(Path(basedir).resolve())
 
 
 def load_config(path: str | Path) -> dict:
-    """Read a config file and validate it against the schema (with defaults) outside Snakemake."""
-    from snakemake.utils import validate  # snakemake's own validator fills schema defaults
-
+    """Read a config file and validate it (with defaults) outside Snakemake."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, "file not found")
-    config = yaml.safe_load(path.read_text()) or {}
-    validate(config, str(SCHEMA_DIR / "config.schema.yaml"))
-    check_config(config, str(path))
-    return config
+    return validate_config(yaml.safe_load(path.read_text()) or {}, str(path))

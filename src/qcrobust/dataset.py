@@ -89,6 +89,23 @@ def check_structure(atoms: Atoms, path, index: int, *, defect_step: int, element
     return frame_id, n_defects
 
 
+def elements_of(frames: Sequence[Atoms]) -> set[str]:
+    return {symbol for atoms in frames for symbol in atoms.get_chemical_symbols()}
+
+
+def check_elements_learned(frames: Sequence[Atoms], path, learned: set[str], dataset) -> None:
+    """Every element of the frames to predict (inference, audit) occurs in the labeled dataset
+    ``dataset``: no model learns another one (Allegro has no type for it, and the classical
+    family would predict it from a descriptor that is zero in every training row)."""
+    for index, atoms in enumerate(frames):
+        unknown = sorted(set(atoms.get_chemical_symbols()) - learned)
+        if unknown:
+            raise InputError(
+                path, _record(index, atoms),
+                f"element(s) {unknown} absent from the labeled dataset {str(dataset)!r}: no model learns them",
+            )
+
+
 def _labels(atoms: Atoms, path, index: int, hull: Hull) -> dict[str, float]:
     """energy, e_form and e_above_hull of a labeled frame, derived from whichever it carries."""
     record = _record(index, atoms)
@@ -190,8 +207,10 @@ def ingest_system(system: str, spec: Mapping, *, defect_step: int, outputs: Mapp
     """Check a system's files (``spec`` = its config entry) and write the normalized outputs.
 
     ``outputs`` maps any of ``dataset``, ``inference``, ``audit`` to the normalized extxyz path
-    and, for the labeled ones, ``targets`` / ``audit_targets`` to their target tables. Only the
-    files named in ``outputs`` are read; nothing is written unless all of them pass.
+    and, for the labeled ones, ``targets`` / ``audit_targets`` to their target tables. The files
+    named in ``outputs`` are checked; so are the elements of the files to predict against those
+    of the dataset: every configured one when the dataset is ingested, else those ingested here.
+    Nothing is written unless all checks pass.
     """
     from qcrobust.io import write_csv, write_frames
 
@@ -200,6 +219,12 @@ def ingest_system(system: str, spec: Mapping, *, defect_step: int, outputs: Mapp
     for key, labeled, table in (("dataset", True, "targets"), ("inference", False, None), ("audit", True, "audit_targets")):
         if key in outputs:
             checked[key] = (read_system_file(spec[key], system, hull=hull, defect_step=defect_step, labeled=labeled), table)
+    to_predict = [key for key in ("inference", "audit") if key in checked or ("dataset" in checked and spec.get(key))]
+    if to_predict:
+        learned = elements_of(checked["dataset"][0].frames if "dataset" in checked else read_frames(spec["dataset"]))
+        for key in to_predict:
+            frames = checked[key][0].frames if key in checked else read_frames(spec[key])
+            check_elements_learned(frames, spec[key], learned, spec["dataset"])
     for key, (frames, table) in checked.items():
         below = "" if frames.targets is None else f", {int((frames.targets['e_above_hull'] < 0).sum())} below the hull"
         log.info("%s %s: %d frames%s", system, key, len(frames.frames), below)

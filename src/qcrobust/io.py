@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import json
 import math
 import os
@@ -88,19 +89,53 @@ def read_csv(path: str | os.PathLike, required: Iterable[str] = (), **kwargs) ->
 
 
 def read_frames(path: str | os.PathLike) -> list[Atoms]:
-    """All frames of an extxyz file, or an :class:`InputError` saying why it cannot be read."""
+    """All frames of an extxyz file, or an :class:`InputError` saying why it cannot be read,
+    naming the first frame that cannot (index, and its id where its comment line has one)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, "file not found")
     import ase.io
 
+    frames: list[Atoms] = []
     try:
-        frames = ase.io.read(path, index=":", format="extxyz")
+        for atoms in ase.io.iread(path, index=":", format="extxyz"):
+            frames.append(atoms)
     except Exception as exc:  # ASE raises many types for malformed files
-        raise InputError(path, None, f"not a readable extxyz file ({type(exc).__name__}: {exc})") from exc
+        problem = f"not a readable extxyz frame ({type(exc).__name__}: {exc})"
+        if not frames and _frame_header(path, 0) is None:
+            raise InputError(path, None, f"not a readable extxyz file ({type(exc).__name__}: {exc})") from exc
+        index = len(frames)
+        frame_id = (_frame_header(path, index) or {}).get("id")
+        record = f"frame {index}" + (f" (id={str(frame_id)!r})" if frame_id is not None else "")
+        raise InputError(path, record, problem) from exc
     if not frames:
         raise InputError(path, None, "no frames")
     return frames
+
+
+def _frame_header(path: Path, index: int) -> dict | None:
+    """The ``key=value`` pairs of frame ``index``'s comment line, walking the atom-count lines;
+    None where the file does not get that far in the extxyz layout."""
+    from ase.io.extxyz import key_val_str_to_dict
+
+    with open(path) as handle:
+        for n in itertools.count():
+            count = handle.readline()
+            while count and not count.strip():
+                count = handle.readline()
+            comment = handle.readline()
+            if not comment:
+                return None
+            try:
+                atoms = int(count)
+                header = key_val_str_to_dict(comment)
+            except ValueError:
+                return None
+            if n == index:
+                return header
+            for _ in range(atoms):
+                handle.readline()
+    return None
 
 
 def write_frames(frames: Iterable[Atoms], path: str | os.PathLike) -> None:

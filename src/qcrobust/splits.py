@@ -6,6 +6,11 @@
   small low limits without any validation structure).
 - limit x: the train/val rows with ``n_A5_defects <= x``. Subsets are nested by construction.
 
+:func:`limit_sizes` also checks, before any model trains, that every limit subset holds what the
+configured models need (:func:`limit_requirements`): enough rows for the classical family's
+cross-validation, a train and a val row wherever Allegro trains, and structures with A5 defects
+wherever Allegro's self regime pretrains.
+
 Rows are sorted by id before drawing, so the split depends on the seed and the set of ids,
 not on the order of frames in the input file.
 """
@@ -13,6 +18,7 @@ not on the order of frames in the input file.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -50,7 +56,7 @@ def make_splits(
         raise InputError(source, None, "no limit-0 structures (n_A5_defects == 0): the test set cannot be drawn")
     if len(pool) < test_size:
         raise InputError(
-            source, None, f"only {len(pool)} limit-0 structures, fewer than test_size = {test_size}"
+            source, None, f"only {len(pool)} limit-0 structures, fewer than split.test_size = {test_size}"
         )
     split = np.full(len(table), "train", dtype=object)
     split[rng.choice(pool, size=test_size, replace=False)] = "test"
@@ -71,8 +77,71 @@ def limit_members(splits: pd.DataFrame, limit: int) -> pd.DataFrame:
     return splits[(splits["split"] != "test") & (splits["n_A5_defects"] <= limit)]
 
 
-def limit_sizes(splits: pd.DataFrame, limits: list[int], source: str = "splits") -> pd.DataFrame:
-    """Per limit: how many train, val and test structures it has. Every limit needs training data."""
+def limit_requirements(config: Mapping) -> dict:
+    """What the configured models need of the limit subsets (rule ``limit_sizes``' params):
+
+    - ``folds``: the classical family cross-validates over each limit's train+val rows with
+      ``classical.folds`` folds (None when it trains no model);
+    - ``allegro_limits``: Allegro trains on these limits and needs a train and a val row in each;
+    - ``self_pretrain``: Allegro's self regime fine-tunes on limit 0 (train and val rows there)
+      and pretrains on the A5-defected training rows of each of its limits above 0.
+    """
+    from qcrobust.allegro.pipeline import allegro_limits
+
+    models = list(config["allegro"]["models"])
+    return {
+        "folds": config["classical"]["folds"] if config["classical"]["models"] else None,
+        "allegro_limits": allegro_limits(config) if models else [],
+        "self_pretrain": "self" in models,
+    }
+
+
+def _check_requirements(splits: pd.DataFrame, sizes: pd.DataFrame, requirements: Mapping, source: str) -> None:
+    """Raise an :class:`InputError` for the first limit that lacks what a configured model needs."""
+    folds = requirements.get("folds")
+    allegro = set(requirements.get("allegro_limits", ()))
+    self_pretrain = requirements.get("self_pretrain", False) and bool(allegro)
+    more = "lower split.test_size or add structures"
+    if self_pretrain:
+        zero = limit_members(splits, 0)["split"]
+        for part, name in (("train", "training"), ("val", "validation")):
+            if not (zero == part).any():
+                raise InputError(
+                    source, "limit 0",
+                    f"no {name} structure, which Allegro's self regime needs (it fine-tunes on limit 0); "
+                    f"{'raise split.val_fraction, ' if part == 'val' else ''}{more} with n_A5_defects = 0",
+                )
+    for row in sizes.itertuples():
+        limit, where = int(row.limit), f"limit {int(row.limit)}"
+        rows = row.n_train + row.n_val
+        if folds and rows < folds:
+            raise InputError(
+                source, where,
+                f"only {rows} train+val structures, fewer than classical.folds = {folds} (the classical models "
+                f"cross-validate over them); lower classical.folds, {more} with n_A5_defects <= {limit}",
+            )
+        if row.n_val == 0 and limit in allegro:
+            raise InputError(
+                source, where,
+                f"no validation structure, which Allegro needs (allegro.limits holds {limit}); "
+                f"raise split.val_fraction, {more} with n_A5_defects <= {limit}",
+            )
+        if self_pretrain and limit in allegro and limit > 0:
+            members = limit_members(splits, limit)
+            if not ((members["split"] == "train") & (members["n_A5_defects"] > 0)).any():
+                raise InputError(
+                    source, where,
+                    f"no training structure with A5 defects (0 < n_A5_defects <= {limit}) for Allegro's "
+                    f"self-pretraining (allegro.models holds 'self'); drop {limit} from allegro.limits or "
+                    "'self' from allegro.models, or add such structures",
+                )
+
+
+def limit_sizes(
+    splits: pd.DataFrame, limits: list[int], source: str = "splits", requirements: Mapping | None = None
+) -> pd.DataFrame:
+    """Per limit: how many train, val and test structures it has. Every limit needs training
+    data, and what ``requirements`` (:func:`limit_requirements`) asks for; errors name ``source``."""
     n_test = int((splits["split"] == "test").sum())
     rows = []
     for limit in limits:
@@ -94,6 +163,7 @@ def limit_sizes(splits: pd.DataFrame, limits: list[int], source: str = "splits")
             f"no training structures (all {n_test} test structures come from the limit-0 pool; "
             "lower split.test_size or add limit-0 data)",
         )
+    _check_requirements(splits, sizes, requirements or {}, source)
     maximum = int(splits["n_A5_defects"].max())
     if maximum > limits[-1]:
         log.warning("%s: structures with up to %d A5 defects exceed the largest limit %d and train no model",

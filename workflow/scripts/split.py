@@ -11,7 +11,7 @@ with rule_logging(snakemake) as log:
         test_size=params["test_size"],
         val_fraction=params["val_fraction"],
         seed=params["seed"],
-        source=snakemake.input.targets,
+        source=snakemake.params.dataset,
     )
     log.info("split sizes: %s", splits["split"].value_counts().to_dict())
     write_csv(splits, snakemake.output.splits)

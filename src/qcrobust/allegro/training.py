@@ -26,9 +26,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qcrobust.resources import folder
+
 log = logging.getLogger(__name__)
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "workflow" / "allegro"
+TEMPLATE_DIR = folder("allegro")  # workflow/allegro, shipped in the package (qcrobust.resources)
 TEMPLATE_NAME = "train"
 #: top-level keys of the template that set the model's size (config ``allegro.model``)
 MODEL_KEYS = ("cutoff_radius", "l_max", "num_layers", "num_scalar_features", "num_tensor_features", "mlp_width", "model_dtype")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from snakemake.io import ancient
+
 from qcrobust.allegro.pipeline import allegro_limits
 
 __all__ = ["allegro_limits", "corpus_inputs", "corpus_path", "gpu_resources", "system_regex", "targets",
@@ -65,6 +67,9 @@ def train_inputs(config: Mapping, wildcards) -> dict[str, str]:
         return reuse | {"reuse_model": f"{scratch}/model.nequip.zip", "reuse_metrics": f"{scratch}/metrics.json"}
     data = f"results/{system}/allegro_data/limit_{0 if model == 'self' else limit}"
     inputs = {part: f"{data}/{part}.extxyz" for part in ("train", "val", "test")}
+    # the limit subsets' checks (rule limit_sizes) come first; ancient: a new limit in that
+    # table retrains nothing
+    inputs["checked"] = ancient(f"results/{system}/limit_sizes.csv")
     inputs |= {"species": f"results/{system}/allegro_data/species.json", "inference": f"results/{system}/inference.extxyz"}
     if _has_audit(config, system):
         inputs["audit"] = f"results/{system}/audit.extxyz"
