@@ -23,6 +23,8 @@ rule allegro_data:
     input:
         dataset="results/{system}/dataset.extxyz",
         splits="results/{system}/splits.csv",
+        # the limit subsets' checks (rule limit_sizes) come first; ancient: a new limit retrains nothing
+        checked=ancient("results/{system}/limit_sizes.csv"),
     output:
         train="results/{system}/allegro_data/limit_{limit}/train.extxyz",
         val="results/{system}/allegro_data/limit_{limit}/val.extxyz",
@@ -41,6 +43,7 @@ rule allegro_self_data:
     input:
         dataset="results/{system}/dataset.extxyz",
         splits="results/{system}/splits.csv",
+        checked=ancient("results/{system}/limit_sizes.csv"),
     output:
         pretrain_train="results/{system}/allegro_data/limit_{limit}/pretrain_train.extxyz",
         pretrain_val="results/{system}/allegro_data/limit_{limit}/pretrain_val.extxyz",
