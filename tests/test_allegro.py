@@ -263,6 +263,7 @@ def scratch_run(system, tmp_path_factory):
     return out, metrics
 
 
+@pytest.mark.slow  # trains nequip models
 def test_scratch_model_writes_predictions_and_metrics(system, scratch_run):
     out, metrics = scratch_run
     splits = read_splits(system["splits"])
@@ -281,6 +282,7 @@ def test_scratch_model_writes_predictions_and_metrics(system, scratch_run):
     assert not (out / "run").exists()  # the run directory goes once its products are written
 
 
+@pytest.mark.slow  # trains nequip models
 def test_predictions_are_the_target_per_atom(system, scratch_run):
     """Our predictor on the val set reproduces nequip's own per-atom validation RMSE of the kept
     epoch: the model's total_energy / n_atoms is the target in eV/atom."""
@@ -295,6 +297,7 @@ def test_predictions_are_the_target_per_atom(system, scratch_run):
     assert metrics["selected_val_rmse"] == metrics["val_rmse_per_epoch"][-1]
 
 
+@pytest.mark.slow  # trains nequip models
 def test_same_seed_same_predictions(system, scratch_run, tmp_path):
     out, _ = scratch_run
     inputs, outputs = model_io(system, tmp_path / "again", audit=False)
@@ -319,6 +322,7 @@ KILLED_RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # trains nequip models
 def test_killed_training_resumes_from_its_last_checkpoint(system, tmp_path):
     spec_args = {"run_dir": str(tmp_path / "run"), "train_file": str(system["train_8"]), "val_file": str(system["val_8"]),
                  "type_names": ["Cu", "Pt"], "epochs": 12, "batch_size": 8, "lr": 0.005, "seed": 0, "model": TINY["model"],
@@ -349,6 +353,7 @@ def test_killed_training_resumes_from_its_last_checkpoint(system, tmp_path):
     assert [e["lr"] for e in result.epochs] == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.slow  # trains nequip models
 def test_changed_spec_does_not_resume(system, tmp_path):
     spec = TrainSpec(tmp_path / "run", system["train_8"], system["val_8"], ["Cu", "Pt"], epochs=1, batch_size=8,
                      lr=0.005, seed=0, model=TINY["model"])
@@ -362,6 +367,7 @@ def test_changed_spec_does_not_resume(system, tmp_path):
 # --- fine-tuning -------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # trains nequip models
 def test_external_pretraining_then_finetuning(system, tmp_path):
     """A user corpus (here: the synthetic dataset's own frames with their e_form) is pretrained
     once; fine-tuning keeps the package's type names and records the pretraining."""
@@ -390,6 +396,7 @@ def test_external_pretraining_then_finetuning(system, tmp_path):
                   inputs=inputs, outputs=outs, run_dir=tmp_path / "external" / "run2", threads=1)
 
 
+@pytest.mark.slow  # trains nequip models
 def test_self_pretraining_then_limit0_finetuning_and_limit0_reuse(system, scratch_run, tmp_path):
     pre = tmp_path / "self_pretrain"
     facts = pretrain_self(

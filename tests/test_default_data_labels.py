@@ -31,6 +31,7 @@ def shipped_scpt():
     return parent, table, labels
 
 
+@pytest.mark.slow  # CHGNet relaxations in a fresh interpreter (~25 s)
 def test_shipped_labels_recompute_within_tolerance_and_repeat_exactly(shipped_scpt):
     """Three structures of shard 0 (the parent itself and two capped relaxations) recomputed here.
 

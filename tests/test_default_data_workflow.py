@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from conftest import REPO, run_workflow
@@ -39,6 +40,7 @@ def make_mini_shipped(root: Path) -> None:
     ).to_csv(target / "labels" / "shard_000.csv", index=False)
 
 
+@pytest.mark.workflow
 def test_default_data_rules_on_a_miniature_dataset(tmp_path):
     make_mini_shipped(tmp_path)
     published = "results/default_data/ScPt"
