@@ -136,3 +136,24 @@ def test_met_requirements_pass_and_classical_only_needs_no_validation_rows():
     no_val = make_splits(table({0: 17, 2: 4}), test_size=10, val_fraction=0.04, seed=0)
     sizes = limit_sizes(no_val, [0, 2], requirements=limit_requirements(config(allegro=(), limits=[0, 2])))
     assert sizes.n_val.tolist() == [0, 0] and sizes.n_train.tolist() == [7, 11]
+
+
+def test_both_families_train_on_the_one_limit_subset():
+    """classical.limit_data and allegro's limit_parts select exactly splits.limit_members, nested."""
+    from qcrobust.allegro.data import limit_parts
+    from qcrobust.classical import limit_data
+
+    rng = np.random.default_rng(5)
+    defects = rng.choice([0, 2, 4, 6], size=40)
+    splits = pd.DataFrame({"id": [f"s{k:02d}" for k in range(40)], "n_A5_defects": defects,
+                           "split": np.where(defects == 0, rng.choice(["test", "train", "val"], 40), rng.choice(["train", "val"], 40))})
+    targets = pd.DataFrame({"id": splits["id"], "e_above_hull": rng.normal(size=40)})
+    features = pd.DataFrame({"id": splits["id"], "x": rng.normal(size=40)})
+    previous = set()
+    for limit in (0, 2, 4, 6):
+        members = set(limit_members(splits, limit)["id"])
+        assert members >= previous and members  # nested
+        previous = members
+        assert set(limit_data(features, targets, splits, limit, "e_above_hull").train["id"]) == members
+        parts = limit_parts(splits, limit)
+        assert set(parts["train"]) | set(parts["val"]) == members

@@ -20,6 +20,7 @@ import pandas as pd
 
 from qcrobust.errors import InputError
 from qcrobust.metrics import regression_scores
+from qcrobust.splits import limit_members
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -162,7 +163,7 @@ def limit_data(features: pd.DataFrame, targets: pd.DataFrame, splits: pd.DataFra
         if missing:
             raise InputError(source, f"id {missing[0]!r}", f"not in the {name} ({len(missing)} ids missing)")
     joined = splits.merge(targets[["id", target]], on="id", how="left", validate="one_to_one")
-    members = joined[(joined["split"] != "test") & (joined["n_A5_defects"] <= limit)]
+    members = limit_members(joined, limit)
     test = joined[joined["split"] == "test"]
     indexed = features.set_index("id")
 

@@ -73,7 +73,8 @@ def make_splits(
 
 
 def limit_members(splits: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """The train/val rows of the ``limit`` subset."""
+    """The train/val rows of the ``limit`` subset (any table with ``split`` and ``n_A5_defects``
+    columns): the one definition both model families train on."""
     return splits[(splits["split"] != "test") & (splits["n_A5_defects"] <= limit)]
 
 

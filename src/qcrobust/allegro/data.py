@@ -35,6 +35,7 @@ from ase.data import atomic_numbers
 
 from qcrobust.errors import InputError
 from qcrobust.io import atomic_write_text, frame_value, read_csv, read_frames, write_frames
+from qcrobust.splits import limit_members
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def species(frames: Iterable[Atoms]) -> list[str]:
 
 def limit_parts(splits: pd.DataFrame, limit: int) -> dict[str, list[str]]:
     """The ids of each part of ``limit`` (see the module docstring), in splits.csv order."""
-    members = splits[(splits["split"] != "test") & (splits["n_A5_defects"] <= limit)]
+    members = limit_members(splits, limit)
     defected = members[members["n_A5_defects"] > 0]
     parts = {
         "test": splits.loc[splits["split"] == "test", "id"].tolist(),
