@@ -81,10 +81,19 @@ def dataset_file(wildcards):
     return system_spec(wildcards.system)["dataset"]
 
 
+def hull_histogram_inputs(wildcards):
+    """The target tables whose energies above the hull are drawn (dataset, and audit if any)."""
+    inputs = {"dataset": f"results/{wildcards.system}/targets.csv"}
+    if has_audit(wildcards.system):
+        inputs["audit"] = f"results/{wildcards.system}/audit_targets.csv"
+    return inputs
+
+
 def data_targets():
     targets = []
     for system in SYSTEMS:
         targets += [f"results/{system}/splits.csv", f"results/{system}/limit_sizes.csv"]
+        targets.append(f"results/{system}/hull/hull_stats.json")
         if has_audit(system):
             targets.append(f"results/{system}/audit_targets.csv")
     return targets

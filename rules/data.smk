@@ -78,3 +78,22 @@ rule limit_sizes:
         dataset=dataset_file,
     script:
         "../workflow/scripts/limit_sizes.py"
+
+
+rule hull_histogram:
+    input:
+        unpack(hull_histogram_inputs),
+    output:
+        stats="results/{system}/hull/hull_stats.json",
+        figure=report(
+            "results/{system}/hull/hull_histogram.png",
+            caption="../workflow/report/hull_histogram.rst",
+            category="Data",
+            subcategory="{system}",
+        ),
+    log:
+        "logs/{system}/hull_histogram.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    script:
+        "../workflow/scripts/hull_histogram.py"

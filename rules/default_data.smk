@@ -8,8 +8,6 @@ from pathlib import Path
 
 from qcrobust.default_data.workflow import (
     default_settings,
-    hull_histogram_inputs,
-    hull_histogram_targets,
     label_files,
     source,
 )
@@ -129,25 +127,3 @@ rule default_crosscheck:
         settings=DEFAULT_DATA,
     script:
         "../workflow/scripts/default_data_crosscheck.py"
-
-
-rule hull_histogram:
-    input:
-        unpack(partial(hull_histogram_inputs, config)),
-    output:
-        stats="results/{system}/hull/hull_stats.json",
-        figure=report(
-            "results/{system}/hull/hull_histogram.png",
-            caption="../workflow/report/hull_histogram.rst",
-            category="Data",
-            subcategory="{system}",
-        ),
-    log:
-        "logs/{system}/hull_histogram.log",
-    conda:
-        "../envs/qcrobust.yaml"
-    script:
-        "../workflow/scripts/default_data_hull.py"
-
-
-TARGET_FUNCTIONS.append(partial(hull_histogram_targets, SYSTEMS))

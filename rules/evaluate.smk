@@ -1,7 +1,7 @@
 # Stage 'evaluate' (issue 5), shared by every model family: its inputs are only the prediction files
 # results/{system}/{family}/{model}/limit_{limit}/pred_{test,inference,audit}.csv plus the system's
-# splits and targets. Per (system, family, model): summary tables and figures under .../summary/;
-# across all of them: results/report/. See src/qcrobust/evaluate.py.
+# splits and targets. Per (system, family, model): summary tables and figures under .../summary/
+# (the tables across models are the report stage's). See src/qcrobust/evaluate.py.
 from functools import partial
 
 from qcrobust import evaluate as evaluation
@@ -103,27 +103,6 @@ rule audit_figures:
         modes=evaluation.mode_names(config),
     script:
         "../workflow/scripts/audit_figures.py"
-
-
-rule report_tables:
-    input:
-        **evaluation.report_inputs(config),
-    output:
-        **{name: f"results/report/{name}.csv" for name in evaluation.REPORT_TABLES},
-        rmse_boxplot=report(
-            "results/report/rmse_boxplot.png",
-            caption="../workflow/report/rmse_boxplot.rst",
-            category="Comparison",
-            labels={"figure": "RMSE box plots"},
-        ),
-    log:
-        "logs/report/report_tables.log",
-    conda:
-        "../envs/qcrobust.yaml"
-    params:
-        shared_limits=evaluation.shared_limits(config),
-    script:
-        "../workflow/scripts/report_tables.py"
 
 
 TARGET_FUNCTIONS.append(partial(evaluation.targets, config))

@@ -1,10 +1,33 @@
-# Stage 'report' (issue 7): the dataset table, each model's stability across the limit grid and
-# a generated findings page, all report items of `snakemake --report results/report/report.html`
-# (next to the figures and tables the other stages mark with report()). See src/qcrobust/report.py.
+# Stage 'report': the cross-family tables and RMSE box plots, the dataset table, each model's
+# stability on the limits every family shares, the Allegro budgets, a generated findings page and
+# the robust candidates per system; all report items of `snakemake --report results/report/report.html`
+# (next to the figures and tables the other stages mark with report()). See src/qcrobust/report.py
+# and src/qcrobust/candidates.py.
 from functools import partial
 
 from qcrobust import candidates as robust
 from qcrobust import report as study_report
+
+
+rule report_tables:
+    input:
+        **evaluation.report_inputs(config),
+    output:
+        **{name: f"results/report/{name}.csv" for name in evaluation.REPORT_TABLES},
+        rmse_boxplot=report(
+            "results/report/rmse_boxplot.png",
+            caption="../workflow/report/rmse_boxplot.rst",
+            category="Comparison",
+            labels={"figure": "RMSE box plots"},
+        ),
+    log:
+        "logs/report/report_tables.log",
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        shared_limits=evaluation.shared_limits(config),
+    script:
+        "../workflow/scripts/report_tables.py"
 
 
 rule report_datasets:

@@ -153,7 +153,7 @@ def test_decorate_deletes_vacancies_and_keeps_site_labels(ideal_parent):
 def test_hull_summary_counts_structures_below_the_hull(tmp_path):
     import pandas as pd
 
-    from qcrobust.default_data.hull_stats import hull_summary, plot_hull_histogram
+    from qcrobust.hull_stats import hull_summary, plot_hull_histogram
 
     targets = pd.DataFrame({"id": list("abcde"), "n_A5_defects": [0, 0, 2, 4, 4], "e_above_hull": [-0.01, 0.0, 0.02, -0.003, 0.1]})
     summary = hull_summary(targets)

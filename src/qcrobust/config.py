@@ -60,12 +60,28 @@ def check_config(config: dict, source: str = "config.yaml") -> None:
             if not spec.get(key):
                 raise InputError(source, f"key 'systems.{name}.{key}'", "missing")
     if "allegro" in config:
-        from qcrobust.allegro.pipeline import allegro_limits
-
         try:
             allegro_limits(config)
         except InputError as err:  # it names no file: it also runs where none is known
             raise InputError(source, err.record, err.problem) from None
+
+
+def allegro_limits(config: Mapping) -> list[int]:
+    """The limits Allegro trains on: ``allegro.limits`` (a subset of ``limits`` holding its
+    largest) or, when null, all of ``limits``."""
+    limits = list(config["limits"])
+    chosen = config["allegro"]["limits"]
+    if chosen is None:
+        return limits
+    chosen = sorted(set(chosen))
+    unknown = [x for x in chosen if x not in limits]
+    if unknown:
+        raise InputError("config", "key 'allegro.limits'", f"{unknown} not in 'limits' {limits}")
+    if limits[-1] not in chosen:
+        raise InputError(
+            "config", "key 'allegro.limits'", f"must hold the largest limit {limits[-1]} (recall is measured against it)"
+        )
+    return chosen
 
 
 def _key(path) -> str:

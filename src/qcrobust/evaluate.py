@@ -95,7 +95,7 @@ class EvaluationSettings:
 
 def family_grid(config: Mapping) -> dict[str, tuple[list[str], list[int]]]:
     """family -> (models, limits) of the configured study; families without models are left out."""
-    from qcrobust.allegro.pipeline import allegro_limits
+    from qcrobust.config import allegro_limits
 
     grid = {
         "classical": (list(config["classical"]["models"]), list(config["limits"])),

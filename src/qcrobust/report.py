@@ -148,7 +148,7 @@ BUDGET_COLUMNS = ["system", "model", "limit", "rmse", "n_train", "n_val", "epoch
 
 def budget_inputs(config: Mapping) -> list[str]:
     """Every Allegro model's metrics.json (rule report_budgets)."""
-    from qcrobust.allegro.pipeline import allegro_limits
+    from qcrobust.config import allegro_limits
 
     return [
         f"results/{system}/allegro/{model}/limit_{limit}/metrics.json"

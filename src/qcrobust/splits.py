@@ -87,7 +87,7 @@ def limit_requirements(config: Mapping) -> dict:
     - ``self_pretrain``: Allegro's self regime fine-tunes on limit 0 (train and val rows there)
       and pretrains on the A5-defected training rows of each of its limits above 0.
     """
-    from qcrobust.allegro.pipeline import allegro_limits
+    from qcrobust.config import allegro_limits
 
     models = list(config["allegro"]["models"])
     return {

@@ -28,33 +28,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from ase import Atoms
 from ase.build import bulk
-from ase.data import atomic_numbers, reference_states
 from ase.spacegroup import crystal
+
+from qcrobust.elements import atomic_volume
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PAIRS = (("Sc", "Pt"), ("Sc", "Pd"), ("Sc", "Ir"), ("Sc", "Rh"))
 HCP_C_OVER_A = 1.594
-
-
-def atomic_volume(element: str) -> float:
-    """A starting volume per atom (Å^3): the default data's table, else ASE's reference state."""
-    try:
-        from qcrobust.default_data.competing_phases import ATOMIC_VOLUME
-
-        if element in ATOMIC_VOLUME:
-            return float(ATOMIC_VOLUME[element])
-    except ImportError:  # pragma: no cover - the default-data stage is optional
-        pass
-    state = reference_states[atomic_numbers[element]] or {}
-    structure, a = state.get("symmetry"), state.get("a")
-    per_cell = {"fcc": 4, "bcc": 2, "sc": 1, "diamond": 8}
-    if structure in per_cell and a:
-        return a**3 / per_cell[structure]
-    if structure == "hcp" and a:
-        c = state.get("c/a", 1.633) * a
-        return np.sqrt(3) / 2 * a * a * c / 2
-    raise ValueError(f"no reference volume for {element}")
 
 
 def _cubic_a(counts: dict[str, int], atoms_per_cell: int) -> float:

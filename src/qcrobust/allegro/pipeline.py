@@ -20,6 +20,7 @@ import numpy as np
 from qcrobust.allegro.data import labeled_frames, model_frame, read_species, species, target_of
 from qcrobust.allegro.predict import Predictor, prediction_table
 from qcrobust.allegro.training import TrainSpec, finish, package, train
+from qcrobust.config import allegro_limits  # noqa: F401  (the rules and tests import it from here too)
 from qcrobust.errors import InputError
 from qcrobust.io import atomic_path, count_frames, read_frames, write_csv, write_frames, write_json
 from qcrobust.metrics import regression_scores
@@ -27,24 +28,6 @@ from qcrobust.metrics import regression_scores
 log = logging.getLogger(__name__)
 
 MODELS = ("scratch", "external", "self")  # the {model} wildcard: the training regimes
-
-
-def allegro_limits(config: Mapping) -> list[int]:
-    """The limits Allegro trains on: ``allegro.limits`` (a subset of ``limits`` holding its
-    largest) or, when null, all of ``limits``."""
-    limits = list(config["limits"])
-    chosen = config["allegro"]["limits"]
-    if chosen is None:
-        return limits
-    chosen = sorted(set(chosen))
-    unknown = [x for x in chosen if x not in limits]
-    if unknown:
-        raise InputError("config", "key 'allegro.limits'", f"{unknown} not in 'limits' {limits}")
-    if limits[-1] not in chosen:
-        raise InputError(
-            "config", "key 'allegro.limits'", f"must hold the largest limit {limits[-1]} (recall is measured against it)"
-        )
-    return chosen
 
 
 def epochs_for(settings: Mapping, stage: str) -> int:

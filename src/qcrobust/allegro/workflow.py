@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from snakemake.io import ancient
 
-from qcrobust.allegro.pipeline import allegro_limits
+from qcrobust.config import allegro_limits
 
 __all__ = ["allegro_limits", "corpus_inputs", "corpus_path", "gpu_resources", "system_regex", "targets",
            "threads", "train_inputs", "training_settings"]

@@ -13,9 +13,9 @@ from ase.build import bulk
 from ase.spacegroup import crystal
 
 from qcrobust.default_data.labeler import relax_cell_and_positions
+from qcrobust.elements import ATOMIC_VOLUME
 
 # Approximate volumes per atom (A^3) of the elements: only starting points for the relaxation.
-ATOMIC_VOLUME = {"Sc": 25.0, "Pt": 15.1, "Pd": 14.7, "Ir": 14.1, "Rh": 13.8}
 
 
 def _cubic_a(symbols: dict[str, int], atoms_per_cell: int) -> float:

@@ -81,14 +81,3 @@ def label_files(settings: dict, wildcards) -> list[str]:
         shipped = Path(source_path(settings, wildcards.system, name))
         files.append(str(shipped) if shipped.is_file() else f"results/default_data/{wildcards.system}/computed/{name}")
     return files
-
-
-def hull_histogram_inputs(config: dict, wildcards) -> dict[str, str]:
-    inputs = {"dataset": f"results/{wildcards.system}/targets.csv"}
-    if config["systems"][wildcards.system].get("audit"):
-        inputs["audit"] = f"results/{wildcards.system}/audit_targets.csv"
-    return inputs
-
-
-def hull_histogram_targets(systems) -> list[str]:
-    return [f"results/{system}/hull/hull_stats.json" for system in systems]

@@ -1,6 +1,6 @@
 """Rule hull_histogram: E_above_hull histogram and below-hull counts of a system (paper Fig. 2)."""
 
-from qcrobust.default_data.hull_stats import hull_summary, plot_hull_histogram
+from qcrobust.hull_stats import hull_summary, plot_hull_histogram
 from qcrobust.io import read_csv, write_json
 from qcrobust.scripting import rule_logging
 
