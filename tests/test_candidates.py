@@ -58,5 +58,5 @@ def test_candidate_figure_is_drawn(tmp_path):
     from qcrobust import plots
 
     table = candidate_table(PREDICTIONS, [HULL, ScreeningMode("top1", "top", k=1)], AUDIT)
-    plots.candidate_shares(table, tmp_path / "candidates.png", "e_above_hull")
+    plots.candidate_shares(table, tmp_path / "candidates.png", "e_above_hull", "S: robust candidates")
     assert (tmp_path / "candidates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -152,7 +152,7 @@ def audit_cumulative(table: pd.DataFrame, path: str | os.PathLike) -> None:
     _save(fig, path)
 
 
-def candidate_shares(table: pd.DataFrame, path: str | os.PathLike, target: str = "target") -> None:
+def candidate_shares(table: pd.DataFrame, path: str | os.PathLike, target: str = "target", title: str = "") -> None:
     """Per screening mode: each inference structure's share of screens that select it against its
     mean predicted target; audited structures marked by whether the mode truly selects them."""
     modes = list(dict.fromkeys(table["mode"]))
@@ -171,7 +171,7 @@ def candidate_shares(table: pd.DataFrame, path: str | os.PathLike, target: str =
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     axes[0][0].set_ylabel("share of screens selecting it")
-    fig.suptitle(str(table.attrs.get("system", "")), fontsize=9)
+    fig.suptitle(title, fontsize=9)
     _save(fig, path)
 
 

@@ -17,4 +17,5 @@ with rule_logging(snakemake) as log:
     top = table[table["rank"] <= 10]
     log.info("%d screens; top 10 per mode:\n%s", len(screens), top.to_string(index=False))
     write_csv(table, snakemake.output.candidates)
-    plots.candidate_shares(table, snakemake.output.figure, snakemake.params.target)
+    plots.candidate_shares(table, snakemake.output.figure, snakemake.params.target,
+                           f"{snakemake.wildcards.system}: robust candidates ({len(screens)} screens per mode)")
