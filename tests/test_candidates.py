@@ -35,6 +35,7 @@ def test_candidate_table_by_hand():
     assert hull["share_selected"].to_dict() == {"a": 1.0, "d": 0.5, "b": 0.25, "c": 0.25}
     assert hull.loc["d", "share_classical"] == 0.5 and hull.loc["d", "share_allegro"] == 0.5
     assert hull.loc["b", "share_allegro"] == 0.0
+    assert hull.loc["b", "share_balanced"] == 0.25 and hull.loc["a", "share_balanced"] == 1.0
     assert list(hull.index) == ["a", "d", "b", "c"]  # b and c tie at 0.25: b has the lower mean prediction (0.01125 < 0.0125)
     assert hull["rank"].tolist() == [1, 2, 3, 4]
     assert hull.loc["a", "y_pred_mean"] == pytest.approx(-0.0175) and hull.loc["a", "y_pred_sd"] == pytest.approx(0.00829156, rel=1e-5)

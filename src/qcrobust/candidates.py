@@ -40,7 +40,7 @@ def candidate_table(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequen
     """One row per (mode, inference structure), ranked within each mode (``rank`` 1 = most robust).
 
     Columns: ``mode, rank, id, share_selected`` (of all screens), ``share_{family}`` per family,
-    ``n_screens``, ``y_pred_mean``, ``y_pred_sd`` (over all models, ddof 0), ``y_pred_min``,
+    ``share_balanced`` (the mean of the family shares: each family weighs the same), ``n_screens``, ``y_pred_mean``, ``y_pred_sd`` (over all models, ddof 0), ``y_pred_min``,
     ``y_pred_max``, and with an audit set ``y_true`` (NaN where the structure is not in it) and
     ``truly_selected`` (the mode applied to the audit's true labels; empty where not audited).
     """
@@ -53,6 +53,8 @@ def candidate_table(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequen
         for family in families:
             rows = [k for k, key in enumerate(keys) if key[0] == family]
             table[f"share_{family}"] = selected[rows].mean(axis=0)
+        # every family counts once, however many screens it has (52 classical vs 9 Allegro by default)
+        table["share_balanced"] = table[[f"share_{family}" for family in families]].mean(axis=1)
         table["n_screens"] = len(keys)
         table["y_pred_mean"] = values.mean(axis=0)
         table["y_pred_sd"] = values.std(axis=0)
