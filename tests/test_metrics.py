@@ -71,12 +71,6 @@ def test_similarity_normalizer_near_zero_warns_and_names_the_alternative(caplog)
     assert caplog.text == ""
 
 
-def test_screen_is_strictly_below_the_threshold():
-    predictions = pd.DataFrame({"id": ["a", "b", "c", "d"], "y_pred": [-0.1, 0.0, 0.2, -1e-9]})
-    assert metrics.screen(predictions) == {"a", "d"}
-    assert metrics.screen(predictions, threshold=0.1) == {"a", "b", "d"}
-
-
 def test_agreement_with_reference_by_hand():
     selected = {0: frozenset("a"), 2: frozenset("abe"), 24: frozenset("abcd")}
     table = metrics.agreement_with_reference(selected, 24, n_screened=10).set_index("limit")

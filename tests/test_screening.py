@@ -19,6 +19,12 @@ def test_threshold_and_window_select_below_their_value():
     assert ScreeningMode("hull", "threshold", value=-0.01).select(PREDICTIONS) == frozenset()
 
 
+def test_threshold_is_strictly_below():
+    predictions = pd.DataFrame({"id": ["a", "b", "c", "d"], "y_pred": [-0.1, 0.0, 0.2, -1e-9]})
+    assert ScreeningMode("hull", "threshold", value=0.0).select(predictions) == {"a", "d"}
+    assert ScreeningMode("loose", "threshold", value=0.1).select(predictions) == {"a", "b", "d"}
+
+
 def test_top_modes_always_select_and_break_ties_by_row_order():
     assert ScreeningMode("top2", "top", k=2).select(PREDICTIONS) == {"b", "c"}  # c and e tie at 0.010: c comes first
     assert ScreeningMode("top40", "top", fraction=0.4).select(PREDICTIONS) == {"b", "c"}

@@ -93,11 +93,6 @@ def similarity_matrix(rmse: Mapping[int, float], normalizer: float) -> pd.DataFr
     return pd.DataFrame(matrix, index=pd.Index(limits, name="limit"), columns=limits)
 
 
-def screen(predictions: pd.DataFrame, threshold: float = 0.0) -> frozenset[str]:
-    """S: the ids whose prediction ``y_pred`` is below ``threshold`` (predicted below the hull)."""
-    return frozenset(predictions.loc[predictions["y_pred"] < threshold, "id"].astype(str))
-
-
 def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
 
