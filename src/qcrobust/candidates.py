@@ -40,12 +40,19 @@ def candidate_table(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequen
     """One row per (mode, inference structure), ranked within each mode (``rank`` 1 = most robust).
 
     Columns: ``mode, rank, id, share_selected`` (of all screens), ``share_{family}`` per family,
-    ``share_balanced`` (the mean of the family shares: each family weighs the same), ``n_screens``, ``y_pred_mean``, ``y_pred_sd`` (over all models, ddof 0), ``y_pred_min``,
-    ``y_pred_max``, and with an audit set ``y_true`` (NaN where the structure is not in it) and
+    ``share_balanced`` (the mean of the family shares: each family weighs the same), ``n_screens``,
+    ``y_pred_mean``, ``y_pred_sd`` (over all models, ddof 0), ``y_pred_min``, ``y_pred_max``, and with an audit set ``y_true`` (NaN where the structure is not in it) and
     ``truly_selected`` (the mode applied to the audit's true labels; empty where not audited).
     """
     keys, ids, values = _matrix(predictions)
     families = list(dict.fromkeys(key[0] for key in keys))
+    # what does not depend on the mode: the predictions' statistics and the audit labels
+    common = pd.DataFrame({"n_screens": len(keys), "y_pred_mean": values.mean(axis=0), "y_pred_sd": values.std(axis=0),
+                           "y_pred_min": values.min(axis=0), "y_pred_max": values.max(axis=0)})
+    if audit is not None:
+        audit_ids = audit["id"].astype(str).tolist()
+        labels = dict(zip(audit_ids, audit["y_true"].astype(float)))
+        common["y_true"] = [labels.get(i, math.nan) for i in ids]
     tables = []
     for mode in modes:
         selected = np.vstack([mode.mask(row) for row in values])
@@ -55,15 +62,9 @@ def candidate_table(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequen
             table[f"share_{family}"] = selected[rows].mean(axis=0)
         # every family counts once, however many screens it has (52 classical vs 9 Allegro by default)
         table["share_balanced"] = table[[f"share_{family}" for family in families]].mean(axis=1)
-        table["n_screens"] = len(keys)
-        table["y_pred_mean"] = values.mean(axis=0)
-        table["y_pred_sd"] = values.std(axis=0)
-        table["y_pred_min"] = values.min(axis=0)
-        table["y_pred_max"] = values.max(axis=0)
+        table = pd.concat([table, common], axis=1)
         if audit is not None:
-            truth = dict(zip(audit["id"].astype(str), mode.mask(audit["y_true"].to_numpy())))
-            labels = dict(zip(audit["id"].astype(str), audit["y_true"].astype(float)))
-            table["y_true"] = [labels.get(i, math.nan) for i in ids]
+            truth = dict(zip(audit_ids, mode.mask(audit["y_true"].to_numpy())))
             table["truly_selected"] = [("yes" if truth[i] else "no") if i in truth else "" for i in ids]
         table = table.sort_values(["share_selected", "y_pred_mean", "id"], ascending=[False, True, True], kind="stable")
         table.insert(1, "rank", np.arange(1, len(table) + 1))

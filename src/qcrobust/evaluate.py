@@ -283,13 +283,13 @@ def summarize(
     per_mode: dict[str, list[pd.DataFrame]] = {name: [] for name in ("screening_vs_max_limit", "overlaps", "classification_test")}
     if audit is not None:
         per_mode |= {"classification_audit": [], "audit_cumulative": []}
+        y_audit = audit["y_true"].to_numpy(dtype=np.float64)
     for mode in settings.modes:
         selected = {x: mode.select(inference_pred[x]) for x in limits}
         per_mode["screening_vs_max_limit"].append(metrics.agreement_with_reference(selected, limits[-1], len(inference_ids)))
         per_mode["overlaps"].append(metrics.overlaps(selected))
         per_mode["classification_test"].append(metrics.classification_table(y_test, test_pred, select=mode.mask))
         if audit is not None:
-            y_audit = audit["y_true"].to_numpy(dtype=np.float64)
             per_mode["classification_audit"].append(metrics.classification_table(y_audit, audit_pred, select=mode.mask))
             per_mode["audit_cumulative"].append(pd.concat(
                 [cumulative_precision_recall(y_audit, audit_pred[x], mode).assign(limit=x) for x in limits], ignore_index=True

@@ -380,13 +380,12 @@ def _fmt(value, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
 
 
-def _best(table: pd.DataFrame, column: str, label, higher: bool = True) -> str | None:
-    """``label(row)`` of the row with the highest (or lowest) finite ``column`` (ties: all of them)."""
+def _best(table: pd.DataFrame, column: str, label) -> str | None:
+    """``label(row)`` of the row with the highest finite ``column`` (ties: all of them)."""
     finite = table[np.isfinite(table[column].astype(float))]
     if finite.empty:
         return None
-    target = finite[column].max() if higher else finite[column].min()
-    top = finite[finite[column] == target]
+    top = finite[finite[column] == finite[column].max()]
     return " and ".join(label(row) for _, row in top.iterrows())
 
 
