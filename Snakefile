@@ -17,6 +17,7 @@ include: "rules/data.smk"
 include: "rules/features.smk"
 include: "rules/classical.smk"
 include: "rules/allegro.smk"
+include: "rules/predict.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
 

@@ -4,33 +4,28 @@
 #   external  fine-tune the model pretrained once on the external corpus
 #   self      pretrain on the limit's structures with A5 defects, fine-tune on limit 0
 #             (at limit 0 there is nothing to pretrain on: self = scratch, copied)
-# Outputs per model: results/{system}/allegro/{model}/limit_{limit}/{pred_test,pred_inference,
-# pred_audit}.csv, metrics.json, model.nequip.zip.
-from functools import partial
-
+# Each training writes model.nequip.zip and metrics.json to its model folder; rule predict
+# (rules/predict.smk) predicts the prediction sets from the saved model.
 from qcrobust.allegro import workflow as allegro
 
 ALLEGRO = config["allegro"]
-# the limits and models Allegro trains (the evaluation rules read these too)
-ALLEGRO_LIMITS = allegro.allegro_limits(config)
-ALLEGRO_MODELS = list(ALLEGRO["models"])
 ALLEGRO_TRAINING = allegro.training_settings(config)
 ALLEGRO_THREADS = allegro.threads(config)
 ALLEGRO_GPU = allegro.gpu_resources(config)
+SELF_PRETRAIN = L.SELF_PRETRAIN_DIR
 
 
 rule allegro_data:
     input:
-        dataset="results/{system}/dataset.extxyz",
-        splits="results/{system}/splits.csv",
+        dataset=L.path(L.STRUCTURES, set="dataset"),
+        splits=L.SPLITS,
         # the limit subsets' checks (rule limit_sizes) come first; ancient: a new limit retrains nothing
-        checked=ancient("results/{system}/limit_sizes.csv"),
+        checked=ancient(L.LIMIT_SIZES),
     output:
-        train="results/{system}/allegro_data/limit_{limit}/train.extxyz",
-        val="results/{system}/allegro_data/limit_{limit}/val.extxyz",
-        test="results/{system}/allegro_data/limit_{limit}/test.extxyz",
+        train=L.path(L.ALLEGRO_PART, part="train"),
+        val=L.path(L.ALLEGRO_PART, part="val"),
     log:
-        "logs/{system}/allegro/data_limit_{limit}.log",
+        L.log("{system}/allegro/data_limit_{limit}"),
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -39,46 +34,36 @@ rule allegro_data:
         "../workflow/scripts/allegro_data.py"
 
 
-rule allegro_self_data:
-    input:
-        dataset="results/{system}/dataset.extxyz",
-        splits="results/{system}/splits.csv",
-        checked=ancient("results/{system}/limit_sizes.csv"),
+use rule allegro_data as allegro_self_data with:
     output:
-        pretrain_train="results/{system}/allegro_data/limit_{limit}/pretrain_train.extxyz",
-        pretrain_val="results/{system}/allegro_data/limit_{limit}/pretrain_val.extxyz",
+        pretrain_train=L.path(L.ALLEGRO_PART, part="pretrain_train"),
+        pretrain_val=L.path(L.ALLEGRO_PART, part="pretrain_val"),
     log:
-        "logs/{system}/allegro/self_data_limit_{limit}.log",
-    conda:
-        "../envs/qcrobust.yaml"
-    params:
-        target=config["target"],
-    script:
-        "../workflow/scripts/allegro_data.py"
+        L.log("{system}/allegro/self_data_limit_{limit}"),
 
 
 rule allegro_species:
     input:
-        dataset="results/{system}/dataset.extxyz",
+        dataset=L.path(L.STRUCTURES, set="dataset"),
     output:
-        species="results/{system}/allegro_data/species.json",
+        species=L.ALLEGRO_SPECIES,
     log:
-        "logs/{system}/allegro/species.log",
+        L.log("{system}/allegro/species"),
     conda:
         "../envs/qcrobust.yaml"
     script:
-        "../workflow/scripts/allegro_data.py"
+        "../workflow/scripts/allegro_species.py"
 
 
 rule allegro_corpus:
     input:
-        species=partial(allegro.corpus_inputs, config),
+        species=partial(allegro.corpus_inputs, STUDY),
     output:
-        corpus="results/allegro_pretrain/corpus.extxyz",
+        corpus=L.PRETRAIN_CORPUS,
     log:
-        "logs/allegro_pretrain/corpus.log",
+        L.log("allegro_pretrain/corpus"),
     benchmark:
-        "benchmarks/allegro_pretrain/corpus.tsv"
+        L.benchmark("allegro_pretrain/corpus")
     conda:
         "../envs/qcrobust.yaml"
     threads: 1
@@ -92,14 +77,13 @@ rule allegro_pretrain:
     input:
         corpus=allegro.corpus_path(config),
     output:
-        train="results/allegro_pretrain/train.extxyz",
-        val="results/allegro_pretrain/val.extxyz",
-        model="results/allegro_pretrain/model.nequip.zip",
-        metrics="results/allegro_pretrain/metrics.json",
+        **L.trained_files(L.PRETRAIN_DIR),
+        train=L.path(L.PRETRAIN_SPLIT, part="train"),
+        val=L.path(L.PRETRAIN_SPLIT, part="val"),
     log:
-        "logs/allegro_pretrain/pretrain.log",
+        L.log("allegro_pretrain/pretrain"),
     benchmark:
-        "benchmarks/allegro_pretrain/pretrain.tsv"
+        L.benchmark("allegro_pretrain/pretrain")
     conda:
         "../envs/qcrobust.yaml"
     threads: ALLEGRO_THREADS
@@ -107,23 +91,22 @@ rule allegro_pretrain:
         **ALLEGRO_GPU,
     params:
         settings=ALLEGRO_TRAINING | {"pretrain": ALLEGRO["pretrain"]},
-        run_dir="results/allegro_pretrain/run",
+        run_dir=f"{L.PRETRAIN_DIR}/{L.RUN_DIR}",
     script:
         "../workflow/scripts/allegro_pretrain.py"
 
 
 rule allegro_self_pretrain:
     input:
-        train="results/{system}/allegro_data/limit_{limit}/pretrain_train.extxyz",
-        val="results/{system}/allegro_data/limit_{limit}/pretrain_val.extxyz",
-        species="results/{system}/allegro_data/species.json",
+        train=L.path(L.ALLEGRO_PART, part="pretrain_train"),
+        val=L.path(L.ALLEGRO_PART, part="pretrain_val"),
+        species=L.ALLEGRO_SPECIES,
     output:
-        model="results/{system}/allegro/self/limit_{limit}/pretrain/model.nequip.zip",
-        metrics="results/{system}/allegro/self/limit_{limit}/pretrain/metrics.json",
+        **L.trained_files(SELF_PRETRAIN),
     log:
-        "logs/{system}/allegro/self/limit_{limit}_pretrain.log",
+        L.log("{system}/allegro/self/limit_{limit}_pretrain"),
     benchmark:
-        "benchmarks/{system}/allegro/self/limit_{limit}_pretrain.tsv"
+        L.benchmark("{system}/allegro/self/limit_{limit}_pretrain")
     conda:
         "../envs/qcrobust.yaml"
     threads: ALLEGRO_THREADS
@@ -131,27 +114,22 @@ rule allegro_self_pretrain:
         **ALLEGRO_GPU,
     params:
         settings=ALLEGRO_TRAINING,
-        run_dir="results/{system}/allegro/self/limit_{limit}/pretrain/run",
+        run_dir=f"{SELF_PRETRAIN}/{L.RUN_DIR}",
     script:
-        "../workflow/scripts/allegro_pretrain.py"
+        "../workflow/scripts/allegro_self_pretrain.py"
 
 
 rule allegro_train:
     input:
-        unpack(partial(allegro.train_inputs, config)),
+        unpack(partial(allegro.train_inputs, STUDY)),
     output:
-        model="results/{system}/allegro/{model}/limit_{limit}/model.nequip.zip",
-        pred_test="results/{system}/allegro/{model}/limit_{limit}/pred_test.csv",
-        pred_inference="results/{system}/allegro/{model}/limit_{limit}/pred_inference.csv",
-        metrics="results/{system}/allegro/{model}/limit_{limit}/metrics.json",
+        **L.trained_files(L.path(L.MODEL_DIR, family="allegro")),
     log:
-        "logs/{system}/allegro/{model}/limit_{limit}.log",
+        L.log("{system}/allegro/{model}/limit_{limit}"),
     benchmark:
-        "benchmarks/{system}/allegro/{model}/limit_{limit}.tsv"
+        L.benchmark("{system}/allegro/{model}/limit_{limit}")
     wildcard_constraints:
         model="scratch|external|self",
-        # systems without an audit set (allegro_train_audit below takes the others)
-        system=allegro.system_regex(config, audit=False),
     conda:
         "../envs/qcrobust.yaml"
     threads: ALLEGRO_THREADS
@@ -160,21 +138,6 @@ rule allegro_train:
     params:
         settings=ALLEGRO_TRAINING,
         target=config["target"],
-        run_dir="results/{system}/allegro/{model}/limit_{limit}/run",
+        run_dir=L.path(f"{L.MODEL_DIR}/{L.RUN_DIR}", family="allegro"),
     script:
         "../workflow/scripts/allegro_train.py"
-
-
-use rule allegro_train as allegro_train_audit with:
-    output:
-        model="results/{system}/allegro/{model}/limit_{limit}/model.nequip.zip",
-        pred_test="results/{system}/allegro/{model}/limit_{limit}/pred_test.csv",
-        pred_inference="results/{system}/allegro/{model}/limit_{limit}/pred_inference.csv",
-        metrics="results/{system}/allegro/{model}/limit_{limit}/metrics.json",
-        pred_audit="results/{system}/allegro/{model}/limit_{limit}/pred_audit.csv",
-    wildcard_constraints:
-        model="scratch|external|self",
-        system=allegro.system_regex(config, audit=True),
-
-
-TARGET_FUNCTIONS.append(partial(allegro.targets, config))

@@ -1,18 +1,21 @@
 # Ingest (the dataset contract), splits and limit subsets.
+from qcrobust import dataset as ingest_stage
 from qcrobust.splits import limit_requirements
 
 
+# The labeled sets (dataset, audit): normalized structures and their target table.
 rule ingest:
     input:
-        unpack(ingest_inputs),
+        unpack(partial(ingest_stage.ingest_inputs, STUDY)),
     output:
-        dataset="results/{system}/dataset.extxyz",
-        targets="results/{system}/targets.csv",
-        inference="results/{system}/inference.extxyz",
+        structures=L.STRUCTURES,
+        targets=L.TARGETS,
     log:
-        "logs/{system}/ingest.log",
+        L.log("{system}/ingest_{set}"),
     benchmark:
-        "benchmarks/{system}/ingest.tsv"
+        L.benchmark("{system}/ingest_{set}")
+    wildcard_constraints:
+        set="|".join(ingest_stage.LABELED_SETS),
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -22,16 +25,18 @@ rule ingest:
         "../workflow/scripts/ingest.py"
 
 
-rule ingest_audit:
+# The structures to screen (unlabeled).
+rule ingest_inference:
     input:
-        unpack(ingest_audit_inputs),
+        unpack(partial(ingest_stage.ingest_inputs, STUDY)),
     output:
-        audit="results/{system}/audit.extxyz",
-        audit_targets="results/{system}/audit_targets.csv",
+        structures=L.STRUCTURES,
     log:
-        "logs/{system}/ingest_audit.log",
+        L.log("{system}/ingest_{set}"),
     benchmark:
-        "benchmarks/{system}/ingest_audit.tsv"
+        L.benchmark("{system}/ingest_{set}")
+    wildcard_constraints:
+        set="inference",
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -43,57 +48,76 @@ rule ingest_audit:
 
 rule split:
     input:
-        targets="results/{system}/targets.csv",
+        targets=L.path(L.TARGETS, set="dataset"),
     output:
-        splits="results/{system}/splits.csv",
+        splits=L.SPLITS,
     log:
-        "logs/{system}/split.log",
+        L.log("{system}/split"),
     conda:
         "../envs/qcrobust.yaml"
     params:
         split=config["split"],
-        dataset=dataset_file,
+        dataset=lambda wildcards: STUDY.spec(wildcards.system)["dataset"],
     script:
         "../workflow/scripts/split.py"
 
 
 rule limit_sizes:
     input:
-        splits="results/{system}/splits.csv",
+        splits=L.SPLITS,
     output:
         sizes=report(
-            "results/{system}/limit_sizes.csv",
+            L.LIMIT_SIZES,
             caption="../workflow/report/limit_sizes.rst",
             category="Data",
             subcategory="{system}",
         ),
     log:
-        "logs/{system}/limit_sizes.log",
+        L.log("{system}/limit_sizes"),
     conda:
         "../envs/qcrobust.yaml"
     params:
-        limits=LIMITS,
+        limits=STUDY.limits,
         # checked here, before any model trains (training rules wait for this file)
         requirements=limit_requirements(config),
-        dataset=dataset_file,
+        dataset=lambda wildcards: STUDY.spec(wildcards.system)["dataset"],
     script:
         "../workflow/scripts/limit_sizes.py"
 
 
 rule hull_histogram:
     input:
-        unpack(hull_histogram_inputs),
+        # the labeled sets' energies above the hull
+        unpack(
+            lambda wildcards: {
+                name: L.path(L.TARGETS, system=wildcards.system, set=name)
+                for name in STUDY.structure_sets(wildcards.system)
+                if name in ingest_stage.LABELED_SETS
+            }
+        ),
     output:
-        stats="results/{system}/hull/hull_stats.json",
+        stats=L.HULL_STATS,
         figure=report(
-            "results/{system}/hull/hull_histogram.png",
+            L.HULL_FIGURE,
             caption="../workflow/report/hull_histogram.rst",
             category="Data",
             subcategory="{system}",
         ),
     log:
-        "logs/{system}/hull_histogram.log",
+        L.log("{system}/hull_histogram"),
     conda:
         "../envs/qcrobust.yaml"
     script:
         "../workflow/scripts/hull_histogram.py"
+
+
+def data_targets():
+    targets = []
+    for system in STUDY.systems:
+        targets += [
+            L.path(p, system=system) for p in (L.SPLITS, L.LIMIT_SIZES, L.HULL_STATS)
+        ]
+    return targets
+
+
+TARGET_FUNCTIONS.append(data_targets)

@@ -13,7 +13,7 @@ from qcrobust.default_data.workflow import (
 )
 
 DEFAULT_DATA = default_settings(
-    config.get("default_data", {}), Path(workflow.basedir) / "data" / "default"
+    config["default_data"], Path(workflow.basedir) / "data" / "default"
 )
 default_label_files = partial(label_files, DEFAULT_DATA)
 
@@ -24,11 +24,11 @@ wildcard_constraints:
 
 rule default_parent:
     output:
-        parent="results/default_data/{system}/computed/parent.extxyz",
+        parent=L.path(L.DEFAULT_COMPUTED, name="parent.extxyz"),
     log:
-        "logs/default_data/{system}/parent.log",
+        L.log("default_data/{system}/parent"),
     benchmark:
-        "benchmarks/default_data/{system}/parent.tsv"
+        L.benchmark("default_data/{system}/parent")
     conda:
         "../envs/qcrobust.yaml"
     threads: 1
@@ -40,9 +40,9 @@ rule default_decorations:
     input:
         parent=source(DEFAULT_DATA, "parent.extxyz"),
     output:
-        decorations="results/default_data/{system}/computed/decorations.csv",
+        decorations=L.path(L.DEFAULT_COMPUTED, name="decorations.csv"),
     log:
-        "logs/default_data/{system}/decorations.log",
+        L.log("default_data/{system}/decorations"),
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -56,11 +56,11 @@ rule default_label_shard:
         parent=source(DEFAULT_DATA, "parent.extxyz"),
         decorations=source(DEFAULT_DATA, "decorations.csv"),
     output:
-        labels="results/default_data/{system}/computed/labels/shard_{shard}.csv",
+        labels=L.path(L.DEFAULT_COMPUTED, name=L.DEFAULT_LABEL_SHARD),
     log:
-        "logs/default_data/{system}/label_shard_{shard}.log",
+        L.log("default_data/{system}/label_shard_{shard}"),
     benchmark:
-        "benchmarks/default_data/{system}/label_shard_{shard}.tsv"
+        L.benchmark("default_data/{system}/label_shard_{shard}")
     conda:
         "../envs/qcrobust.yaml"
     threads: 1
@@ -76,11 +76,11 @@ rule default_competing_phases:
     input:
         parent=source(DEFAULT_DATA, "parent.extxyz"),
     output:
-        phases="results/default_data/{system}/computed/competing_phases.extxyz",
+        phases=L.path(L.DEFAULT_COMPUTED, name="competing_phases.extxyz"),
     log:
-        "logs/default_data/{system}/competing_phases.log",
+        L.log("default_data/{system}/competing_phases"),
     benchmark:
-        "benchmarks/default_data/{system}/competing_phases.tsv"
+        L.benchmark("default_data/{system}/competing_phases")
     conda:
         "../envs/qcrobust.yaml"
     threads: 1
@@ -95,13 +95,13 @@ rule default_assemble:
         phases=source(DEFAULT_DATA, "competing_phases.extxyz"),
         labels=default_label_files,
     output:
-        parent="results/default_data/{system}/parent.extxyz",
-        phases="results/default_data/{system}/competing_phases.extxyz",
-        dataset="results/default_data/{system}/dataset.extxyz",
-        inference="results/default_data/{system}/inference.extxyz",
-        audit="results/default_data/{system}/audit.extxyz",
+        parent=L.path(L.DEFAULT_DATA, name="parent.extxyz"),
+        phases=L.path(L.DEFAULT_DATA, name="competing_phases.extxyz"),
+        dataset=L.path(L.DEFAULT_DATA, name="dataset.extxyz"),
+        inference=L.path(L.DEFAULT_DATA, name="inference.extxyz"),
+        audit=L.path(L.DEFAULT_DATA, name="audit.extxyz"),
     log:
-        "logs/default_data/{system}/assemble.log",
+        L.log("default_data/{system}/assemble"),
     conda:
         "../envs/qcrobust.yaml"
     script:
@@ -114,12 +114,12 @@ rule default_crosscheck:
         parent=source(DEFAULT_DATA, "parent.extxyz"),
         decorations=source(DEFAULT_DATA, "decorations.csv"),
     output:
-        table="results/default_data/{system}/crosscheck.csv",
-        summary="results/default_data/{system}/crosscheck.json",
+        table=L.path(L.DEFAULT_DATA, name="crosscheck.csv"),
+        summary=L.path(L.DEFAULT_DATA, name="crosscheck.json"),
     log:
-        "logs/default_data/{system}/crosscheck.log",
+        L.log("default_data/{system}/crosscheck"),
     benchmark:
-        "benchmarks/default_data/{system}/crosscheck.tsv"
+        L.benchmark("default_data/{system}/crosscheck")
     conda:
         "../envs/qcrobust.yaml"
     threads: 1

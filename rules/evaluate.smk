@@ -1,28 +1,43 @@
-# Stage 'evaluate' (issue 5), shared by every model family: its inputs are only the prediction files
-# results/{system}/{family}/{model}/limit_{limit}/pred_{test,inference,audit}.csv plus the system's
-# splits and targets. Per (system, family, model): summary tables and figures under .../summary/
-# (the tables across models are the report stage's). See src/qcrobust/evaluate.py.
-from functools import partial
-
+# Stage 'evaluate', shared by every model family: its inputs are only the prediction files
+# results/{system}/{family}/{model}/limit_{limit}/pred_{test,inference,audit}.csv (rule predict)
+# plus the system's splits and targets. Per (system, family, model): summary tables and figures
+# under .../summary/ (the tables across models are the report stage's). See src/qcrobust/evaluate.py.
 from qcrobust import evaluate as evaluation
 
-SUMMARY = "results/{system}/{family}/{model}/summary"
 
-
-wildcard_constraints:
-    family="|".join(evaluation.FAMILIES),
+def summary_figures(kinds, per_mode):
+    """report() items of the figures of one (system, family, model): one per kind, or per kind and screening mode."""
+    named = (
+        [
+            (f"{kind}_{mode}", kind, f"{kind} ({mode})")
+            for kind in kinds
+            for mode in STUDY.mode_names
+        ]
+        if per_mode
+        else [(kind, kind, kind) for kind in kinds]
+    )
+    return {
+        name: report(
+            L.path(L.SUMMARY_FIGURE, figure=name),
+            caption=f"../workflow/report/{kind}.rst",
+            category="{family}",
+            subcategory="{system}",
+            labels={"model": "{model}", "figure": label},
+        )
+        for name, kind, label in named
+    }
 
 
 rule evaluate:
     input:
-        unpack(partial(evaluation.summary_inputs, config)),
+        unpack(partial(evaluation.summary_inputs, STUDY)),
     output:
-        **{name: f"{SUMMARY}/{name}.csv" for name in evaluation.SUMMARY_TABLES},
+        **{
+            name: L.path(L.SUMMARY_TABLE, table=name)
+            for name in evaluation.SUMMARY_TABLES
+        },
     log:
-        "logs/{system}/{family}/{model}/summary.log",
-    wildcard_constraints:
-        # systems without an audit set (evaluate_audit below takes the others)
-        system=evaluation.system_regex(config, audit=False),
+        L.log("{system}/{family}/{model}/summary"),
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -32,77 +47,62 @@ rule evaluate:
         "../workflow/scripts/evaluate.py"
 
 
-use rule evaluate as evaluate_audit with:
+rule evaluate_audit:
+    input:
+        unpack(partial(evaluation.audit_inputs, STUDY)),
     output:
         **{
-            name: f"{SUMMARY}/{name}.csv"
-            for name in evaluation.SUMMARY_TABLES + evaluation.AUDIT_TABLES
+            name: L.path(L.SUMMARY_TABLE, table=name)
+            for name in evaluation.AUDIT_TABLES
         },
-    wildcard_constraints:
-        system=evaluation.system_regex(config, audit=True),
+    log:
+        L.log("{system}/{family}/{model}/summary_audit"),
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        target=config["target"],
+        settings={"screening": config["screening"]},
+    script:
+        "../workflow/scripts/evaluate_audit.py"
 
 
 rule evaluate_figures:
     input:
-        rmse_by_limit=f"{SUMMARY}/rmse_by_limit.csv",
-        similarity=f"{SUMMARY}/similarity.csv",
-        screening_vs_max_limit=f"{SUMMARY}/screening_vs_max_limit.csv",
-        overlaps=f"{SUMMARY}/overlaps.csv",
+        **{
+            name: L.path(L.SUMMARY_TABLE, table=name)
+            for name in (
+                "rmse_by_limit",
+                "similarity",
+                "screening_vs_max_limit",
+                "overlaps",
+            )
+        },
     output:
-        **{
-            name: report(
-                f"{SUMMARY}/{name}.png",
-                caption=f"../workflow/report/{name}.rst",
-                category="{family}",
-                subcategory="{system}",
-                labels={"model": "{model}", "figure": name},
-            )
-            for name in evaluation.SUMMARY_FIGURES
-        },
-        **{
-            f"{kind}_{mode}": report(
-                f"{SUMMARY}/{kind}_{mode}.png",
-                caption=f"../workflow/report/{kind}.rst",
-                category="{family}",
-                subcategory="{system}",
-                labels={"model": "{model}", "figure": f"{kind} ({mode})"},
-            )
-            for kind in evaluation.MODE_FIGURES
-            for mode in evaluation.mode_names(config)
-        },
+        **summary_figures(evaluation.SUMMARY_FIGURES, per_mode=False),
+        **summary_figures(evaluation.MODE_FIGURES, per_mode=True),
     log:
-        "logs/{system}/{family}/{model}/summary_figures.log",
+        L.log("{system}/{family}/{model}/summary_figures"),
     conda:
         "../envs/qcrobust.yaml"
     params:
-        modes=evaluation.mode_names(config),
+        modes=STUDY.mode_names,
     script:
         "../workflow/scripts/evaluate_figures.py"
 
 
 rule audit_figures:
     input:
-        audit_cumulative=f"{SUMMARY}/audit_cumulative.csv",
+        audit_cumulative=L.path(L.SUMMARY_TABLE, table="audit_cumulative"),
     output:
-        **{
-            f"{kind}_{mode}": report(
-                f"{SUMMARY}/{kind}_{mode}.png",
-                caption=f"../workflow/report/{kind}.rst",
-                category="{family}",
-                subcategory="{system}",
-                labels={"model": "{model}", "figure": f"{kind} ({mode})"},
-            )
-            for kind in evaluation.AUDIT_FIGURES
-            for mode in evaluation.mode_names(config)
-        },
+        **summary_figures(evaluation.AUDIT_FIGURES, per_mode=True),
     log:
-        "logs/{system}/{family}/{model}/audit_figures.log",
+        L.log("{system}/{family}/{model}/audit_figures"),
     conda:
         "../envs/qcrobust.yaml"
     params:
-        modes=evaluation.mode_names(config),
+        modes=STUDY.mode_names,
     script:
         "../workflow/scripts/audit_figures.py"
 
 
-TARGET_FUNCTIONS.append(partial(evaluation.targets, config))
+TARGET_FUNCTIONS.append(partial(evaluation.targets, STUDY))

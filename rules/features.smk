@@ -1,37 +1,35 @@
-# Stage 'features' (issue 5): descriptor tables of the classical family, one rule per system for all of
-# its structure files (they share one column set). See src/qcrobust/features.py.
-from functools import partial
-
+# Stage 'features' (issue 5): descriptor tables of the classical family. The column set of a system
+# comes from all of its structure sets (rule feature_space), each set's table from its own job.
+# See src/qcrobust/features.py.
 from qcrobust import features as descriptors
-from qcrobust.evaluate import system_regex
+
+
+rule feature_space:
+    input:
+        unpack(partial(descriptors.space_inputs, STUDY)),
+    output:
+        space=L.FEATURE_SPACE,
+    log:
+        L.log("{system}/feature_space"),
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        settings=config["features"],
+    script:
+        "../workflow/scripts/feature_space.py"
 
 
 rule features:
     input:
-        unpack(partial(descriptors.feature_inputs, config)),
+        unpack(partial(descriptors.table_inputs, STUDY)),
     output:
-        dataset="results/{system}/features/dataset.parquet",
-        inference="results/{system}/features/inference.parquet",
+        table=L.FEATURES,
     log:
-        "logs/{system}/features.log",
+        L.log("{system}/features_{set}"),
     benchmark:
-        "benchmarks/{system}/features.tsv"
-    wildcard_constraints:
-        # systems without an audit set (features_audit below takes the others)
-        system=system_regex(config, audit=False),
+        L.benchmark("{system}/features_{set}")
     conda:
         "../envs/qcrobust.yaml"
     threads: 1
-    params:
-        settings=config["features"],
     script:
         "../workflow/scripts/features.py"
-
-
-use rule features as features_audit with:
-    output:
-        dataset="results/{system}/features/dataset.parquet",
-        inference="results/{system}/features/inference.parquet",
-        audit="results/{system}/features/audit.parquet",
-    wildcard_constraints:
-        system=system_regex(config, audit=True),

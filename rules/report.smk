@@ -3,51 +3,49 @@
 # the robust candidates per system; all report items of `snakemake --report results/report/report.html`
 # (next to the figures and tables the other stages mark with report()). See src/qcrobust/report.py
 # and src/qcrobust/candidates.py.
-from functools import partial
-
 from qcrobust import candidates as robust
 from qcrobust import report as study_report
 
 
 rule report_tables:
     input:
-        **evaluation.report_inputs(config),
+        **evaluation.report_inputs(STUDY),
     output:
-        **{name: f"results/report/{name}.csv" for name in evaluation.REPORT_TABLES},
+        **{name: L.path(L.REPORT_TABLE, name=name) for name in evaluation.REPORT_TABLES},
         rmse_boxplot=report(
-            "results/report/rmse_boxplot.png",
+            L.path(L.REPORT_FIGURE, name="rmse_boxplot"),
             caption="../workflow/report/rmse_boxplot.rst",
             category="Comparison",
             labels={"figure": "RMSE box plots"},
         ),
     log:
-        "logs/report/report_tables.log",
+        L.log("report/report_tables"),
     conda:
         "../envs/qcrobust.yaml"
     params:
-        shared_limits=evaluation.shared_limits(config),
+        shared_limits=STUDY.shared_limits(),
     script:
         "../workflow/scripts/report_tables.py"
 
 
 rule report_datasets:
     input:
-        **study_report.dataset_inputs(config),
+        **study_report.dataset_inputs(STUDY),
     output:
         datasets=report(
-            "results/report/datasets.csv",
+            L.path(L.REPORT_TABLE, name="datasets"),
             caption="../workflow/report/datasets.rst",
             category="Data",
             subcategory="All systems",
             labels={"table": "datasets"},
         ),
     log:
-        "logs/report/datasets.log",
+        L.log("report/datasets"),
     conda:
         "../envs/qcrobust.yaml"
     params:
-        systems=SYSTEMS,
-        audit_systems=[system for system in SYSTEMS if has_audit(system)],
+        systems=list(STUDY.systems),
+        audit_systems=sorted(STUDY.audit_systems),
         target=config["target"],
     script:
         "../workflow/scripts/report_datasets.py"
@@ -55,28 +53,28 @@ rule report_datasets:
 
 rule report_findings:
     input:
-        **study_report.findings_inputs(config),
+        **study_report.findings_inputs(STUDY),
     output:
         stability=report(
-            "results/report/stability.csv",
+            L.path(L.REPORT_TABLE, name="stability"),
             caption="../workflow/report/stability.rst",
             category="Comparison",
             labels={"table": "stability per model"},
         ),
         findings=report(
-            "results/report/findings.html",
+            L.FINDINGS,
             caption="../workflow/report/findings.rst",
             category="Findings",
             labels={"page": "findings"},
         ),
     log:
-        "logs/report/findings.log",
+        L.log("report/findings"),
     conda:
         "../envs/qcrobust.yaml"
     params:
         target=config["target"],
         modes=study_report.mode_descriptions(config),
-        shared_limits=evaluation.shared_limits(config),
+        shared_limits=STUDY.shared_limits(),
         notes=study_report.data_notes(config),
         external_note=study_report.external_corpus_note(config),
     script:
@@ -85,16 +83,16 @@ rule report_findings:
 
 rule report_budgets:
     input:
-        metrics=study_report.budget_inputs(config),
+        **study_report.budget_inputs(STUDY),
     output:
         budgets=report(
-            "results/report/allegro_budgets.csv",
+            L.path(L.REPORT_TABLE, name="allegro_budgets"),
             caption="../workflow/report/allegro_budgets.rst",
             category="Comparison",
             labels={"table": "Allegro budgets"},
         ),
     log:
-        "logs/report/allegro_budgets.log",
+        L.log("report/allegro_budgets"),
     conda:
         "../envs/qcrobust.yaml"
     script:
@@ -103,24 +101,24 @@ rule report_budgets:
 
 rule candidates:
     input:
-        unpack(partial(robust.candidate_inputs, config)),
+        unpack(partial(robust.candidate_inputs, STUDY)),
     output:
         candidates=report(
-            "results/{system}/candidates.csv",
+            L.CANDIDATES,
             caption="../workflow/report/candidates.rst",
             category="Candidates",
             subcategory="{system}",
             labels={"table": "candidates"},
         ),
         figure=report(
-            "results/{system}/candidates.png",
+            L.CANDIDATES_FIGURE,
             caption="../workflow/report/candidates_figure.rst",
             category="Candidates",
             subcategory="{system}",
             labels={"figure": "selection share"},
         ),
     log:
-        "logs/{system}/candidates.log",
+        L.log("{system}/candidates"),
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -133,22 +131,22 @@ rule candidates:
 
 rule consensus:
     input:
-        candidates="results/{system}/candidates.csv",
+        candidates=L.CANDIDATES,
     output:
         consensus=report(
-            "results/{system}/consensus.csv",
+            L.CONSENSUS,
             caption="../workflow/report/consensus.rst",
             category="Candidates",
             subcategory="{system}",
             labels={"table": "consensus vs single screens"},
         ),
     log:
-        "logs/{system}/consensus.log",
+        L.log("{system}/consensus"),
     conda:
         "../envs/qcrobust.yaml"
     script:
         "../workflow/scripts/consensus.py"
 
 
-TARGET_FUNCTIONS.append(partial(study_report.targets, config))
-TARGET_FUNCTIONS.append(partial(robust.candidate_targets, config))
+TARGET_FUNCTIONS.append(partial(study_report.targets, STUDY))
+TARGET_FUNCTIONS.append(partial(robust.candidate_targets, STUDY))

@@ -30,8 +30,10 @@ def test_every_model_of_the_grid_is_scheduled_once(fixture_study, tmp_path):
     assert proc.returncode == 0, out[-3000:]
     counts = job_counts(out)
     systems = len(yaml.safe_load(fixture_study.read_text())["systems"])
-    # every fixture system has an audit set, so allegro_train_audit takes all models
-    assert counts["allegro_train_audit"] == systems * 3 * 2
+    assert counts["allegro_train"] == systems * 3 * 2
+    # each trained model predicts test, inference and audit (every fixture system has an audit set)
+    classical = len(yaml.safe_load(fixture_study.read_text())["limits"]) * 4
+    assert counts["predict"] == systems * (3 * 2 + classical) * 3
     assert counts["allegro_self_pretrain"] == systems * 1  # limit 8 only: self at limit 0 copies scratch
     assert counts["allegro_data"] == systems * 2 and counts["allegro_self_data"] == systems
     assert counts["allegro_species"] == systems
@@ -52,17 +54,22 @@ def job_blocks(output: str) -> list[tuple[str, str, str]]:
     return jobs
 
 
-def test_cuda_training_jobs_request_one_gpu(fixture_study, tmp_path):
+def test_cuda_training_and_allegro_prediction_jobs_request_one_gpu(fixture_study, tmp_path):
     proc, out = dry_run(fixture_study, tmp_path, device="cuda")
     assert proc.returncode == 0, out[-3000:]
-    trainings = ("allegro_train", "allegro_train_audit", "allegro_pretrain", "allegro_self_pretrain")
-    seen = 0
+    trainings = ("allegro_train", "allegro_pretrain", "allegro_self_pretrain")
+    seen = predictions = 0
     for rule, outputs, resources in job_blocks(out):
         copies_scratch = "/self/limit_0/" in outputs  # self at limit 0 copies the scratch model
-        wants_gpu = rule in trainings and not copies_scratch
+        allegro_prediction = rule == "predict" and "/allegro/" in outputs
+        wants_gpu = (rule in trainings and not copies_scratch) or allegro_prediction
         assert ("gpu=1" in resources) == wants_gpu, (rule, outputs, resources)
-        seen += wants_gpu
+        if rule == "predict":
+            assert ("gpu=0" in resources) == (not allegro_prediction), (outputs, resources)
+        seen += rule in trainings and wants_gpu
+        predictions += allegro_prediction
     assert seen == 1 + (2 * 3 * 2 - 2) + 2  # pretrain + trainings but the 2 copies + 2 self-pretrainings
+    assert predictions == 2 * 3 * 2 * 3  # every Allegro model predicts its 3 sets on the GPU
 
 
 def test_a_user_corpus_replaces_the_built_one(fixture_study, tmp_path):

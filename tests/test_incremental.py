@@ -22,7 +22,7 @@ from conftest import REPO, SNAKEMAKE, copy_study, edit_config, result_tables, ru
 pytestmark = pytest.mark.workflow
 
 # rules whose outputs do not depend on the limit grid
-GRID_FREE_RULES = {"ingest", "ingest_audit", "split", "features", "features_audit", "hull_histogram"}
+GRID_FREE_RULES = {"ingest", "ingest_inference", "split", "feature_space", "features", "hull_histogram"}
 
 
 class Job(NamedTuple):
@@ -81,7 +81,8 @@ def test_changed_data_file_reruns_only_that_system(study):
     assert [job for job in jobs if "results/CuPd/" in job.output] == []
     rules = {job.rule for job in jobs}
     assert {"ingest", "split", "limit_sizes"} <= rules
-    assert "ingest_audit" not in rules  # the audit file did not change
+    # the other structure sets did not change: only the dataset is ingested again
+    assert {job.wildcards["set"] for job in jobs if job.rule.startswith("ingest")} == {"dataset"}
     # every model of CuPt that exists is retrained (its training data changed)
     trained = {(j.wildcards["model"], j.wildcards["limit"]) for j in jobs if {"model", "limit"} <= set(j.wildcards)}
     expected = {

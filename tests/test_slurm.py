@@ -134,7 +134,7 @@ def test_profiles_request_their_resources(profile, small_study_run, tmp_path):
     blocks = {m.group(1): m.group(2) for m in re.finditer(r"rule (\w+):\n(?:    .*\n)*?    resources: (.*)", out)}
     default_mem = settings["default-resources"]["mem_mb"]
     assert f"mem_mb={default_mem}" in blocks["split"]
-    training = settings["set-resources"]["allegro_train_audit"]
-    assert f"mem_mb={training['mem_mb']}" in blocks["allegro_train_audit"]
-    assert f"runtime={training['runtime']}" in blocks["allegro_train_audit"]
+    training = settings["set-resources"]["allegro_train"]
+    assert f"mem_mb={training['mem_mb']}" in blocks["allegro_train"]
+    assert f"runtime={training['runtime']}" in blocks["allegro_train"]
     assert "gpu=" not in out  # allegro.device cpu: nobody asks for a GPU

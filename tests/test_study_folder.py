@@ -82,7 +82,7 @@ def test_documented_command_from_the_repository_root_plans_only_the_users_system
     assert systems_of(jobs) == {"CuPt"}
     assert not [job for job in jobs if job["rule"].startswith("default_")]
     training = [job for job in jobs if re.match(r"(classical|allegro)_train", job["rule"])]
-    assert {job["rule"] for job in training} == {"classical_train_audit", "allegro_train_audit"}
+    assert {job["rule"] for job in training} == {"classical_train", "allegro_train"}
     assert all("results/CuPt/limit_sizes.csv" in job["input"] for job in training), training
 
 
@@ -123,7 +123,7 @@ def test_two_studies_side_by_side_run_only_their_systems_and_leave_each_other_un
     assert snapshot(a) == after_a  # B's run touched nothing of A
     for folder, system, other in ((a, "CuPt", "CuPd"), (b, "CuPd", "CuPt")):
         assert {p.name for p in (folder / "results").iterdir()} == {system, "report"}
-        assert (folder / "logs" / system / "ingest.log").is_file() and (folder / "benchmarks" / system).is_dir()
+        assert (folder / "logs" / system / "ingest_dataset.log").is_file() and (folder / "benchmarks" / system).is_dir()
         datasets = (folder / "results" / "report" / "datasets.csv").read_text()
         assert system in datasets and other not in datasets
         assert "Nothing to be done" in snakemake("--directory", str(folder), "--dry-run", cwd=REPO).stdout

@@ -8,6 +8,9 @@ import pytest
 import yaml
 
 from conftest import edit_config, run_workflow
+from qcrobust import layout
+from qcrobust.config import load_config
+from qcrobust.study import Study
 
 pytestmark = pytest.mark.workflow
 
@@ -26,7 +29,7 @@ def test_ingest_and_split_outputs(finished_study):
     for system in config["systems"]:
         results = workdir / "results" / system
         frames = ase.io.read(results / "dataset.extxyz", ":")
-        targets = pd.read_csv(results / "targets.csv", dtype={"id": str})
+        targets = pd.read_csv(workdir / layout.path(layout.TARGETS, system=system, set="dataset"), dtype={"id": str})
         splits = pd.read_csv(results / "splits.csv", dtype={"id": str})
         assert [a.info["id"] for a in frames] == list(targets.id)
         assert set(splits.id) == set(targets.id)
@@ -36,8 +39,28 @@ def test_ingest_and_split_outputs(finished_study):
         assert list(sizes.limit) == config["limits"]
         assert sizes.n_train.is_monotonic_increasing and sizes.n_val.is_monotonic_increasing
         assert sizes.n_train.iloc[-1] + sizes.n_val.iloc[-1] + sizes.n_test.iloc[-1] == len(targets)
-        assert (workdir / "logs" / system / "ingest.log").read_text().count("INFO") >= 2
+        assert (workdir / layout.log("{system}/ingest_dataset", system=system)).read_text().count("INFO") >= 2
         assert len(pd.read_csv(results / "audit_targets.csv")) == len(ase.io.read(results / "audit.extxyz", ":"))
+
+
+def test_every_model_predicts_every_set_through_one_rule(finished_study):
+    """Both families' saved models predict test, inference and audit with rule predict; the
+    test predictions cover exactly the test split, in its order."""
+    config_path, workdir = finished_study
+    study = Study.from_config(load_config(config_path))
+    trained = list(study.trained())
+    assert {key["family"] for key in trained} == {"classical", "allegro"}
+    for key in trained:
+        splits = pd.read_csv(workdir / layout.path(layout.SPLITS, system=key["system"]), dtype={"id": str})
+        for set_name in study.prediction_sets(key["system"]):
+            predictions = pd.read_csv(workdir / layout.path(layout.PREDICTIONS, **key, set=set_name), dtype={"id": str})
+            assert predictions["y_pred"].notna().all()
+            if set_name == "test":
+                assert list(predictions["id"]) == list(splits.loc[splits["split"] == "test", "id"])
+            log = workdir / layout.log("{system}/{family}/{model}/limit_{limit}_predict_{set}", **key, set=set_name)
+            assert "predictions" in log.read_text(), log
+        metrics = yaml.safe_load((workdir / layout.path(layout.METRICS, **key)).read_text())
+        assert "rmse" not in metrics  # training never scores the test set
 
 
 def test_rerun_with_nothing_changed_runs_no_job(finished_study):
@@ -108,7 +131,7 @@ def test_bad_data_stops_the_run_before_any_model_trains_naming_the_users_file(fi
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
     assert f"qcrobust: bad input: {message.format(**spec, id=unknown_id)}" in output
-    assert "results/CuPt/targets.csv:" not in output and "splits.csv:" not in output
+    assert f"{layout.path(layout.TARGETS, system='CuPt', set='dataset')}:" not in output and "splits.csv:" not in output
     assert not (workdir / "results" / "CuPt" / "classical").exists()  # no model started
 
 

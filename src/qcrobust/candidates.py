@@ -100,20 +100,18 @@ def consensus_precision(table: pd.DataFrame, levels: Sequence[float] = (0.5, 0.9
 # --- rule glue (rules/report.smk) ---
 
 
-def candidate_inputs(config: Mapping, wildcards) -> dict[str, str]:
+def candidate_inputs(study, wildcards) -> dict[str, str]:
     """Inputs of rule ``candidates``: every model's inference predictions of the system
     (``pred__{family}__{model}__{limit}``) and its audit targets, if any."""
-    from qcrobust.evaluate import family_grid
+    from qcrobust import layout
 
     system = wildcards.system
     inputs = {
-        f"pred__{family}__{model}__{limit}": f"results/{system}/{family}/{model}/limit_{limit}/pred_inference.csv"
-        for family, (models, limits) in family_grid(config).items()
-        for model in models
-        for limit in limits
+        f"pred__{k['family']}__{k['model']}__{k['limit']}": layout.path(layout.PREDICTIONS, **k, set="inference")
+        for k in study.trained(system)
     }
-    if config["systems"][system].get("audit"):
-        inputs["audit_targets"] = f"results/{system}/audit_targets.csv"
+    if study.has_audit(system):
+        inputs["audit_targets"] = layout.path(layout.TARGETS, system=system, set="audit")
     return inputs
 
 
@@ -127,14 +125,14 @@ def screens_from_inputs(named: Mapping[str, str]) -> dict[ScreenKey, str]:
     return out
 
 
-def candidate_targets(config: Mapping) -> list[str]:
-    from qcrobust.evaluate import family_grid
+def candidate_targets(study) -> list[str]:
+    from qcrobust import layout
 
-    if not family_grid(config):
+    if not study.grids:
         return []
     paths = []
-    for system, spec in config["systems"].items():
-        paths += [f"results/{system}/candidates.csv", f"results/{system}/candidates.png"]
-        if spec.get("audit"):
-            paths.append(f"results/{system}/consensus.csv")
+    for system in study.systems:
+        paths += [layout.path(layout.CANDIDATES, system=system), layout.path(layout.CANDIDATES_FIGURE, system=system)]
+        if study.has_audit(system):
+            paths.append(layout.path(layout.CONSENSUS, system=system))
     return paths

@@ -1,7 +1,9 @@
 """The classical family: RandomForest, XGBoost, LightGBM and CatBoost behind one scikit-learn pipeline.
 
 Per (system, model, limit): K-fold CV (shuffled, seeded) over the limit's train+val rows; the
-fold models' predictions are averaged for the test, inference and audit sets (paper §4.3–4.4).
+fold models are saved together, and their predictions are averaged for every prediction set
+(test, inference, audit: rule ``predict``, :mod:`qcrobust.predict`; paper §4.3–4.4). Training
+never reads the test set.
 Every estimator gets a fixed seed and an explicit thread count; with the same thread count,
 predictions are identical run to run (LightGBM and XGBoost may differ in the last bits across
 thread counts, see ``bench/README.md``).
@@ -106,9 +108,13 @@ class CVFit:
     fit_seconds: float
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
-        """Mean of the fold models' predictions."""
-        x = _matrix(features, self.feature_names)
-        return np.mean([p.predict(x) for p in self.pipelines], axis=0)
+        return predict_mean(self.pipelines, self.feature_names, features)
+
+
+def predict_mean(pipelines: list[Pipeline], feature_names: list[str], features: pd.DataFrame) -> np.ndarray:
+    """Mean of the fold models' predictions."""
+    x = _matrix(features, feature_names)
+    return np.mean([p.predict(x) for p in pipelines], axis=0)
 
 
 def _matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -146,48 +152,32 @@ def fit_cv(
 
 @dataclass
 class LimitData:
-    """The rows one (system, limit) model sees: its training rows and the sets it predicts."""
+    """The training rows of one (system, limit): the limit subset's train+val rows."""
 
-    train: pd.DataFrame  # descriptors of the limit's train+val rows (id first)
+    train: pd.DataFrame  # descriptors (id first)
     y_train: np.ndarray
     n_train: int
     n_val: int
-    test: pd.DataFrame
-    y_test: np.ndarray
 
 
 def limit_data(features: pd.DataFrame, targets: pd.DataFrame, splits: pd.DataFrame, limit: int, target: str, *, source: str = "splits") -> LimitData:
-    """Join descriptors, targets and splits; select the ``limit`` subset (train+val) and the test set."""
+    """Join descriptors, targets and splits; select the ``limit`` subset (train+val)."""
     for name, table in (("descriptor table", features), ("targets", targets)):
         missing = sorted(set(splits["id"]) - set(table["id"]))
         if missing:
             raise InputError(source, f"id {missing[0]!r}", f"not in the {name} ({len(missing)} ids missing)")
     joined = splits.merge(targets[["id", target]], on="id", how="left", validate="one_to_one")
     members = limit_members(joined, limit)
-    test = joined[joined["split"] == "test"]
-    indexed = features.set_index("id")
-
-    def rows(part: pd.DataFrame) -> pd.DataFrame:
-        return indexed.loc[part["id"]].reset_index()
-
     return LimitData(
-        train=rows(members),
+        train=features.set_index("id").loc[members["id"]].reset_index(),
         y_train=members[target].to_numpy(dtype=np.float64),
         n_train=int((members["split"] == "train").sum()),
         n_val=int((members["split"] == "val").sum()),
-        test=rows(test),
-        y_test=test[target].to_numpy(dtype=np.float64),
     )
-
-
-def prediction_table(features: pd.DataFrame, y_pred: np.ndarray) -> pd.DataFrame:
-    """``id, y_pred`` in the order of ``features``."""
-    return pd.DataFrame({"id": features["id"].astype(str).to_numpy(), "y_pred": np.asarray(y_pred, dtype=np.float64)})
 
 
 def train_limit(
     data: LimitData,
-    predict_sets: Mapping[str, pd.DataFrame],
     model: str,
     params: Mapping | None = None,
     *,
@@ -195,19 +185,13 @@ def train_limit(
     seed: int = 0,
     threads: int = 1,
     source: str = "training data",
-) -> tuple[CVFit, dict[str, pd.DataFrame], dict]:
-    """Fit the fold models of one limit; predictions (``test`` + each of ``predict_sets``) and metrics."""
+) -> tuple[CVFit, dict]:
+    """Fit the fold models of one limit; returns them and the training metrics (CV scores)."""
     fit = fit_cv(data.train, data.y_train, model, params, folds=folds, seed=seed, threads=threads, source=source)
-    predictions = {"test": prediction_table(data.test, fit.predict(data.test))}
-    for name, table in predict_sets.items():
-        predictions[name] = prediction_table(table, fit.predict(table))
-    scores = regression_scores(data.y_test, predictions["test"]["y_pred"].to_numpy())
     cv = regression_scores(data.y_train, fit.oof_pred)
     metrics = {
-        **scores,
         "n_train": data.n_train,
         "n_val": data.n_val,
-        "n_test": len(data.y_test),
         "n_features": len(fit.feature_names),
         "n_features_used": int(fit.pipelines[0].named_steps["drop_constant"].get_support().sum()),
         "folds": folds,
@@ -215,57 +199,51 @@ def train_limit(
         "cv_mae": cv["mae"],
         "fit_seconds": fit.fit_seconds,
     }
-    return fit, predictions, metrics
+    return fit, metrics
 
 
-def write_outputs(fit: CVFit, predictions: Mapping[str, pd.DataFrame], metrics: Mapping, outputs: Mapping[str, str]) -> None:
-    """Schema-check, then write ``pred_{set}`` tables, ``metrics`` (JSON) and ``model`` (joblib of the fold pipelines)."""
+def write_outputs(fit: CVFit, metrics: Mapping, outputs: Mapping[str, str]) -> None:
+    """Schema-check, then write ``metrics`` (JSON) and ``model`` (joblib: the fold pipelines and
+    the descriptor columns they were fitted on)."""
     import joblib
 
-    from qcrobust.io import atomic_path, write_csv, write_json
-    from qcrobust.tables import check_record, check_table
+    from qcrobust.io import atomic_path, write_json
+    from qcrobust.tables import check_record
 
-    for name, table in predictions.items():
-        check_table(table, "predictions", outputs[f"pred_{name}"])
     check_record({k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in metrics.items()}, "classical_metrics", outputs["metrics"])
-    for name, table in predictions.items():
-        write_csv(table, outputs[f"pred_{name}"])
     write_json(metrics, outputs["metrics"])
     with atomic_path(outputs["model"]) as tmp:
-        joblib.dump(fit.pipelines, tmp, compress=3)
+        joblib.dump({"feature_names": fit.feature_names, "pipelines": fit.pipelines}, tmp, compress=3)
+
+
+def load_model(path) -> tuple[list[Pipeline], list[str]]:
+    """The fold pipelines and descriptor columns saved by :func:`write_outputs`."""
+    import joblib
+
+    saved = joblib.load(path)
+    return saved["pipelines"], saved["feature_names"]
 
 
 # --- rule glue (rules/classical.smk) ---
 
 
-def train_inputs(config: Mapping, wildcards) -> dict[str, str]:
-    """Inputs of rule ``classical_train``: descriptor tables, targets and splits of the system."""
+def train_inputs(study, wildcards) -> dict[str, str]:
+    """Inputs of rule ``classical_train``: the dataset's descriptors, targets and splits."""
+    from snakemake.io import ancient
+
+    from qcrobust import layout
+
     system = wildcards.system
-    folder = f"results/{system}/features"
-    inputs = {
-        "dataset": f"{folder}/dataset.parquet",
-        "inference": f"{folder}/inference.parquet",
-        "targets": f"results/{system}/targets.csv",
-        "splits": f"results/{system}/splits.csv",
+    return {
+        "dataset": layout.path(layout.FEATURES, system=system, set="dataset"),
+        "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
+        "splits": layout.path(layout.SPLITS, system=system),
+        # the limit subsets' checks come first; ancient: a new limit in that table retrains nothing
+        "checked": ancient(layout.path(layout.LIMIT_SIZES, system=system)),
     }
-    if config["systems"][system].get("audit"):
-        inputs["audit"] = f"{folder}/audit.parquet"
-    return inputs
 
 
 def model_settings(config: Mapping, wildcards) -> dict:
     """What a trained model depends on besides its inputs (a rule param: a change retrains only it)."""
     block = config["classical"]
     return {"params": dict(block["params"][wildcards.model]), "folds": block["folds"], "seed": block["seed"], "target": config["target"]}
-
-
-def targets(config: Mapping) -> list[str]:
-    """Every classical model's outputs: systems x models x limits."""
-    paths = []
-    for system, spec in config["systems"].items():
-        for model in config["classical"]["models"]:
-            for limit in config["limits"]:
-                folder = f"results/{system}/classical/{model}/limit_{limit}"
-                names = ["pred_test.csv", "pred_inference.csv", "metrics.json", "model.joblib"]
-                paths += [f"{folder}/{name}" for name in names + (["pred_audit.csv"] if spec.get("audit") else [])]
-    return paths

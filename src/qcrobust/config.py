@@ -28,6 +28,26 @@ SCHEMA_DIR = folder("schemas")
 CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
 
 
+def schema_defaults(*keys: str) -> dict:
+    """The schema's defaults of the config block at ``keys`` (e.g. ``"features"``), nested blocks
+    included: the one place a setting's default is written. For library use without a config
+    file; a validated config already holds them."""
+    node = yaml.safe_load(CONFIG_SCHEMA.read_text())
+    for key in keys:
+        node = node["properties"][key]
+    return _defaults(node)
+
+
+def _defaults(node: Mapping):
+    if "properties" in node:
+        out = {k: _defaults(v) for k, v in node["properties"].items()}
+        return {k: v for k, v in out.items() if v is not _NONE}
+    return node.get("default", _NONE)
+
+
+_NONE = object()  # "no default" (null is a default of its own)
+
+
 def check_limits(limits, source: str = "config.yaml", defect_step: int = 1) -> list[int]:
     """The limit grid: a non-empty, strictly increasing list of multiples of ``defect_step`` (>= 0)."""
     if not isinstance(limits, list) or not limits:

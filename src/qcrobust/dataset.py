@@ -203,31 +203,55 @@ def build_hull(
     return Hull.build(refs, phases, competing_phases)
 
 
-def ingest_system(system: str, spec: Mapping, *, defect_step: int, outputs: Mapping[str, str | Path]) -> None:
-    """Check a system's files (``spec`` = its config entry) and write the normalized outputs.
+LABELED_SETS = ("dataset", "audit")  # structure sets with labels (a target table each)
 
-    ``outputs`` maps any of ``dataset``, ``inference``, ``audit`` to the normalized extxyz path
-    and, for the labeled ones, ``targets`` / ``audit_targets`` to their target tables. The files
-    named in ``outputs`` are checked; so are the elements of the files to predict against those
-    of the dataset: every configured one when the dataset is ingested, else those ingested here.
+
+def ingest_set(
+    system: str,
+    spec: Mapping,
+    set_name: str,
+    *,
+    defect_step: int,
+    structures: str | Path,
+    targets: str | Path | None = None,
+) -> None:
+    """Check one structure set of a system (``spec`` = its config entry, ``set_name`` one of
+    dataset, inference, audit) and write its normalized copy (+ its target table if labeled).
+
+    The elements of the sets to predict (inference, audit) must be the dataset's: ingesting the
+    dataset checks every configured one, ingesting one of them checks it against the dataset.
     Nothing is written unless all checks pass.
     """
     from qcrobust.io import write_csv, write_frames
 
+    labeled = set_name in LABELED_SETS
+    if labeled != (targets is not None):
+        raise ValueError(f"set {set_name!r}: a target table is written for {LABELED_SETS} and only for them")
     hull = build_hull(system, references=spec.get("references"), competing_phases=spec.get("competing_phases"))
-    checked = {}
-    for key, labeled, table in (("dataset", True, "targets"), ("inference", False, None), ("audit", True, "audit_targets")):
-        if key in outputs:
-            checked[key] = (read_system_file(spec[key], system, hull=hull, defect_step=defect_step, labeled=labeled), table)
-    to_predict = [key for key in ("inference", "audit") if key in checked or ("dataset" in checked and spec.get(key))]
-    if to_predict:
-        learned = elements_of(checked["dataset"][0].frames if "dataset" in checked else read_frames(spec["dataset"]))
-        for key in to_predict:
-            frames = checked[key][0].frames if key in checked else read_frames(spec[key])
-            check_elements_learned(frames, spec[key], learned, spec["dataset"])
-    for key, (frames, table) in checked.items():
-        below = "" if frames.targets is None else f", {int((frames.targets['e_above_hull'] < 0).sum())} below the hull"
-        log.info("%s %s: %d frames%s", system, key, len(frames.frames), below)
-        write_frames(frames.frames, outputs[key])
-        if table:
-            write_csv(frames.targets, outputs[table])
+    checked = read_system_file(spec[set_name], system, hull=hull, defect_step=defect_step, labeled=labeled)
+    if set_name == "dataset":
+        learned = elements_of(checked.frames)
+        for key in ("inference", "audit"):
+            if spec.get(key):
+                check_elements_learned(read_frames(spec[key]), spec[key], learned, spec["dataset"])
+    else:
+        check_elements_learned(checked.frames, spec[set_name], elements_of(read_frames(spec["dataset"])), spec["dataset"])
+    below = "" if checked.targets is None else f", {int((checked.targets['e_above_hull'] < 0).sum())} below the hull"
+    log.info("%s %s: %d frames%s", system, set_name, len(checked.frames), below)
+    write_frames(checked.frames, structures)
+    if targets is not None:
+        write_csv(checked.targets, targets)
+
+
+# --- rule glue (rules/data.smk) ---
+
+
+def ingest_inputs(study, wildcards) -> dict:
+    """Inputs of the ingest rules: the user's file of the set and the hull's; the other sets are
+    read for the elements check (ancient: their own ingest job reruns on their change and checks again)."""
+    from snakemake.io import ancient
+
+    spec = study.spec(wildcards.system)
+    others = ("inference", "audit") if wildcards.set == "dataset" else ("dataset",)
+    inputs = {"structures": spec[wildcards.set], "hull": [spec["competing_phases"]] if spec.get("competing_phases") else []}
+    return inputs | {key: ancient(spec[key]) for key in others if spec.get(key)}

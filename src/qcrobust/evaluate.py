@@ -2,9 +2,9 @@
 
 Its inputs are files only: per limit the prediction files of one (system, family, model)
 (``pred_test.csv``, ``pred_inference.csv``, optionally ``pred_audit.csv``; columns ``id, y_pred``),
-the system's ``splits.csv`` and ``targets.csv`` (+ ``audit_targets.csv``). A new family joins
-by writing those files under ``results/{system}/{family}/{model}/limit_{limit}/`` and being listed
-in :func:`family_grid`.
+the system's ``splits.csv`` and ``dataset_targets.csv`` (+ ``audit_targets.csv``); paths in
+:mod:`qcrobust.layout`. A new family joins by saving a model that rule ``predict``
+(:mod:`qcrobust.predict`) can read and being listed in :class:`qcrobust.study.Study`.
 
 Summary tables of one (system, family, model) (``SUMMARY_TABLES``), all long tables with
 ``system, family, model`` columns, except the SimilarityScore matrix:
@@ -13,9 +13,11 @@ Summary tables of one (system, family, model) (``SUMMARY_TABLES``), all long tab
 - ``screening_vs_max_limit``: each limit's screening set against the largest limit's: recall,
   precision, Jaccard, the selected share of the inference set (undefined ratios noted);
 - ``overlaps``: |S_i ∩ S_j| and its shares, for every ordered pair of limits;
-- ``classification_test`` (+ ``classification_audit``): P/R/F1/DAF of the selections vs true labels;
-- ``audit_cumulative`` (with an audit set): precision and recall of the first k audit structures by
-  prediction, every k (matbench-discovery's cumulative precision/recall).
+- ``classification_test``: P/R/F1/DAF of the selections vs true labels.
+With an audit set, rule ``evaluate_audit`` adds (``AUDIT_TABLES``, :func:`summarize_audit`):
+- ``classification_audit``: the same on the audit set;
+- ``audit_cumulative``: precision and recall of the first k audit structures by prediction, every
+  k (matbench-discovery's cumulative precision/recall).
 Every screening table (all but the first two) has a ``mode`` column: one block per screening mode
 of config ``screening.modes`` (:mod:`qcrobust.screening`).
 """
@@ -26,19 +28,17 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from qcrobust import metrics
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv
 from qcrobust.screening import ScreeningMode, cumulative_precision_recall, modes_from_config
+from qcrobust import layout, metrics
 
 log = logging.getLogger(__name__)
 
-FAMILIES = ("classical", "allegro")
 SUMMARY_TABLES = (
     "rmse_by_limit",
     "similarity",
@@ -68,119 +68,82 @@ REPORT_TABLES = {
 }
 
 
-PAPER_MODE = ScreeningMode("below_hull", "threshold", value=0.0)
-
-
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """The ``screening:`` and ``similarity:`` blocks of the config (the schema's defaults)."""
+    """The ``screening:`` and ``similarity:`` blocks of the config (their defaults are the schema's)."""
 
-    modes: tuple[ScreeningMode, ...] = (PAPER_MODE,)
-    normalizer: str = "std"
-    warn_below: float = 0.002
+    modes: tuple[ScreeningMode, ...]
+    normalizer: str
+    warn_below: float
 
     @classmethod
-    def from_config(cls, config: Mapping) -> EvaluationSettings:
-        similarity = config.get("similarity", {})
-        modes = config.get("screening", {}).get("modes")
+    def from_config(cls, config: Mapping | None = None) -> EvaluationSettings:
+        """From the validated blocks; blocks or keys not given take the schema's defaults."""
+        from qcrobust.config import schema_defaults
+
+        config = config or {}
+        screening = schema_defaults("screening") | dict(config.get("screening") or {})
+        similarity = schema_defaults("similarity") | dict(config.get("similarity") or {})
         return cls(
-            modes=tuple(modes_from_config(modes)) if modes else cls.modes,
-            normalizer=similarity.get("normalizer", cls.normalizer),
-            warn_below=float(similarity.get("warn_below", cls.warn_below)),
+            modes=tuple(modes_from_config(screening["modes"])),
+            normalizer=similarity["normalizer"],
+            warn_below=float(similarity["warn_below"]),
         )
 
 
-# --- which models exist (read by the rules) ---
+# --- rule glue (rules/evaluate.smk); ``study`` is a qcrobust.study.Study ---
 
 
-def family_grid(config: Mapping) -> dict[str, tuple[list[str], list[int]]]:
-    """family -> (models, limits) of the configured study; families without models are left out."""
-    from qcrobust.config import allegro_limits
-
-    grid = {
-        "classical": (list(config["classical"]["models"]), list(config["limits"])),
-        "allegro": (list(config["allegro"]["models"]), allegro_limits(config)),
-    }
-    return {family: (models, limits) for family, (models, limits) in grid.items() if models}
-
-
-def family_limits(config: Mapping, family: str) -> list[int]:
-    return family_grid(config)[family][1]
-
-
-def shared_limits(config: Mapping) -> list[int]:
-    """The limits every configured family trains on: the grid cross-family comparisons use."""
-    grids = [set(limits) for _, limits in family_grid(config).values()]
-    return sorted(set.intersection(*grids)) if grids else []
-
-
-def _has_audit(config: Mapping, system: str) -> bool:
-    return bool(config["systems"][system].get("audit"))
-
-
-def system_regex(config: Mapping, audit: bool) -> str:
-    """The systems with (``audit=True``) or without an audit set, as a wildcard regex."""
-    import re
-
-    names = [s for s in config["systems"] if _has_audit(config, s) == audit]
-    return "|".join(re.escape(s) for s in names) if names else "(?!)"
-
-
-def prediction_files(config: Mapping, system: str, family: str, model: str) -> dict[str, str]:
-    """``pred_{set}_{limit}`` -> path, for every limit of the family (audit when the system has one)."""
-    sets = ("test", "inference") + (("audit",) if _has_audit(config, system) else ())
+def prediction_files(study, system: str, family: str, model: str, sets: Sequence[str]) -> dict[str, str]:
+    """``pred_{set}_{limit}`` -> path, for every limit of the family."""
     return {
-        f"pred_{name}_{limit}": f"results/{system}/{family}/{model}/limit_{limit}/pred_{name}.csv"
-        for limit in family_limits(config, family)
+        f"pred_{name}_{limit}": layout.path(layout.PREDICTIONS, system=system, family=family, model=model, limit=limit, set=name)
+        for limit in study.family_limits(family)
         for name in sets
     }
 
 
-def summary_inputs(config: Mapping, wildcards) -> dict[str, str]:
-    """Inputs of rule ``evaluate``: the prediction files, splits and targets (+ audit targets)."""
+def summary_inputs(study, wildcards) -> dict[str, str]:
+    """Inputs of rule ``evaluate``: the test and inference predictions, splits and targets."""
     system = wildcards.system
-    inputs = prediction_files(config, system, wildcards.family, wildcards.model)
-    inputs |= {"splits": f"results/{system}/splits.csv", "targets": f"results/{system}/targets.csv"}
-    if _has_audit(config, system):
-        inputs["audit_targets"] = f"results/{system}/audit_targets.csv"
-    return inputs
+    inputs = prediction_files(study, system, wildcards.family, wildcards.model, ("test", "inference"))
+    return inputs | {"splits": layout.path(layout.SPLITS, system=system), "targets": layout.path(layout.TARGETS, system=system, set="dataset")}
 
 
-def summary_dirs(config: Mapping) -> list[str]:
-    return [
-        f"results/{system}/{family}/{model}/summary"
-        for system in config["systems"]
-        for family, (models, _) in family_grid(config).items()
-        for model in models
-    ]
+def audit_inputs(study, wildcards) -> dict[str, str]:
+    """Inputs of rule ``evaluate_audit``: the audit predictions and the audit labels."""
+    system = wildcards.system
+    inputs = prediction_files(study, system, wildcards.family, wildcards.model, ("audit",))
+    return inputs | {"audit_targets": layout.path(layout.TARGETS, system=system, set="audit")}
 
 
-def report_inputs(config: Mapping) -> dict[str, list[str]]:
+def summary_table(key: Mapping[str, str], name: str) -> str:
+    return layout.path(layout.SUMMARY_TABLE, **key, table=name)
+
+
+def report_inputs(study) -> dict[str, list[str]]:
     """Inputs of rule ``report_tables``: every model's summary tables, by cross-family table."""
-    return {name: [f"{d}/{table}.csv" for d in summary_dirs(config)] for name, table in REPORT_TABLES.items()}
+    keys = [dict(zip(("system", "family", "model"), k)) for k in study.model_keys()]
+    return {name: [summary_table(k, table) for k in keys] for name, table in REPORT_TABLES.items()}
 
 
-def mode_names(config: Mapping) -> list[str]:
-    return [mode["name"] for mode in config["screening"]["modes"]]
-
-
-def figure_names(config: Mapping, kinds: Sequence[str]) -> list[str]:
+def figure_names(study, kinds: Sequence[str]) -> list[str]:
     """``{kind}_{mode}`` for every figure kind and configured screening mode."""
-    return [f"{kind}_{mode}" for kind in kinds for mode in mode_names(config)]
+    return [f"{kind}_{mode}" for kind in kinds for mode in study.mode_names]
 
 
-def targets(config: Mapping) -> list[str]:
+def targets(study) -> list[str]:
     """Final outputs of the evaluation stage: every summary table and figure, and the report tables."""
     paths = []
-    for directory in summary_dirs(config):
-        system = directory.split("/")[1]
-        names = SUMMARY_TABLES + (AUDIT_TABLES if _has_audit(config, system) else ())
-        paths += [f"{directory}/{name}.csv" for name in names]
-        paths += [f"{directory}/{name}.png" for name in [*SUMMARY_FIGURES, *figure_names(config, MODE_FIGURES)]]
-        if _has_audit(config, system):
-            paths += [f"{directory}/{name}.png" for name in figure_names(config, AUDIT_FIGURES)]
-    if summary_dirs(config):
-        paths += [f"results/report/{name}.csv" for name in REPORT_TABLES] + ["results/report/rmse_boxplot.png"]
+    for system, family, model in study.model_keys():
+        key = {"system": system, "family": family, "model": model}
+        audit = study.has_audit(system)
+        paths += [summary_table(key, name) for name in SUMMARY_TABLES + (AUDIT_TABLES if audit else ())]
+        figures = [*SUMMARY_FIGURES, *figure_names(study, MODE_FIGURES)] + (figure_names(study, AUDIT_FIGURES) if audit else [])
+        paths += [layout.path(layout.SUMMARY_FIGURE, **key, figure=name) for name in figures]
+    if study.grids:
+        paths += [layout.path(layout.REPORT_TABLE, name=name) for name in REPORT_TABLES]
+        paths.append(layout.path(layout.REPORT_FIGURE, name="rmse_boxplot"))
     return paths
 
 
@@ -241,13 +204,11 @@ def summarize(
     model: str,
     predictions: Mapping[int, Mapping[str, str | os.PathLike]],
     test: pd.DataFrame,
-    audit: pd.DataFrame | None = None,
-    settings: EvaluationSettings = EvaluationSettings(),
+    settings: EvaluationSettings,
 ) -> dict[str, pd.DataFrame]:
-    """All summary tables of one (system, family, model).
+    """The summary tables (:data:`SUMMARY_TABLES`) of one (system, family, model).
 
-    ``predictions``: limit -> {"test": path, "inference": path[, "audit": path]};
-    ``test`` / ``audit``: ``id, y_true`` tables.
+    ``predictions``: limit -> {"test": path, "inference": path}; ``test``: ``id, y_true``.
     """
     limits = sorted(predictions)
     if not limits:
@@ -257,7 +218,7 @@ def summarize(
     y_test = test["y_true"].to_numpy(dtype=np.float64)
     normalizer = metrics.similarity_normalizer(y_test, settings.normalizer, warn_below=settings.warn_below, source=source)
 
-    test_pred, inference_pred, audit_pred = {}, {}, {}
+    test_pred, inference_pred = {}, {}
     inference_ids = None
     for limit in limits:
         files = predictions[limit]
@@ -266,10 +227,6 @@ def summarize(
         if inference_ids is None:
             inference_ids = list(inference["id"])
         inference_pred[limit] = inference
-        if audit is not None:
-            if "audit" not in files:
-                raise ValueError(f"{source}: limit {limit} has no audit predictions")
-            audit_pred[limit] = read_predictions(files["audit"], audit["id"])["y_pred"].to_numpy()
 
     rmse_rows = [
         {**key, "limit": x, "n_test": len(y_test), **metrics.regression_scores(y_test, test_pred[x]),
@@ -281,23 +238,14 @@ def summarize(
     similarity.columns = [str(c) for c in similarity.columns]
     tables = {"rmse_by_limit": rmse, "similarity": similarity.reset_index()}
     per_mode: dict[str, list[pd.DataFrame]] = {name: [] for name in ("screening_vs_max_limit", "overlaps", "classification_test")}
-    if audit is not None:
-        per_mode |= {"classification_audit": [], "audit_cumulative": []}
-        y_audit = audit["y_true"].to_numpy(dtype=np.float64)
     for mode in settings.modes:
         selected = {x: mode.select(inference_pred[x]) for x in limits}
         per_mode["screening_vs_max_limit"].append(metrics.agreement_with_reference(selected, limits[-1], len(inference_ids)))
         per_mode["overlaps"].append(metrics.overlaps(selected))
         per_mode["classification_test"].append(metrics.classification_table(y_test, test_pred, select=mode.mask))
-        if audit is not None:
-            per_mode["classification_audit"].append(metrics.classification_table(y_audit, audit_pred, select=mode.mask))
-            per_mode["audit_cumulative"].append(pd.concat(
-                [cumulative_precision_recall(y_audit, audit_pred[x], mode).assign(limit=x) for x in limits], ignore_index=True
-            ))
         for name in per_mode:
             per_mode[name][-1].insert(0, "mode", mode.name)
-    for name, parts in per_mode.items():
-        tables[name] = _keyed(key, pd.concat(parts, ignore_index=True))
+    tables |= _by_mode(key, per_mode)
     screening = tables["screening_vs_max_limit"]
     log.info(
         "%s: test RMSE %.4f-%.4f eV/atom over limits %s; selected at limit %d per mode: %s",
@@ -305,6 +253,36 @@ def summarize(
         ", ".join(f"{r.mode} {r.n_selected}" for r in screening[screening["limit"] == limits[-1]].itertuples()),
     )
     return tables
+
+
+def summarize_audit(
+    *,
+    system: str,
+    family: str,
+    model: str,
+    predictions: Mapping[int, Mapping[str, str | os.PathLike]],
+    audit: pd.DataFrame,
+    modes: Sequence[ScreeningMode],
+) -> dict[str, pd.DataFrame]:
+    """The audit tables (:data:`AUDIT_TABLES`) of one (system, family, model): its screens
+    judged on the labeled audit structures. ``predictions``: limit -> {"audit": path}."""
+    limits = sorted(predictions)
+    key = {"system": system, "family": family, "model": model}
+    y_audit = audit["y_true"].to_numpy(dtype=np.float64)
+    audit_pred = {x: read_predictions(predictions[x]["audit"], audit["id"])["y_pred"].to_numpy() for x in limits}
+    per_mode: dict[str, list[pd.DataFrame]] = {"classification_audit": [], "audit_cumulative": []}
+    for mode in modes:
+        per_mode["classification_audit"].append(metrics.classification_table(y_audit, audit_pred, select=mode.mask))
+        per_mode["audit_cumulative"].append(pd.concat(
+            [cumulative_precision_recall(y_audit, audit_pred[x], mode).assign(limit=x) for x in limits], ignore_index=True
+        ))
+        for name in per_mode:
+            per_mode[name][-1].insert(0, "mode", mode.name)
+    return _by_mode(key, per_mode)
+
+
+def _by_mode(key: Mapping[str, str], per_mode: Mapping[str, list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    return {name: _keyed(key, pd.concat(parts, ignore_index=True)) for name, parts in per_mode.items()}
 
 
 def _keyed(key: Mapping[str, str], table: pd.DataFrame) -> pd.DataFrame:
@@ -329,11 +307,6 @@ def concat_tables(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
     if "note" in table.columns:  # an empty note reads back as NaN
         table["note"] = table["note"].fillna("").astype(str)
     return table
-
-
-def summary_paths(directory: str | os.PathLike, audit: bool) -> dict[str, Path]:
-    directory = Path(directory)
-    return {name: directory / f"{name}.csv" for name in SUMMARY_TABLES + (AUDIT_TABLES if audit else ())}
 
 
 def predictions_by_limit(named_inputs: Mapping[str, str]) -> dict[int, dict[str, str]]:

@@ -16,8 +16,9 @@ One row per structure, keyed by ``id``, float64 columns in a fixed order:
   ``coordination_cutoff`` (mean over all atoms, over each element, over each site label; 0 where
   there is no such atom).
 
-The element list, the site labels and the cluster space are taken from all tables of a system
-together (dataset, inference, audit), so the tables share one column set.
+The element list, the site labels and the cluster space (the :class:`FeatureSpace`) are taken
+from all structure sets of a system together (dataset, inference, audit), so the tables of its
+sets share one column set.
 """
 
 from __future__ import annotations
@@ -47,20 +48,22 @@ VACANCY = "X"  # icet's vacancy species
 
 @dataclass(frozen=True)
 class FeatureSettings:
-    """The ``features:`` block of the config (defaults as in the config schema)."""
+    """The ``features:`` block of the config (its defaults are the config schema's)."""
 
-    shells: tuple[float, ...] = (2.5, 3.0, 3.5, 4.0, 5.0)
-    coordination_cutoff: float = 3.5
-    cluster_cutoffs: tuple[float, ...] = (7.0, 5.0)
-    site_tolerance: float = 0.5
-    symprec: float = 1e-5
+    shells: tuple[float, ...]
+    coordination_cutoff: float
+    cluster_cutoffs: tuple[float, ...]
+    site_tolerance: float
+    symprec: float
 
     @classmethod
-    def from_config(cls, block: Mapping | None) -> FeatureSettings:
-        block = dict(block or {})
+    def from_config(cls, block: Mapping | None = None) -> FeatureSettings:
+        """From a validated ``features`` block; keys it lacks take the schema's defaults."""
+        from qcrobust.config import schema_defaults
+
+        block = schema_defaults("features") | dict(block or {})
         for key in ("shells", "cluster_cutoffs"):
-            if key in block:
-                block[key] = tuple(float(x) for x in block[key])
+            block[key] = tuple(float(x) for x in block[key])
         return cls(**block)
 
     def check(self, source: str = "config.yaml") -> None:
@@ -168,14 +171,12 @@ def _min_pair_distance(atoms: Atoms) -> float:
     return float(d.min()) if len(d) else 6.0
 
 
-def cluster_space(lattice: ParentLattice, occupations: np.ndarray, settings: FeatureSettings):
-    """icet ``ClusterSpace`` over the parent's sites whose occupant varies; None if none varies.
+def allowed_species(lattice: ParentLattice, occupations: np.ndarray) -> list[list[str]] | None:
+    """The species each parent site may hold (the cluster space's), None if no site varies.
 
-    Allowed species are pooled per site label (symmetry-equivalent sites must allow the same
-    species), from every frame's occupation and the parent's own species.
+    Pooled per site label (symmetry-equivalent sites must allow the same species), from every
+    frame's occupation and the parent's own species.
     """
-    from icet import ClusterSpace
-
     allowed_by_label: dict[str, set[str]] = {}
     for label in np.unique(lattice.labels):
         on_label = lattice.labels == label
@@ -184,6 +185,13 @@ def cluster_space(lattice: ParentLattice, occupations: np.ndarray, settings: Fea
     if all(len(a) == 1 for a in allowed):
         log.info("no site of the parent changes occupant: no cluster-expansion descriptors")
         return None
+    return allowed
+
+
+def cluster_space(lattice: ParentLattice, allowed: list[list[str]], settings: FeatureSettings):
+    """icet ``ClusterSpace`` over the parent's sites with the given allowed species."""
+    from icet import ClusterSpace
+
     space = ClusterSpace(lattice.atoms, list(settings.cluster_cutoffs), allowed, symprec=settings.symprec)
     orders = pd.Series([row["order"] for row in space.as_list]).value_counts().sort_index()
     log.info("cluster space: space group %s, %d correlations (by order: %s)", space.space_group, len(space), orders.to_dict())
@@ -222,89 +230,142 @@ def _neighbour_block(atoms: Atoms, species: np.ndarray, n_elements: int, setting
     return np.concatenate([np.asarray(x, dtype=float) for x in block])
 
 
-def compute_features(
-    tables: Sequence[Table],
-    settings: FeatureSettings = FeatureSettings(),
-    parent: Atoms | None = None,
-    parent_path: str | os.PathLike = "parent",
-) -> dict[str, pd.DataFrame]:
-    """Descriptor tables of a system's files (one per :class:`Table`, same columns), keyed by ``id``."""
+@dataclass(frozen=True)
+class FeatureSpace:
+    """The column set of a system's descriptor tables, fixed from all of its structure sets
+    (rule ``feature_space``), so that each set's table (rule ``features``) has the same columns."""
+
+    elements: list[str]
+    site_labels: list[str]  # parent site labels (or the frames' own), sorted
+    site_columns: list[tuple[str, str]]  # (label, species) pairs that occur anywhere
+    allowed: list[list[str]] | None  # the cluster space's allowed species per parent site
+    ce_orders: list[int]  # order of each cluster-vector entry
+    settings: FeatureSettings
+
+    @property
+    def columns(self) -> list[str]:
+        elements, shells = self.elements, range(len(self.settings.shells))
+        pairs = [(elements[p], elements[q]) for p in range(len(elements)) for q in range(p, len(elements))]
+        return (
+            ["n_atoms"]
+            + [f"frac_{e}" for e in elements]
+            + [f"site_{lab}_{sp}" for lab, sp in self.site_columns]
+            + [f"ce_{k:03d}_o{order}" for k, order in enumerate(self.ce_orders)]
+            + [f"nb_{a}_{b}_s{k}" for a, b in pairs for k in shells]
+            + ["cn_mean", "cn_std"]
+            + [f"cn_{e}" for e in elements]
+            + [f"cn_site_{lab}" for lab in self.site_labels]
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "elements": self.elements, "site_labels": self.site_labels, "site_columns": [list(c) for c in self.site_columns],
+            "allowed": self.allowed, "ce_orders": self.ce_orders, "settings": {
+                k: list(v) if isinstance(v, tuple) else v for k, v in self.settings.__dict__.items()
+            }, "columns": self.columns,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> FeatureSpace:
+        return cls(
+            elements=list(data["elements"]), site_labels=list(data["site_labels"]),
+            site_columns=[tuple(c) for c in data["site_columns"]], allowed=data["allowed"],
+            ce_orders=list(data["ce_orders"]), settings=FeatureSettings.from_config(data["settings"]),
+        )
+
+
+def _occupations(lattice: ParentLattice, table: Table) -> tuple[list[np.ndarray], np.ndarray]:
+    """Parent site of every atom, and the occupation of every parent site, per frame."""
+    sites = [lattice.sites(a, table.path, k) for k, a in enumerate(table.frames)]
+    occupation = np.array([lattice.occupation(a, s) for a, s in zip(table.frames, sites)], dtype=object)
+    return sites, occupation.reshape(len(table.frames), len(lattice.atoms))
+
+
+def feature_space(
+    tables: Sequence[Table], settings: FeatureSettings, parent: Atoms | None = None, parent_path: str | os.PathLike = "parent"
+) -> FeatureSpace:
+    """The column set of the system whose structure sets are ``tables``."""
+    settings.check()
+    elements = sorted({s for t in tables for a in t.frames for s in a.get_chemical_symbols()})
     with warnings.catch_warnings():
         # spglib's deprecation notice about its own error handling, raised on every call icet makes
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="spglib")
-        return _compute_features(tables, settings, parent, parent_path)
+        if parent is None:
+            labels = sorted({lab for t in tables for a in t.frames if site_labels(a) is not None for lab in site_labels(a)})
+            columns = sorted(
+                {(lab, sp) for t in tables for a in t.frames if site_labels(a) is not None
+                 for lab, sp in zip(site_labels(a), a.get_chemical_symbols())}
+            )
+            return FeatureSpace(elements, labels, columns, None, [], settings)
+        lattice = ParentLattice(parent, parent_path, settings.site_tolerance)
+        occupation = np.concatenate([_occupations(lattice, t)[1] for t in tables])
+        labels = sorted(set(lattice.labels))
+        columns = sorted({(lab, sp) for lab in labels for sp in set(occupation[:, lattice.labels == lab].ravel())})
+        allowed = allowed_species(lattice, occupation)
+        orders = [row["order"] for row in cluster_space(lattice, allowed, settings).as_list] if allowed else []
+    return FeatureSpace(elements, labels, columns, allowed, orders, settings)
 
 
-def _compute_features(tables, settings, parent, parent_path) -> dict[str, pd.DataFrame]:
-    settings.check()
-    elements = sorted({s for t in tables for a in t.frames for s in a.get_chemical_symbols()})
-    element_index = {e: k for k, e in enumerate(elements)}
+def feature_table(
+    space: FeatureSpace, table: Table, parent: Atoms | None = None, parent_path: str | os.PathLike = "parent"
+) -> pd.DataFrame:
+    """The descriptor table of one structure set in ``space``'s columns, keyed by ``id``."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="spglib")
+        return _feature_table(space, table, parent, parent_path)
+
+
+def _feature_table(space: FeatureSpace, table: Table, parent, parent_path) -> pd.DataFrame:
+    settings = space.settings
+    element_index = {e: k for k, e in enumerate(space.elements)}
+    unknown = sorted({s for a in table.frames for s in a.get_chemical_symbols()} - set(element_index))
+    if unknown:
+        raise InputError(table.path, None, f"elements {unknown} are not in the system's feature space {space.elements}")
+    label_index = {lab: k for k, lab in enumerate(space.site_labels)} if space.site_labels else None
+    site_column_index = {key: k for k, key in enumerate(space.site_columns)}
     lattice = ParentLattice(parent, parent_path, settings.site_tolerance) if parent is not None else None
-
-    occupations, atom_sites = {}, {}
     if lattice is not None:
-        for t in tables:
-            atom_sites[t.name] = [lattice.sites(a, t.path, k) for k, a in enumerate(t.frames)]
-            occupations[t.name] = np.array(
-                [lattice.occupation(a, s) for a, s in zip(t.frames, atom_sites[t.name])], dtype=object
-            ).reshape(len(t.frames), len(lattice.atoms))
-        site_label_list = sorted(set(lattice.labels))
-    else:
-        found = {lab for t in tables for a in t.frames if site_labels(a) is not None for lab in site_labels(a)}
-        site_label_list = sorted(found)
-    label_index = {lab: k for k, lab in enumerate(site_label_list)} if site_label_list else None
-
-    # site occupancy columns: (label, species) pairs that occur anywhere
-    if lattice is not None:
-        all_occ = np.concatenate(list(occupations.values()))
-        site_columns = sorted({(lab, sp) for lab in site_label_list for sp in set(all_occ[:, lattice.labels == lab].ravel())})
-    else:
-        site_columns = sorted(
-            {(lab, sp) for t in tables for a in t.frames if site_labels(a) is not None for lab, sp in zip(site_labels(a), a.get_chemical_symbols())}
-        )
-    space = cluster_space(lattice, np.concatenate(list(occupations.values())), settings) if lattice is not None else None
-
-    pairs = [(elements[p], elements[q]) for p in range(len(elements)) for q in range(p, len(elements))]
-    columns = (
-        ["n_atoms"]
-        + [f"frac_{e}" for e in elements]
-        + [f"site_{lab}_{sp}" for lab, sp in site_columns]
-        + ([f"ce_{k:03d}_o{orbit['order']}" for k, orbit in enumerate(space.as_list)] if space is not None else [])
-        + [f"nb_{a}_{b}_s{k}" for a, b in pairs for k in range(len(settings.shells))]
-        + ["cn_mean", "cn_std"]
-        + [f"cn_{e}" for e in elements]
-        + ([f"cn_site_{lab}" for lab in site_label_list] if label_index is not None else [])
-    )
-    site_column_index = {key: k for k, key in enumerate(site_columns)}
-
-    out = {}
-    for t in tables:
-        rows = np.empty((len(t.frames), len(columns)), dtype=np.float64)
-        for k, atoms in enumerate(t.frames):
-            species = np.array([element_index[s] for s in atoms.get_chemical_symbols()])
-            composition = np.bincount(species, minlength=len(elements)) / len(atoms)
-            sites = np.zeros(len(site_columns))
-            labels = site_labels(atoms)
-            if lattice is not None:
-                occ = occupations[t.name][k]
-                keys = zip(lattice.labels, occ)
-            else:
-                keys = zip(labels, atoms.get_chemical_symbols()) if labels is not None else ()
-            for key in keys:
-                sites[site_column_index[key]] += 1
-            parts = [[len(atoms)], composition, sites]
-            if space is not None:
-                decorated = lattice.atoms.copy()
-                decorated.set_chemical_symbols(list(occupations[t.name][k]))
-                parts.append(space.get_cluster_vector(decorated))
-            frame_labels = lattice.labels[atom_sites[t.name][k]] if lattice is not None else labels
-            parts.append(_neighbour_block(atoms, species, len(elements), settings, frame_labels, label_index))
-            rows[k] = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
-        table = pd.DataFrame(rows, columns=columns)
-        table.insert(0, "id", [str(a.info["id"]) for a in t.frames])
-        out[t.name] = table
-        log.info("%s: %d structures x %d descriptors", t.name, len(table), len(columns))
+        atom_sites, occupations = _occupations(lattice, table)
+    ce = cluster_space(lattice, space.allowed, settings) if lattice is not None and space.allowed else None
+    columns = space.columns
+    rows = np.empty((len(table.frames), len(columns)), dtype=np.float64)
+    for k, atoms in enumerate(table.frames):
+        species = np.array([element_index[s] for s in atoms.get_chemical_symbols()])
+        composition = np.bincount(species, minlength=len(space.elements)) / len(atoms)
+        sites = np.zeros(len(space.site_columns))
+        labels = site_labels(atoms)
+        if lattice is not None:
+            keys = zip(lattice.labels, occupations[k])
+        else:
+            keys = zip(labels, atoms.get_chemical_symbols()) if labels is not None else ()
+        for key in keys:
+            if key not in site_column_index:
+                raise InputError(*_record(table.path, k, atoms), f"site occupation {key} is not in the system's feature space")
+            sites[site_column_index[key]] += 1
+        parts = [[len(atoms)], composition, sites]
+        if ce is not None:
+            decorated = lattice.atoms.copy()
+            decorated.set_chemical_symbols(list(occupations[k]))
+            parts.append(ce.get_cluster_vector(decorated))
+        frame_labels = lattice.labels[atom_sites[k]] if lattice is not None else labels
+        parts.append(_neighbour_block(atoms, species, len(space.elements), settings, frame_labels, label_index))
+        rows[k] = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
+    out = pd.DataFrame(rows, columns=columns)
+    out.insert(0, "id", [str(a.info["id"]) for a in table.frames])
+    log.info("%s: %d structures x %d descriptors", table.name, len(out), len(columns))
     return out
+
+
+def compute_features(
+    tables: Sequence[Table],
+    settings: FeatureSettings | None = None,
+    parent: Atoms | None = None,
+    parent_path: str | os.PathLike = "parent",
+) -> dict[str, pd.DataFrame]:
+    """Descriptor tables of a system's files (one per :class:`Table`, same columns), keyed by ``id``:
+    :func:`feature_space` of all, then :func:`feature_table` of each."""
+    space = feature_space(tables, settings or FeatureSettings.from_config(), parent, parent_path)
+    return {t.name: feature_table(space, t, parent, parent_path) for t in tables}
 
 
 def write_features(table: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -339,14 +400,35 @@ def read_features(path: str | os.PathLike) -> pd.DataFrame:
 
 # --- rule glue (rules/features.smk) ---
 
-FEATURE_SETS = ("dataset", "inference", "audit")
 
+def space_inputs(study, wildcards) -> dict[str, str]:
+    """Inputs of rule ``feature_space``: every normalized structure set of the system (+ its parent)."""
+    from qcrobust import layout
 
-def feature_inputs(config: Mapping, wildcards) -> dict[str, str]:
-    """Inputs of rule ``features``: the system's normalized structures (+ audit) and its parent, if any."""
     system = wildcards.system
-    spec = config["systems"][system]
-    inputs = {name: f"results/{system}/{name}.extxyz" for name in FEATURE_SETS if name != "audit" or spec.get("audit")}
-    if spec.get("parent"):
-        inputs["parent"] = spec["parent"]
-    return inputs
+    inputs = {name: layout.path(layout.STRUCTURES, system=system, set=name) for name in study.structure_sets(system)}
+    return inputs | ({"parent": study.spec(system)["parent"]} if study.spec(system).get("parent") else {})
+
+
+def table_inputs(study, wildcards) -> dict[str, str]:
+    """Inputs of rule ``features``: one structure set, the system's feature space (+ its parent)."""
+    from qcrobust import layout
+
+    system = wildcards.system
+    inputs = {
+        "structures": layout.path(layout.STRUCTURES, system=system, set=wildcards.set),
+        "space": layout.path(layout.FEATURE_SPACE, system=system),
+    }
+    return inputs | ({"parent": study.spec(system)["parent"]} if study.spec(system).get("parent") else {})
+
+
+def read_parent(path: str | os.PathLike | None) -> Atoms | None:
+    """The parent structure (the first frame of its file), or None."""
+    from qcrobust.io import read_frames
+
+    if path is None:
+        return None
+    frames = read_frames(path)
+    if len(frames) != 1:
+        log.warning("%s holds %d frames; the first is the parent", path, len(frames))
+    return frames[0]

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qcrobust import layout
 from qcrobust.errors import InputError
 from qcrobust.io import count_frames, read_csv
 
@@ -79,35 +80,33 @@ DATASET_COLUMNS = [
 # --- which files the report rules read (used by rules/report.smk) ---
 
 
-def dataset_inputs(config: Mapping) -> dict[str, list[str]]:
-    """Per-system tables the dataset table is made of, by kind (lists in ``config`` order)."""
-    systems = list(config["systems"])
+def dataset_inputs(study) -> dict[str, list[str]]:
+    """Per-system tables the dataset table is made of, by kind (lists in the config's order)."""
+    systems = study.systems
     inputs = {
-        "targets": [f"results/{s}/targets.csv" for s in systems],
-        "splits": [f"results/{s}/splits.csv" for s in systems],
-        "inference": [f"results/{s}/inference.extxyz" for s in systems],
+        "targets": [layout.path(layout.TARGETS, system=s, set="dataset") for s in systems],
+        "splits": [layout.path(layout.SPLITS, system=s) for s in systems],
+        "inference": [layout.path(layout.STRUCTURES, system=s, set="inference") for s in systems],
     }
-    audit = [f"results/{s}/audit_targets.csv" for s in systems if config["systems"][s].get("audit")]
+    audit = [layout.path(layout.TARGETS, system=s, set="audit") for s in systems if study.has_audit(s)]
     if audit:
         inputs["audit_targets"] = audit
     return inputs
 
 
-def findings_inputs(config: Mapping) -> dict[str, str | list[str]]:
+def findings_inputs(study) -> dict[str, str | list[str]]:
     """The cross-family tables of rule ``report_tables`` and every model's similarity and
     overlap tables."""
-    from qcrobust.evaluate import summary_dirs
-
-    dirs = summary_dirs(config)
+    keys = [dict(zip(KEY, key)) for key in study.model_keys()]
     return {
-        "rmse": "results/report/rmse_all.csv",
-        "screening": "results/report/screening_all.csv",
-        "similarity": [f"{d}/similarity.csv" for d in dirs],
-        "overlaps": [f"{d}/overlaps.csv" for d in dirs],
+        "rmse": layout.path(layout.REPORT_TABLE, name="rmse_all"),
+        "screening": layout.path(layout.REPORT_TABLE, name="screening_all"),
+        "similarity": [layout.path(layout.SUMMARY_TABLE, **k, table="similarity") for k in keys],
+        "overlaps": [layout.path(layout.SUMMARY_TABLE, **k, table="overlaps") for k in keys],
     }
 
 
-DEFAULT_DATA_PREFIX = "results/default_data/"
+DEFAULT_DATA_PREFIX = layout.DEFAULT_DATA.split("{")[0]  # the default-data rules publish there
 STAND_IN_NOTE = "CHGNet stand-in labels (capped relaxations), not DFT"
 
 
@@ -146,23 +145,20 @@ BUDGET_COLUMNS = ["system", "model", "limit", "rmse", "n_train", "n_val", "epoch
                   "selected_epoch", "fit_seconds", "pretrain_stage", "pretrain_steps", "pretrain_seconds", "total_seconds", "reused_from"]
 
 
-def budget_inputs(config: Mapping) -> list[str]:
-    """Every Allegro model's metrics.json (rule report_budgets)."""
-    from qcrobust.config import allegro_limits
-
-    return [
-        f"results/{system}/allegro/{model}/limit_{limit}/metrics.json"
-        for system in config["systems"]
-        for model in config["allegro"]["models"]
-        for limit in allegro_limits(config)
-    ]
+def budget_inputs(study) -> dict[str, list[str] | str]:
+    """Every Allegro model's metrics.json and the test RMSEs (rule report_budgets)."""
+    return {
+        "metrics": [layout.path(layout.METRICS, **key) for key in study.trained() if key["family"] == "allegro"],
+        "rmse": layout.path(layout.REPORT_TABLE, name="rmse_all"),
+    }
 
 
-def budget_table(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
+def budget_table(paths: Sequence[str | os.PathLike], rmse: pd.DataFrame) -> pd.DataFrame:
     """What each Allegro model cost, beside its test error: optimizer steps and seconds on the
     target data, and of its pretraining stage (external: the corpus run shared by all systems;
     self: the run on the limit's defected structures). A model reused from another regime (self
-    at limit 0 is scratch's) costs nothing of its own (fit_seconds 0) and names it in ``reused_from``."""
+    at limit 0 is scratch's) costs nothing of its own (fit_seconds 0) and names it in ``reused_from``.
+    ``rmse``: the cross-family test RMSE table (``rmse_all.csv``; training never reads the test set)."""
     import json
 
     rows = []
@@ -171,14 +167,21 @@ def budget_table(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
         pre = metrics.get("pretrain") or {}
         fit_seconds = float(metrics.get("fit_seconds") or 0.0)
         rows.append({
-            "system": metrics["system"], "model": metrics["model"], "limit": int(metrics["limit"]), "rmse": metrics["rmse"],
+            "system": metrics["system"], "model": metrics["model"], "limit": int(metrics["limit"]),
             "n_train": metrics.get("n_train"), "n_val": metrics.get("n_val"), "epochs": metrics.get("epochs"),
             "steps": metrics.get("steps"), "checkpoint": metrics.get("checkpoint", ""), "selected_epoch": metrics.get("selected_epoch"),
             "fit_seconds": fit_seconds, "pretrain_stage": pre.get("stage", ""), "pretrain_steps": pre.get("steps"),
             "pretrain_seconds": pre.get("fit_seconds"), "total_seconds": fit_seconds + float(pre.get("fit_seconds") or 0.0),
             "reused_from": metrics.get("reused_from") or "",
         })
-    return pd.DataFrame(rows, columns=BUDGET_COLUMNS)
+    table = pd.DataFrame(rows, columns=[c for c in BUDGET_COLUMNS if c != "rmse"])
+    allegro = rmse.loc[rmse["family"] == "allegro", ["system", "model", "limit", "rmse"]]
+    table = table.merge(allegro, on=["system", "model", "limit"], how="left", validate="one_to_one")
+    missing = table["rmse"].isna()
+    if missing.any():
+        row = table[missing].iloc[0]
+        raise InputError("rmse_all.csv", f"{row['system']}/{row['model']} limit {row['limit']}", "no test RMSE for this Allegro model")
+    return table[BUDGET_COLUMNS]
 
 
 def as_paths(value) -> list[str]:
@@ -187,11 +190,11 @@ def as_paths(value) -> list[str]:
 
 
 def summary_key(path: str | os.PathLike) -> tuple[str, str, str]:
-    """(system, family, model) of ``results/{system}/{family}/{model}/summary/<table>.csv``."""
-    parts = Path(path).parts
-    if len(parts) < 5 or parts[-2] != "summary":
-        raise InputError(path, None, "not a summary table path results/{system}/{family}/{model}/summary/*.csv")
-    return parts[-5], parts[-4], parts[-3]
+    """(system, family, model) of a summary table's path (:data:`qcrobust.layout.SUMMARY_TABLE`)."""
+    found = layout.matches(layout.SUMMARY_TABLE, str(path))
+    if found is None:
+        raise InputError(path, None, f"not a summary table path {layout.SUMMARY_TABLE}")
+    return found["system"], found["family"], found["model"]
 
 
 # --- the dataset table ---
@@ -510,13 +513,11 @@ def read_summaries(paths: Sequence[str], **kwargs) -> dict[tuple, pd.DataFrame]:
     return {summary_key(path): read_csv(path, **kwargs) for path in paths}
 
 
-def targets(config: Mapping) -> list[str]:
+def targets(study) -> list[str]:
     """Final outputs of the report stage (the findings only once some model is configured)."""
-    from qcrobust.evaluate import summary_dirs
-
-    paths = ["results/report/datasets.csv"]
-    if summary_dirs(config):
-        paths += ["results/report/stability.csv", "results/report/findings.html"]
-    if config["allegro"]["models"]:
-        paths.append("results/report/allegro_budgets.csv")
+    paths = [layout.path(layout.REPORT_TABLE, name="datasets")]
+    if study.grids:
+        paths += [layout.path(layout.REPORT_TABLE, name="stability"), layout.FINDINGS]
+    if study.models("allegro"):
+        paths.append(layout.path(layout.REPORT_TABLE, name="allegro_budgets"))
     return paths

@@ -78,6 +78,11 @@ def limit_members(splits: pd.DataFrame, limit: int) -> pd.DataFrame:
     return splits[(splits["split"] != "test") & (splits["n_A5_defects"] <= limit)]
 
 
+def test_ids(splits: pd.DataFrame) -> list[str]:
+    """The test set: ids with split ``test``, in splits.csv order (the same for every limit)."""
+    return splits.loc[splits["split"] == "test", "id"].astype(str).tolist()
+
+
 def limit_requirements(config: Mapping) -> dict:
     """What the configured models need of the limit subsets (rule ``limit_sizes``' params):
 

@@ -1,16 +1,13 @@
-"""Rules allegro_pretrain (the external corpus, once) and allegro_self_pretrain (per system and limit)."""
+"""Rule allegro_pretrain: the model pretrained on the external corpus (once per study)."""
 
-from qcrobust.allegro.pipeline import pretrain_external, pretrain_self
+from qcrobust.allegro.pipeline import pretrain_external
 from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake):
-    common = dict(
+    pretrain_external(
+        corpus=snakemake.input.corpus,
         settings=snakemake.params.settings,
         outputs=dict(snakemake.output.items()),
         run_dir=snakemake.params.run_dir,
         threads=snakemake.threads,
     )
-    if snakemake.rule == "allegro_pretrain":
-        pretrain_external(corpus=snakemake.input.corpus, **common)
-    else:
-        pretrain_self(inputs=dict(snakemake.input.items()), **common)

@@ -1,4 +1,4 @@
-"""Rules allegro_train / allegro_train_audit: one (system, model, limit): train, predict, score."""
+"""Rule allegro_train: one (system, model, limit) trained and packaged (self at limit 0: scratch's, copied)."""
 
 from qcrobust.allegro.pipeline import reuse_model, run_model
 from qcrobust.scripting import rule_logging
@@ -18,5 +18,5 @@ with rule_logging(snakemake):
             inputs=inputs,
             outputs=outputs,
             run_dir=snakemake.params.run_dir,
-                threads=snakemake.threads,
+            threads=snakemake.threads,
         )

@@ -1,12 +1,15 @@
-"""Rules ingest / ingest_audit: check a system's files against the dataset contract, write normalized copies."""
+"""Rules ingest / ingest_inference: check one structure set of a system against the dataset
+contract, write its normalized copy (and target table, if labeled)."""
 
-from qcrobust.dataset import ingest_system
+from qcrobust.dataset import ingest_set
 from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake):
-    ingest_system(
+    ingest_set(
         snakemake.wildcards.system,
         snakemake.params.spec,
+        snakemake.wildcards.set,
         defect_step=snakemake.params.defect_step,
-        outputs=dict(snakemake.output.items()),
+        structures=snakemake.output.structures,
+        targets=snakemake.output.get("targets"),
     )

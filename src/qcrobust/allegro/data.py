@@ -1,4 +1,5 @@
-"""The extxyz files nequip trains on: one per (system, limit, part), targets scaled to totals.
+"""The extxyz files nequip trains on: one per (system, limit, part), targets scaled to totals
+(the test set is never among them: rule ``predict`` reads it from the dataset).
 
 nequip's energy-only path learns a per-structure "total energy" that is a sum of per-atom
 energies. We hand it ``target × n_atoms`` under the info key :data:`TARGET_TOTAL_KEY` (mapped to
@@ -9,8 +10,6 @@ Parts of a limit ``x`` (splits.csv, rows with split in {train, val} and n_A5_def
 
 - ``train`` / ``val``: the limit subset (regimes scratch and external; self's fine-tuning
   stage uses limit 0's);
-- ``test``: the test split (the same for every limit), labeled too, so that the training
-  job scores its predictions from this one small file;
 - ``pretrain_train`` / ``pretrain_val``: its structures with n_A5_defects > 0 (self's first
   stage). When none of the limit's val structures has A5 defects, ``pretrain_val`` falls back
   to the limit's whole val split (logged), because nequip needs a validation set.
@@ -41,7 +40,7 @@ log = logging.getLogger(__name__)
 
 #: info key of the per-structure training label: target (eV/atom) × number of atoms (eV)
 TARGET_TOTAL_KEY = "qc_target_total"
-PARTS = ("train", "val", "test", "pretrain_train", "pretrain_val")
+PARTS = ("train", "val", "pretrain_train", "pretrain_val")
 
 
 def model_frame(atoms: Atoms, total: float | None = None) -> Atoms:
@@ -85,7 +84,6 @@ def limit_parts(splits: pd.DataFrame, limit: int) -> dict[str, list[str]]:
     members = limit_members(splits, limit)
     defected = members[members["n_A5_defects"] > 0]
     parts = {
-        "test": splits.loc[splits["split"] == "test", "id"].tolist(),
         "train": members.loc[members["split"] == "train", "id"].tolist(),
         "val": members.loc[members["split"] == "val", "id"].tolist(),
         "pretrain_train": defected.loc[defected["split"] == "train", "id"].tolist(),

@@ -17,13 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qcrobust.allegro.data import labeled_frames, model_frame, read_species, species, target_of
-from qcrobust.allegro.predict import Predictor, prediction_table
+from qcrobust.allegro.data import labeled_frames, read_species, species
 from qcrobust.allegro.training import TrainSpec, finish, package, train
 from qcrobust.config import allegro_limits  # noqa: F401  (the rules and tests import it from here too)
 from qcrobust.errors import InputError
-from qcrobust.io import atomic_path, count_frames, read_frames, write_csv, write_frames, write_json
-from qcrobust.metrics import regression_scores
+from qcrobust.io import atomic_path, count_frames, read_frames, write_frames, write_json
 
 log = logging.getLogger(__name__)
 
@@ -142,27 +140,6 @@ def fit(
     }
 
 
-def predict_all(
-    model_path: str | Path,
-    *,
-    test: str | Path,
-    extra: Mapping[str, str | Path],
-    outputs: Mapping[str, str | Path],
-    device: str = "cpu",
-) -> dict:
-    """Write ``outputs[<set>]`` (``id, y_pred``) for the labeled ``test`` file and each file of
-    ``extra`` (``inference``, ``audit``); return the test metrics."""
-    predictor = Predictor(model_path, device=device)
-    test_frames = read_frames(test)
-    y_pred = predictor.predict(test_frames)
-    write_csv(prediction_table(test_frames, y_pred), outputs["test"])
-    for name, path in extra.items():
-        frames = [model_frame(a) for a in read_frames(path)]
-        write_csv(prediction_table(frames, predictor.predict(frames)), outputs[name])
-    # the same scores as the classical family's metrics.json
-    return regression_scores(target_of(test_frames), y_pred) | {"n_test": len(test_frames)}
-
-
 def run_model(
     *,
     settings: Mapping,
@@ -175,12 +152,11 @@ def run_model(
     run_dir: str | Path,
     threads: int | None = None,
 ) -> dict:
-    """Rule ``allegro_train``: train one (system, model, limit), predict, write metrics.
+    """Rule ``allegro_train``: train one (system, model, limit), write the model and its metrics
+    (training facts; the prediction sets are rule ``predict``'s, the test set is never read here).
 
-    ``inputs``: ``train``, ``val``, ``test`` (extxyz of :mod:`.data`), ``species`` (json),
-    ``inference``, optional ``audit``, and for ``external``/``self`` ``init_model`` (+ its
-    ``init_metrics`` json). ``outputs``: ``model``, ``pred_test``, ``pred_inference``,
-    optional ``pred_audit``, ``metrics``.
+    ``inputs``: ``train``, ``val`` (extxyz of :mod:`.data`), ``species`` (json), and for
+    ``external``/``self`` ``init_model`` (+ its ``init_metrics`` json). ``outputs``: ``model``, ``metrics``.
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
@@ -199,17 +175,8 @@ def run_model(
         init_model=init_model,
         threads=threads,
     )
-    extra = {"inference": inputs["inference"]}
-    pred_out = {"test": outputs["pred_test"], "inference": outputs["pred_inference"]}
-    if inputs.get("audit"):
-        extra["audit"] = inputs["audit"]
-        pred_out["audit"] = outputs["pred_audit"]
-    start = time.perf_counter()
-    scores = predict_all(outputs["model"], test=inputs["test"], extra=extra, outputs=pred_out, device=settings["device"])
     metrics = {
-        **scores,
         **facts,
-        "predict_seconds": time.perf_counter() - start,
         "family": "allegro",
         "model": model,
         "system": system,
@@ -221,7 +188,8 @@ def run_model(
         pre = json.loads(Path(inputs["init_metrics"]).read_text())
         metrics["pretrain"] = {k: pre.get(k) for k in ("stage", "fit_seconds", "epochs", "steps", "n_train", "n_val", "best_val_rmse")}
     write_json(metrics, outputs["metrics"])
-    log.info("%s %s limit %d: test rmse %.4f eV/atom after %d epochs", system, model, limit, metrics["rmse"], metrics["epochs"])
+    log.info("%s %s limit %d: val rmse %.4f eV/atom at epoch %d (%s checkpoint) of %d", system, model, limit,
+             metrics["selected_val_rmse"], metrics["selected_epoch"], metrics["checkpoint"], metrics["epochs"])
     return metrics
 
 
@@ -314,18 +282,15 @@ def pretrain_self(
 
 
 def reuse_model(*, inputs: Mapping[str, str | Path], outputs: Mapping[str, str | Path], model: str, limit: int) -> dict:
-    """Self at limit 0: the scratch model's files, copied; metrics.json says where they came from.
+    """Self at limit 0: the scratch model, copied; metrics.json says where it came from.
 
-    ``inputs``: ``reuse_<name>`` for each output ``<name>`` (model, pred_*, metrics).
+    ``inputs``: ``reuse_model``, ``reuse_metrics``; ``outputs``: ``model``, ``metrics``.
     """
     metrics = json.loads(Path(inputs["reuse_metrics"]).read_text())
     source = metrics.get("model")
-    for name, path in outputs.items():
-        if name == "metrics":
-            continue
-        with atomic_path(path) as tmp:
-            shutil.copyfile(inputs[f"reuse_{name}"], tmp)
-    metrics.update(model=model, limit=int(limit), reused_from=source, fit_seconds=0.0, predict_seconds=0.0)
+    with atomic_path(outputs["model"]) as tmp:
+        shutil.copyfile(inputs["reuse_model"], tmp)
+    metrics.update(model=model, limit=int(limit), reused_from=source, fit_seconds=0.0)
     write_json(metrics, outputs["metrics"])
     log.info("%s limit %d: nothing to self-pretrain on; reused the %s model", model, limit, source)
     return metrics

@@ -9,40 +9,31 @@ from pathlib import Path
 from qcrobust.default_data.decorations import N_EXTRA_LIMIT0, compositions
 from qcrobust.default_data.labels import n_shards, read_decorations
 from qcrobust.default_data.parent import dopant_of
+from qcrobust import layout
 from qcrobust.errors import InputError
 
 # Keys that define the shipped data; with relabel: false they must match data/default/protocol.json.
 PROTOCOL_KEYS = ("seed", "optimizer", "fmax", "step_cap", "shard_size", "audit_size")
-# Defaults of the config block `default_data` (the schema repeats them; a test keeps them equal).
-DEFAULTS = {
-    "relabel": False,
-    "shipped": None,  # folder of the shipped data; None = the repository's data/default
-    "seed": 2024,
-    "optimizer": "LBFGS",
-    "fmax": 0.05,
-    "step_cap": 15,
-    "shard_size": 50,
-    "audit_size": 200,
-    "crosscheck_size": 100,
-}
-
-
 def default_settings(block: dict, shipped: Path) -> dict:
-    """The ``default_data`` config block, completed, with ``shipped`` resolved to a folder.
+    """The ``default_data`` config block (validated: the schema's defaults filled in), with
+    ``shipped`` resolved to a folder.
 
     With ``relabel: false`` the shipped files are used as they are, with their ``protocol.json``;
-    a protocol key set to a value that is neither the default (the schema fills those in) nor
-    the shipped one is an error, since it would otherwise be silently ignored. Nothing is read
-    beyond ``protocol.json``: a study without default data parses.
+    a protocol key set to a value that is neither the schema's default nor the shipped one is
+    an error, since it would otherwise be silently ignored. Nothing is read beyond
+    ``protocol.json``: a study without default data parses.
     """
-    settings = {**DEFAULTS, **block}
+    from qcrobust.config import schema_defaults
+
+    defaults = schema_defaults("default_data")
+    settings = {**defaults, **block}
     settings["shipped"] = str(block.get("shipped") or shipped)
     path = Path(settings["shipped"]) / "protocol.json"
     if settings["relabel"] or not path.is_file():
         return settings
     protocol = json.loads(path.read_text())
     for key in PROTOCOL_KEYS:
-        if key in block and block[key] not in (protocol[key], DEFAULTS[key]):
+        if key in block and block[key] not in (protocol[key], defaults[key]):
             raise InputError(
                 "config",
                 f"key 'default_data.{key}'",
@@ -64,7 +55,7 @@ def label_shard_count(system: str, settings: dict) -> int:
 def source_path(settings: dict, system: str, name: str) -> str:
     """Where a file of the default data comes from: shipped, or recomputed (relabel: true)."""
     if settings["relabel"]:
-        return f"results/default_data/{system}/computed/{name}"
+        return layout.path(layout.DEFAULT_COMPUTED, system=system, name=name)
     return f"{settings['shipped']}/{system}/{name}"
 
 
@@ -77,7 +68,7 @@ def label_files(settings: dict, wildcards) -> list[str]:
     """Every label shard of a system: the shipped one where present, else the one the rule computes."""
     files = []
     for shard in range(label_shard_count(wildcards.system, settings)):
-        name = f"labels/shard_{shard:03d}.csv"
+        name = layout.path(layout.DEFAULT_LABEL_SHARD, shard=f"{shard:03d}")
         shipped = Path(source_path(settings, wildcards.system, name))
-        files.append(str(shipped) if shipped.is_file() else f"results/default_data/{wildcards.system}/computed/{name}")
+        files.append(str(shipped) if shipped.is_file() else layout.path(layout.DEFAULT_COMPUTED, system=wildcards.system, name=name))
     return files

@@ -1,0 +1,128 @@
+"""One prediction step for every family: a saved model predicts one structure set.
+
+Rule ``predict`` writes ``results/{system}/{family}/{model}/limit_{limit}/pred_{set}.csv``
+(:data:`qcrobust.layout.PREDICTIONS`) for the sets ``test`` (the dataset's test split, the same
+for every limit), ``inference`` and ``audit``. What a family reads for a set: the classical
+family the set's descriptor table (the test split's rows of the dataset's), Allegro the set's
+structures. Both write through :func:`write_predictions`, checked against
+``predictions.schema.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from qcrobust import layout
+
+PREDICTION_COLUMNS = ["id", "y_pred"]
+
+
+def prediction_table(ids, y_pred) -> pd.DataFrame:
+    """``id, y_pred`` in the given order."""
+    return pd.DataFrame({"id": [str(i) for i in ids], "y_pred": np.asarray(y_pred, dtype=np.float64)})
+
+
+def write_predictions(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Schema-check (ids unique, finite predictions), then write atomically."""
+    from qcrobust.errors import InputError
+    from qcrobust.io import write_csv
+    from qcrobust.tables import check_table
+
+    check_table(table, "predictions", path)
+    duplicated = table["id"].duplicated()
+    if duplicated.any():
+        raise InputError(path, f"id {table['id'][duplicated].iloc[0]!r}", "duplicate id in the predictions")
+    bad = ~np.isfinite(table["y_pred"].to_numpy(dtype=np.float64))
+    if bad.any():
+        raise InputError(path, f"id {table['id'][bad].iloc[0]!r}", "prediction is not finite")
+    write_csv(table, path)
+
+
+def _test_ids(splits_path) -> list[str]:
+    from qcrobust.io import read_csv
+    from qcrobust.splits import test_ids
+
+    return test_ids(read_csv(splits_path, required=["id", "split"], dtype={"id": str}))
+
+
+def predict_classical(inputs: Mapping[str, str], set_name: str) -> pd.DataFrame:
+    """The fold models' mean prediction of the set's descriptor rows."""
+    from qcrobust.classical import load_model, predict_mean
+    from qcrobust.errors import InputError
+    from qcrobust.features import read_features
+
+    pipelines, names = load_model(inputs["model"])
+    features = read_features(inputs["features"])
+    if set_name == "test":
+        ids = _test_ids(inputs["splits"])
+        missing = sorted(set(ids) - set(features["id"]))
+        if missing:
+            raise InputError(inputs["features"], f"id {missing[0]!r}", f"test structure without descriptors ({len(missing)} missing)")
+        features = features.set_index("id").loc[ids].reset_index()
+    return prediction_table(features["id"], predict_mean(pipelines, names, features))
+
+
+def predict_allegro(inputs: Mapping[str, str], set_name: str, device: str = "cpu", threads: int | None = None) -> pd.DataFrame:
+    """The packaged model's per-atom prediction of the set's structures (``threads``: torch's)."""
+    import torch
+
+    from qcrobust.allegro.data import model_frame, select
+    from qcrobust.allegro.predict import Predictor
+    from qcrobust.io import read_frames
+
+    frames = read_frames(inputs["structures"])
+    if set_name == "test":
+        frames = [frames[i] for i in select(frames, _test_ids(inputs["splits"]), inputs["splits"])]
+    frames = [model_frame(a) for a in frames]
+    if threads:
+        torch.set_num_threads(int(threads))
+    return prediction_table([a.info["id"] for a in frames], Predictor(inputs["model"], device=device).predict(frames))
+
+
+def predict_set(family: str, set_name: str, inputs: Mapping[str, str], device: str = "cpu", threads: int | None = None) -> pd.DataFrame:
+    if family == "classical":
+        return predict_classical(inputs, set_name)
+    if family == "allegro":
+        return predict_allegro(inputs, set_name, device, threads)
+    raise ValueError(f"unknown family {family!r}")
+
+
+# --- rule glue (rules/predict.smk) ---
+
+
+def prediction_inputs(study, wildcards) -> dict[str, str]:
+    """The saved model, and what its family reads of the set (+ the splits for the test set)."""
+    system, family, set_name = wildcards.system, wildcards.family, wildcards.set
+    inputs = {"model": layout.model_file(family, system=system, model=wildcards.model, limit=wildcards.limit)}
+    source = "dataset" if set_name == "test" else set_name
+    if family == "classical":
+        inputs["features"] = layout.path(layout.FEATURES, system=system, set=source)
+    else:
+        inputs["structures"] = layout.path(layout.STRUCTURES, system=system, set=source)
+    if set_name == "test":
+        inputs["splits"] = layout.path(layout.SPLITS, system=system)
+    return inputs
+
+
+def gpus(wildcards) -> int:
+    """An Allegro prediction asks for one GPU, a classical one for none."""
+    return int(wildcards.family == "allegro")
+
+
+def gpu_resources(config: Mapping) -> dict:
+    """``resources`` of rule predict: ``gpu`` (the slurm executor plugin's GPU request) when
+    ``allegro.device`` is cuda, and nothing at all on CPU."""
+    return {"gpu": gpus} if config["allegro"]["device"] == "cuda" else {}
+
+
+def prediction_targets(study) -> list[str]:
+    """Every prediction file of the study."""
+    return [
+        layout.path(layout.PREDICTIONS, **key, set=set_name)
+        for key in study.trained()
+        for set_name in study.prediction_sets(key["system"])
+    ]

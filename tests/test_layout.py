@@ -1,0 +1,103 @@
+"""One path layout (qcrobust.layout) and one study object (qcrobust.study)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qcrobust import layout
+from qcrobust.config import load_config, schema_defaults, validate_config
+from qcrobust.evaluate import EvaluationSettings
+from qcrobust.features import FeatureSettings
+from qcrobust.study import Study
+from qcrobust.synthetic import make_study
+
+REPO = Path(__file__).resolve().parents[1]
+# a path string of the study folder in code: "results/..., f"logs/..., 'benchmarks/...
+PATH_LITERAL = re.compile(r"""(?:^|[^\w`])[rf]?["'](?:results|logs|benchmarks)/""")
+
+
+def code_files() -> list[Path]:
+    files = [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk")), *sorted((REPO / "workflow" / "scripts").glob("*.py"))]
+    return files + sorted((REPO / "src" / "qcrobust").rglob("*.py"))
+
+
+def test_no_output_path_is_written_outside_the_layout_module():
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in code_files()
+        if path.name != "layout.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if PATH_LITERAL.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert found == []
+    # the guard sees a path literal when there is one
+    assert PATH_LITERAL.search('x = f"results/{system}/splits.csv"') and PATH_LITERAL.search("'logs/a.log'")
+    assert not PATH_LITERAL.search("``results/`` the workflow writes")
+
+
+def test_path_fills_the_named_wildcards_and_keeps_the_others():
+    assert layout.path(layout.PREDICTIONS, family="allegro", set="test") == "results/{system}/allegro/{model}/limit_{limit}/pred_test.csv"
+    full = layout.path(layout.PREDICTIONS, system="ScPt", family="classical", model="rf", limit=8, set="audit")
+    assert full == "results/ScPt/classical/rf/limit_8/pred_audit.csv"
+    assert layout.wildcards_of(layout.PREDICTIONS) == ["system", "family", "model", "limit", "set"]
+    assert layout.model_file("classical", system="S", model="rf", limit=0) == "results/S/classical/rf/limit_0/model.joblib"
+    assert layout.log("{system}/split", system="S") == "logs/S/split.log"
+    assert layout.benchmark("{system}/features_{set}") == "benchmarks/{system}/features_{set}.tsv"
+
+
+def test_matches_inverts_path_for_relative_and_absolute_paths():
+    key = {"system": "ScPt", "family": "allegro", "model": "self", "table": "similarity"}
+    relative = layout.path(layout.SUMMARY_TABLE, **key)
+    assert layout.matches(layout.SUMMARY_TABLE, relative) == key
+    assert layout.matches(layout.SUMMARY_TABLE, f"/tmp/study/{relative}") == key
+    assert layout.matches(layout.SUMMARY_TABLE, "results/ScPt/allegro/self/limit_0/metrics.json") is None
+    assert layout.matches(layout.SUMMARY_TABLE, f"/tmp/not{relative}") is None
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Study:
+    config = load_config(make_study(tmp_path_factory.mktemp("layout")))
+    del config["systems"]["CuPd"]["audit"]  # one system without an audit set
+    return Study.from_config(config)
+
+
+def test_study_knows_systems_sets_models_and_limits(study):
+    assert study.systems == ("CuPt", "CuPd")
+    assert study.has_audit("CuPt") and not study.has_audit("CuPd")
+    assert study.prediction_sets("CuPt") == ("test", "inference", "audit")
+    assert study.prediction_sets("CuPd") == ("test", "inference")
+    assert study.structure_sets("CuPd") == ("dataset", "inference")
+    assert study.families == ("classical", "allegro")
+    assert study.models("allegro") == ("scratch", "self") and study.family_limits("allegro") == (0, 8)
+    assert study.family_limits("classical") == (0, 2, 4, 6, 8)
+    assert study.shared_limits() == [0, 8]
+    trained = list(study.trained("CuPt"))
+    assert len(trained) == 4 * 5 + 2 * 2
+    assert {"system": "CuPt", "family": "allegro", "model": "self", "limit": 8} in trained
+    assert study.mode_names == ["below_hull", "window_25meV", "top_5pct"]
+
+
+def test_a_family_without_models_is_left_out(tmp_path):
+    config = load_config(make_study(tmp_path, overrides={"allegro": {"models": []}}))
+    study = Study.from_config(config)
+    assert study.families == ("classical",) and study.models("allegro") == () and study.shared_limits() == [0, 2, 4, 6, 8]
+
+
+def test_settings_defaults_are_the_schemas():
+    """The library's settings objects take their defaults from the config schema, not their own."""
+    assert EvaluationSettings.from_config(None) == EvaluationSettings.from_config(validate_config_blocks())
+    features = schema_defaults("features")
+    assert FeatureSettings.from_config(None) == FeatureSettings.from_config(features)
+    assert FeatureSettings.from_config(None).shells == tuple(features["shells"])
+    assert [m.name for m in EvaluationSettings.from_config(None).modes] == [m["name"] for m in schema_defaults("screening")["modes"]]
+    assert schema_defaults("similarity") == {"normalizer": "std", "warn_below": 0.002}
+
+
+def validate_config_blocks() -> dict:
+    """The screening and similarity blocks a validated minimal config gets from the schema."""
+    config = {"systems": {"S": {"dataset": "d.extxyz", "inference": "i.extxyz", "references": {"Cu": -3.7}}}}
+    validated = validate_config(config)
+    return {key: validated[key] for key in ("screening", "similarity")}
