@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qcrobust import plots
 from qcrobust.replicas import (
     FINDING_COLUMNS,
     NOISE_COLUMNS,
@@ -311,3 +312,37 @@ def test_findings_lines():
                for line in lines)
     assert any(line.startswith("S allegro self: (b) self-pretrained Allegro's test errors are below scratch's: undetermined -- no self model")
                for line in lines)
+
+
+# --- the figure ---
+
+
+def test_noise_cells_mark_the_cells_beyond_noise():
+    grid = _grid({0: [0.01, 0.02, 0.03], 4: [0.05, 0.06, 0.07], 8: [0.055, 0.065, 0.075]}, {x: ["a"] * 3 for x in (0, 4, 8)})
+    limits, values, text, marks = plots.noise_cells(noise_table(grid, TRUTH, [BELOW], [0, 4, 8]), "rmse")
+    assert limits == [0, 4, 8]
+    # (0,4) and (0,8) beyond noise by their own p (not after Holm: 3 seeds, 3 pairs); (4,8) within
+    assert marks.tolist() == [[0, 1, 1], [1, 0, 0], [1, 0, 0]]
+    assert text[0, 1] == "+0.04*" and text[1, 0] == "-0.04*" and text[1, 2] == "+0.005"
+    assert values[0, 1] == pytest.approx(0.04) and values[0, 0] == pytest.approx(0.04 / 3)  # diagonal: seed noise
+    with pytest.raises(ValueError, match="no 'jaccard' rows for mode 'other'"):
+        plots.noise_cells(noise_table(grid, TRUTH, [BELOW], [0, 4, 8]), "jaccard", "other")
+
+
+@pytest.mark.parametrize("quantity, mode", [("rmse", ""), ("similarity", ""), ("jaccard", "below")])
+def test_noise_heatmap_writes_the_same_png_twice(tmp_path, quantity, mode):
+    grid = _grid({0: [0.01, 0.02, 0.03], 8: [0.05, 0.06, 0.07]}, {0: ["abc", "", "abc"], 8: ["xyz", "xyz", "xyw"]})
+    noise, spread = noise_table(grid, TRUTH, [BELOW], [0, 8]), seed_spread(grid, TRUTH, [BELOW], [0, 8])
+    plots.noise_heatmap(noise, spread, tmp_path / "a.png", quantity, mode)
+    plots.noise_heatmap(noise, spread, tmp_path / "b.png", quantity, mode)
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+
+
+def test_noise_heatmap_with_one_seed(tmp_path):
+    grid = {key: value for key, value in SEPARATED.items() if key[1] == 0}
+    noise, spread = noise_table(grid, TRUTH, [BELOW], [0, 8]), seed_spread(grid, TRUTH, [BELOW], [0, 8])
+    _, values, text, marks = plots.noise_cells(noise, "jaccard", "below")
+    assert text[0, 0] == "n/a" and np.isnan(values[0, 0]) and not marks.any()
+    plots.noise_heatmap(noise, spread, tmp_path / "one.png", "jaccard", "below")
+    assert (tmp_path / "one.png").stat().st_size > 0
