@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from qcrobust.noise import distance_test, holm, jaccard_distance, set_test, value_test, verdict
+from qcrobust.noise import distance_test, holm, jaccard_distance, set_test, split_matrix, value_test, verdict
 
 
 def test_jaccard_distance():
@@ -107,3 +107,13 @@ def test_holm_by_hand():
     assert holm([0.01, 0.04, 0.03, 0.2]) == pytest.approx([0.04, 0.09, 0.09, 0.2])
     assert holm([0.5, 0.5]) == pytest.approx([1.0, 1.0])  # capped at 1
     assert holm([0.1]) == pytest.approx([0.1])
+
+
+def test_split_matrix_counts_each_unordered_split_once():
+    members = split_matrix(3)
+    assert members.shape == (10, 6) and members[:, 0].all() and (members.sum(axis=1) == 3).all()
+    assert members[0].tolist() == [True, True, True, False, False, False]  # the observed split first
+    assert len({tuple(row) for row in members.tolist()}) == 10
+    assert split_matrix(1).tolist() == [[True, False]]
+    with pytest.raises(ValueError, match="1 to 12 seeds"):
+        split_matrix(13)

@@ -22,7 +22,8 @@ with 4 -- so with fewer than 3 seeds no difference can be called beyond noise at
 the verdict says "too few seeds" instead of "within noise". The splits are enumerated once per
 seed count (:func:`split_matrix`) and every statistic is computed for all of them at once; up to
 ``MAX_SEEDS`` seeds (1,352,078 splits) the test stays exact. :func:`holm` adjusts a family of
-p-values (e.g. every pair of limits of one model) for multiple comparisons.
+p-values (e.g. every pair of limits of one model) for multiple comparisons. The tables built on
+these tests (every pair of limits of a model, the paper's findings) are in :mod:`qcrobust.replicas`.
 """
 
 from __future__ import annotations
@@ -53,10 +54,10 @@ def split_matrix(n: int) -> np.ndarray:
     (models 0..n-1, i.e. the seeds of limit i). C(2n, n) / 2 rows."""
     if not 1 <= n <= MAX_SEEDS:
         raise ValueError(f"the exact test enumerates every split: 1 to {MAX_SEEDS} seeds per limit, got {n}")
-    rows = [first for first in itertools.combinations(range(2 * n), n) if first[0] == 0]
-    members = np.zeros((len(rows), 2 * n), dtype=bool)
-    for k, first in enumerate(rows):
-        members[k, list(first)] = True
+    members = np.zeros((math.comb(2 * n, n) // 2 if n > 1 else 1, 2 * n), dtype=bool)
+    members[:, 0] = True
+    for k, rest in enumerate(itertools.combinations(range(1, 2 * n), n - 1)):  # lexicographic: the observed split first
+        members[k, list(rest)] = True
     members.setflags(write=False)
     return members
 
