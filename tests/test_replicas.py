@@ -346,3 +346,8 @@ def test_noise_heatmap_with_one_seed(tmp_path):
     assert text[0, 0] == "n/a" and np.isnan(values[0, 0]) and not marks.any()
     plots.noise_heatmap(noise, spread, tmp_path / "one.png", "jaccard", "below")
     assert (tmp_path / "one.png").stat().st_size > 0
+
+
+def test_replica_scores_need_no_inference_predictions():
+    test_only = {key: {"test": value["test"]} for key, value in SEPARATED.items()}
+    assert replica_scores(test_only, TRUTH, [0, 8])["rmse"].tolist() == pytest.approx([0.01, 0.02, 0.03, 0.05, 0.06, 0.07])

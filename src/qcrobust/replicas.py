@@ -152,6 +152,8 @@ class _Replicas:
                 values.append(scores["rmse"])
                 rows.append({"limit": limit, "seed": seed, "n_test": len(y_test), **scores,
                              "normalizer_kind": normalizer, "normalizer": self.normalizer})
+                if not self.modes:  # replica_scores: the test set only
+                    continue
                 inference = _aligned(files["inference"], inference_ids, f"{where} inference")
                 if inference_ids is None:
                     inference_ids, self.n_inference = list(inference["id"]), len(inference)
@@ -177,7 +179,7 @@ def replica_scores(predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFra
                    key: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per (limit, seed): ``limit, seed, n_test, rmse, mae, r2, bias, normalizer_kind,
     normalizer`` (ȳ of the SimilarityScore), after ``key`` columns (e.g. system, family, model)
-    when given. :func:`finding_verdicts` compares models with it."""
+    when given; only the ``"test"`` predictions are read. :func:`finding_verdicts` compares models with it."""
     replicas = _Replicas(predictions, test_truth, (), limits, normalizer, warn_below, _source(key))
     return _keyed(replicas.scores, key)
 
