@@ -203,3 +203,91 @@ def rmse_boxplots(rmse_all: pd.DataFrame, path: str | os.PathLike, limits: list[
     axes[0][0].set_ylabel("test RMSE over limits (eV/atom)")
     fig.suptitle(f"limits {', '.join(map(str, shown))}" + (" (shared by every family)" if limits is not None else ""), fontsize=9)
     _save(fig, path)
+
+
+NOISE_LABELS = {"rmse": "|Δ mean test RMSE| (eV/atom)", "similarity": "SimilarityScore", "jaccard": "Jaccard index"}
+
+
+def noise_cells(noise: pd.DataFrame, quantity: str, mode: str = "") -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray]:
+    """The limit x limit cells of :func:`noise_heatmap` from a ``noise_table`` of one model:
+    (limits, colour values, annotations, marks). Off the diagonal: the between-limit value
+    (``rmse``: colour |mean_col - mean_row|, text the signed difference); on it: the mean
+    between-seed value at that limit (``rmse``: mean |ΔRMSE| between seeds). Marks: 0 within noise
+    or too few seeds, 1 beyond noise by the pair's p, 2 also after Holm."""
+    rows = noise[(noise["quantity"] == quantity) & (noise["mode"].fillna("").astype(str) == mode)]
+    if rows.empty:
+        raise ValueError(f"no {quantity!r} rows{f' for mode {mode!r}' if mode else ''} in the noise table")
+    limits = sorted(set(rows["limit_i"].astype(int)) | set(rows["limit_j"].astype(int)))
+    where = {x: k for k, x in enumerate(limits)}
+    size = len(limits)
+    values, text, marks = np.full((size, size), np.nan), np.full((size, size), "n/a", dtype=object), np.zeros((size, size), dtype=int)
+    for row in rows.itertuples():
+        i, j = where[int(row.limit_i)], where[int(row.limit_j)]
+        for k, within in ((i, row.within_i), (j, row.within_j)):
+            values[k, k] = within
+            text[k, k] = "n/a" if not np.isfinite(within) else f"{within:.2g}" if quantity == "rmse" else f"{within:.2f}"
+        mark = 2 if row.verdict_holm == "beyond noise" else 1 if row.verdict == "beyond noise" else 0
+        star = "*" * mark
+        if quantity == "rmse":
+            values[i, j] = values[j, i] = abs(row.between)
+            text[i, j], text[j, i] = f"{row.between:+.2g}{star}", f"{-row.between:+.2g}{star}"
+        else:
+            values[i, j] = values[j, i] = row.between
+            text[i, j] = text[j, i] = ("n/a" if not np.isfinite(row.between) else f"{row.between:.2f}") + star
+        marks[i, j] = marks[j, i] = mark
+    return limits, values, text.astype(str), marks
+
+
+def noise_heatmap(noise: pd.DataFrame, spread: pd.DataFrame, path: str | os.PathLike, quantity: str, mode: str = "",
+                  title: str = "") -> None:
+    """One model's ``quantity`` (rmse, similarity or jaccard of screening ``mode``) against the
+    retraining noise: left, the limit x limit heatmap (:func:`noise_cells`; diagonal: between
+    seeds of one limit, framed dashed; cells beyond noise framed and starred, ** also after
+    Holm); right, the seed spread per limit from the ``seed_spread`` table (rmse: mean ± sd over
+    seeds; similarity, Jaccard: mean between-seed value, bars from its min to its max)."""
+    from matplotlib.patches import Rectangle
+
+    limits, values, text, marks = noise_cells(noise, quantity, mode)
+    rows = noise[(noise["quantity"] == quantity) & (noise["mode"].fillna("").astype(str) == mode)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.4), gridspec_kw={"width_ratios": [1.25, 1], "wspace": 0.5})
+    finite = values[np.isfinite(values)]
+    if quantity == "rmse":
+        cmap, low, high = "magma", 0.0, (float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
+    else:
+        cmap, low, high = "viridis", (min(float(finite.min()), 0.0) if finite.size else 0.0), 1.0
+    _heatmap(left, values, limits, text, cmap, vmin=low, vmax=high, colorbar_label=NOISE_LABELS.get(quantity, quantity))
+    for k in range(len(limits)):
+        left.add_patch(Rectangle((k - 0.5, k - 0.5), 1, 1, fill=False, linestyle="--", linewidth=1.0, edgecolor="grey"))
+    for (i, j), mark in np.ndenumerate(marks):
+        if mark:
+            # inset, so that a frame does not run along its neighbours' edges
+            left.add_patch(Rectangle((j - 0.44, i - 0.44), 0.88, 0.88, fill=False, linewidth=1.0 + mark, edgecolor="red"))
+    left.set_xlabel("limit j")
+    left.set_ylabel("limit i")
+    n, min_p, alpha = int(rows["n_seeds"].iloc[0]), float(rows["min_p"].iloc[0]), float(rows["alpha"].iloc[0])
+    left.set_title(f"between limits; diagonal: between seeds\n* beyond noise (p ≤ {alpha:g}), ** also after Holm; "
+                   f"{n} seeds, smallest p {min_p:.3g}", fontsize=8)
+    own = spread[(spread["quantity"] == quantity) & (spread["mode"].fillna("").astype(str) == mode)].sort_values("limit")
+    x = np.arange(len(own))
+    mean = own["mean"].to_numpy(dtype=float)
+    if quantity == "rmse":
+        error = np.nan_to_num(own["std"].to_numpy(dtype=float))
+        right.bar(x, mean, yerr=error, capsize=3, color="tab:blue", alpha=0.7)
+        right.set_ylabel("test RMSE over seeds (eV/atom): mean ± sd")
+    else:
+        lower = np.nan_to_num(mean - own["min"].to_numpy(dtype=float))
+        upper = np.nan_to_num(own["max"].to_numpy(dtype=float) - mean)
+        right.bar(x, np.nan_to_num(mean), yerr=[lower, upper], capsize=3, color="tab:green", alpha=0.7)
+        right.set_ylabel(f"{NOISE_LABELS.get(quantity, quantity)} between seeds: mean, min-max")
+        right.set_ylim(min(0.0, float(np.nanmin(mean)) if np.isfinite(mean).any() else 0.0), 1.05)
+    for k, row in enumerate(own.itertuples()):
+        if not np.isfinite(row.mean):
+            right.text(k, 0.02, "n/a", ha="center", fontsize=7, transform=right.get_xaxis_transform())
+        elif quantity == "jaccard" and row.n_empty:
+            right.text(k, 0.02, f"{row.n_empty} empty", ha="center", fontsize=6, transform=right.get_xaxis_transform())
+    right.set_xticks(x, own["limit"].astype(int).tolist())
+    right.set_xlabel("limit")
+    right.grid(alpha=0.3, axis="y")
+    right.set_title(f"seed spread ({n} seeds per limit)", fontsize=8)
+    fig.suptitle(title or f"{quantity}" + (f" [{mode}]" if mode else ""), fontsize=9)
+    _save(fig, path)
