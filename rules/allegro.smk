@@ -104,16 +104,16 @@ rule allegro_self_pretrain:
     output:
         **L.trained_files(SELF_PRETRAIN),
     log:
-        L.log("{system}/allegro/self/limit_{limit}_pretrain"),
+        L.log("{system}/allegro/self/limit_{limit}_seed_{seed}_pretrain"),
     benchmark:
-        L.benchmark("{system}/allegro/self/limit_{limit}_pretrain")
+        L.benchmark("{system}/allegro/self/limit_{limit}_seed_{seed}_pretrain")
     conda:
         "../envs/qcrobust.yaml"
     threads: ALLEGRO_THREADS
     resources:
         **ALLEGRO_GPU,
     params:
-        settings=ALLEGRO_TRAINING,
+        settings=partial(allegro.seeded_settings, config),
         run_dir=f"{SELF_PRETRAIN}/{L.RUN_DIR}",
     script:
         "../workflow/scripts/allegro_self_pretrain.py"
@@ -125,9 +125,9 @@ rule allegro_train:
     output:
         **L.trained_files(L.path(L.MODEL_DIR, family="allegro")),
     log:
-        L.log("{system}/allegro/{model}/limit_{limit}"),
+        L.log("{system}/allegro/{model}/limit_{limit}_seed_{seed}"),
     benchmark:
-        L.benchmark("{system}/allegro/{model}/limit_{limit}")
+        L.benchmark("{system}/allegro/{model}/limit_{limit}_seed_{seed}")
     wildcard_constraints:
         model="scratch|external|self",
     conda:
@@ -136,7 +136,7 @@ rule allegro_train:
     resources:
         **ALLEGRO_GPU,
     params:
-        settings=ALLEGRO_TRAINING,
+        settings=partial(allegro.seeded_settings, config),
         target=config["target"],
         run_dir=L.path(f"{L.MODEL_DIR}/{L.RUN_DIR}", family="allegro"),
     script:

@@ -12,9 +12,9 @@ rule classical_train:
     output:
         **L.trained_files(L.path(L.MODEL_DIR, family="classical"), family="classical"),
     log:
-        L.log("{system}/classical/{model}/limit_{limit}"),
+        L.log("{system}/classical/{model}/limit_{limit}_seed_{seed}"),
     benchmark:
-        L.benchmark("{system}/classical/{model}/limit_{limit}")
+        L.benchmark("{system}/classical/{model}/limit_{limit}_seed_{seed}")
     wildcard_constraints:
         model="|".join(classical.MODELS),
     conda:

@@ -22,6 +22,7 @@ STUDY = Study.from_config(config)
 wildcard_constraints:
     system=STUDY.system_regex(),
     limit=r"\d+",
+    seed=r"\d+",
     family="|".join(FAMILIES),
     set="|".join(PREDICTION_SETS + ("dataset",)),
 

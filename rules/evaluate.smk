@@ -105,4 +105,35 @@ rule audit_figures:
         "../workflow/scripts/audit_figures.py"
 
 
+# The retraining-noise floor of one model (config replicas): every pair of its replica limits
+# against the spread between seeds at one limit (src/qcrobust/replicas.py).
+rule noise:
+    input:
+        unpack(partial(evaluation.noise_inputs, STUDY)),
+    output:
+        **{
+            name: L.path(L.SUMMARY_TABLE, table=name)
+            for name in evaluation.NOISE_TABLES
+        },
+        **{
+            name: report(
+                L.path(L.SUMMARY_FIGURE, figure=name),
+                caption="../workflow/report/noise.rst",
+                category="{family}",
+                subcategory="{system}",
+                labels={"model": "{model}", "figure": name},
+            )
+            for name in evaluation.noise_figures(STUDY)
+        },
+    log:
+        L.log("{system}/{family}/{model}/noise"),
+    conda:
+        "../envs/qcrobust.yaml"
+    params:
+        target=config["target"],
+        settings={key: config[key] for key in ("screening", "similarity")},
+    script:
+        "../workflow/scripts/noise.py"
+
+
 TARGET_FUNCTIONS.append(partial(evaluation.targets, STUDY))

@@ -1,6 +1,6 @@
 # Stage 'predict': one rule for every family. A saved model (rules/classical.smk,
 # rules/allegro.smk) predicts one prediction set -- test, inference or audit -- to
-# results/{system}/{family}/{model}/limit_{limit}/pred_{set}.csv. See src/qcrobust/predict.py.
+# results/{system}/{family}/{model}/limit_{limit}/seed_{seed}/pred_{set}.csv. See src/qcrobust/predict.py.
 from qcrobust import predict as prediction
 
 
@@ -10,7 +10,7 @@ rule predict:
     output:
         predictions=L.PREDICTIONS,
     log:
-        L.log("{system}/{family}/{model}/limit_{limit}_predict_{set}"),
+        L.log("{system}/{family}/{model}/limit_{limit}_seed_{seed}_predict_{set}"),
     wildcard_constraints:
         set="|".join(PREDICTION_SETS),
     conda:

@@ -81,6 +81,28 @@ rule report_findings:
         "../workflow/scripts/report_findings.py"
 
 
+# The paper's findings against the retraining noise (config replicas; src/qcrobust/replicas.py).
+rule report_noise:
+    input:
+        **study_report.noise_report_inputs(STUDY),
+    output:
+        **{
+            name: report(
+                L.path(L.REPORT_TABLE, name=name),
+                caption="../workflow/report/noise_report.rst",
+                category="Findings",
+                labels={"table": name},
+            )
+            for name in study_report.NOISE_REPORT_TABLES
+        },
+    log:
+        L.log("report/noise"),
+    conda:
+        "../envs/qcrobust.yaml"
+    script:
+        "../workflow/scripts/report_noise.py"
+
+
 rule report_budgets:
     input:
         **study_report.budget_inputs(STUDY),

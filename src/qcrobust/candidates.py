@@ -102,12 +102,12 @@ def consensus_precision(table: pd.DataFrame, levels: Sequence[float] = (0.5, 0.9
 
 def candidate_inputs(study, wildcards) -> dict[str, str]:
     """Inputs of rule ``candidates``: every model's inference predictions of the system
-    (``pred__{family}__{model}__{limit}``) and its audit targets, if any."""
+    (``pred__{family}__{model}__{limit}__{seed}``: every replica is a screen) and its audit targets, if any."""
     from qcrobust import layout
 
     system = wildcards.system
     inputs = {
-        f"pred__{k['family']}__{k['model']}__{k['limit']}": layout.path(layout.PREDICTIONS, **k, set="inference")
+        f"pred__{k['family']}__{k['model']}__{k['limit']}__{k['seed']}": layout.path(layout.PREDICTIONS, **k, set="inference")
         for k in study.trained(system)
     }
     if study.has_audit(system):
@@ -116,12 +116,12 @@ def candidate_inputs(study, wildcards) -> dict[str, str]:
 
 
 def screens_from_inputs(named: Mapping[str, str]) -> dict[ScreenKey, str]:
-    """``pred__{family}__{model}__{limit}`` rule inputs -> {(family, model, limit, seed): path}."""
+    """``pred__{family}__{model}__{limit}__{seed}`` rule inputs -> {(family, model, limit, seed): path}."""
     out = {}
     for name, path in named.items():
         if name.startswith("pred__"):
-            _, family, model, limit = name.split("__")
-            out[(family, model, int(limit), 0)] = str(path)
+            _, family, model, limit, seed = name.split("__")
+            out[(family, model, int(limit), int(seed))] = str(path)
     return out
 
 

@@ -246,4 +246,4 @@ def train_inputs(study, wildcards) -> dict[str, str]:
 def model_settings(config: Mapping, wildcards) -> dict:
     """What a trained model depends on besides its inputs (a rule param: a change retrains only it)."""
     block = config["classical"]
-    return {"params": dict(block["params"][wildcards.model]), "folds": block["folds"], "seed": block["seed"], "target": config["target"]}
+    return {"params": dict(block["params"][wildcards.model]), "folds": block["folds"], "seed": int(wildcards.seed), "target": config["target"]}

@@ -84,6 +84,13 @@ def check_config(config: dict, source: str = "config.yaml") -> None:
             allegro_limits(config)
         except InputError as err:  # it names no file: it also runs where none is known
             raise InputError(source, err.record, err.problem) from None
+    for family, block in (config.get("replicas") or {}).items():
+        if family not in config or not block.get("limits"):
+            continue
+        family_limits = allegro_limits(config) if family == "allegro" else list(config["limits"])
+        unknown = sorted(set(block["limits"]) - set(family_limits))
+        if unknown:
+            raise InputError(source, f"key 'replicas.{family}.limits'", f"{unknown} not among the {family} limits {family_limits}")
 
 
 def allegro_limits(config: Mapping) -> list[int]:

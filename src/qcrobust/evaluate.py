@@ -47,6 +47,8 @@ SUMMARY_TABLES = (
     "classification_test",
 )
 AUDIT_TABLES = ("classification_audit", "audit_cumulative")
+# rule noise, models with replicas at two limits or more (qcrobust.replicas)
+NOISE_TABLES = ("noise", "seed_spread", "replica_scores")
 # the schema (workflow/schemas/{schema}.schema.yaml) of each summary table
 TABLE_SCHEMAS = {
     "rmse_by_limit": "rmse_by_limit",
@@ -95,9 +97,11 @@ class EvaluationSettings:
 
 
 def prediction_files(study, system: str, family: str, model: str, sets: Sequence[str]) -> dict[str, str]:
-    """``pred_{set}_{limit}`` -> path, for every limit of the family."""
+    """``pred_{set}_{limit}`` -> path, for every limit of the family, of its base seed (the
+    replicas' other seeds are the noise tables', :func:`noise_inputs`)."""
+    seed = study.base_seed(family)
     return {
-        f"pred_{name}_{limit}": layout.path(layout.PREDICTIONS, system=system, family=family, model=model, limit=limit, set=name)
+        f"pred_{name}_{limit}": layout.path(layout.PREDICTIONS, system=system, family=family, model=model, limit=limit, seed=seed, set=name)
         for limit in study.family_limits(family)
         for name in sets
     }
@@ -115,6 +119,45 @@ def audit_inputs(study, wildcards) -> dict[str, str]:
     system = wildcards.system
     inputs = prediction_files(study, system, wildcards.family, wildcards.model, ("audit",))
     return inputs | {"audit_targets": layout.path(layout.TARGETS, system=system, set="audit")}
+
+
+def noise_keys(study) -> list[dict[str, str]]:
+    """(system, family, model) of the models whose replicas make a noise floor: seeds at two limits or more."""
+    return [
+        {"system": system, "family": family, "model": model}
+        for system, family, model in study.model_keys()
+        if len(study.replica_limits(family, model)) >= 2
+    ]
+
+
+def noise_inputs(study, wildcards) -> dict[str, str]:
+    """Inputs of rule ``noise``: test and inference predictions of every (limit, seed) at the
+    model's replica limits (``pred_{set}_{limit}_{seed}``), splits and targets."""
+    system, family, model = wildcards.system, wildcards.family, wildcards.model
+    inputs = {
+        f"pred_{name}_{limit}_{seed}": layout.path(
+            layout.PREDICTIONS, system=system, family=family, model=model, limit=limit, seed=seed, set=name
+        )
+        for limit in study.replica_limits(family, model)
+        for seed in study.seeds(family, model, limit)
+        for name in ("test", "inference")
+    }
+    return inputs | {"splits": layout.path(layout.SPLITS, system=system), "targets": layout.path(layout.TARGETS, system=system, set="dataset")}
+
+
+def noise_figures(study) -> list[str]:
+    """The noise figures of one model: ``noise_rmse``, ``noise_similarity``, ``noise_jaccard_{mode}``."""
+    return ["noise_rmse", "noise_similarity"] + [f"noise_jaccard_{mode}" for mode in study.mode_names]
+
+
+def replica_predictions(named_inputs: Mapping[str, str]) -> dict[tuple[int, int], dict[str, pd.DataFrame]]:
+    """``{"pred_test_8_3": path, ...}`` (rule noise's inputs) -> ``{(8, 3): {"test": table, ...}}``."""
+    out: dict[tuple[int, int], dict[str, pd.DataFrame]] = {}
+    for name, path in named_inputs.items():
+        if name.startswith("pred_"):
+            _, kind, limit, seed = name.split("_")
+            out.setdefault((int(limit), int(seed)), {})[kind] = read_predictions(path)
+    return out
 
 
 def summary_table(key: Mapping[str, str], name: str) -> str:
@@ -141,6 +184,9 @@ def targets(study) -> list[str]:
         paths += [summary_table(key, name) for name in SUMMARY_TABLES + (AUDIT_TABLES if audit else ())]
         figures = [*SUMMARY_FIGURES, *figure_names(study, MODE_FIGURES)] + (figure_names(study, AUDIT_FIGURES) if audit else [])
         paths += [layout.path(layout.SUMMARY_FIGURE, **key, figure=name) for name in figures]
+    for key in noise_keys(study):
+        paths += [summary_table(key, name) for name in NOISE_TABLES]
+        paths += [layout.path(layout.SUMMARY_FIGURE, **key, figure=name) for name in noise_figures(study)]
     if study.grids:
         paths += [layout.path(layout.REPORT_TABLE, name=name) for name in REPORT_TABLES]
         paths.append(layout.path(layout.REPORT_FIGURE, name="rmse_boxplot"))

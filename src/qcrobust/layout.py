@@ -38,14 +38,14 @@ ALLEGRO_SPECIES = "results/{system}/allegro_data/species.json"
 PRETRAIN_DIR = "results/allegro_pretrain"
 PRETRAIN_CORPUS = "results/allegro_pretrain/corpus.extxyz"
 PRETRAIN_SPLIT = "results/allegro_pretrain/{part}.extxyz"  # train, val
-SELF_PRETRAIN_DIR = "results/{system}/allegro/self/limit_{limit}/pretrain"
+SELF_PRETRAIN_DIR = "results/{system}/allegro/self/limit_{limit}/seed_{seed}/pretrain"
 
-# --- one trained model: (system, family, model, limit) ---
-MODEL_DIR = "results/{system}/{family}/{model}/limit_{limit}"
+# --- one trained model: (system, family, model, limit, seed); seeds: config replicas ---
+MODEL_DIR = "results/{system}/{family}/{model}/limit_{limit}/seed_{seed}"
 MODEL_FILE = {"classical": "model.joblib", "allegro": "model.nequip.zip"}  # in MODEL_DIR (and pretraining folders)
 METRICS_FILE = "metrics.json"  # in MODEL_DIR and pretraining folders: training facts
-METRICS = "results/{system}/{family}/{model}/limit_{limit}/metrics.json"
-PREDICTIONS = "results/{system}/{family}/{model}/limit_{limit}/pred_{set}.csv"
+METRICS = "results/{system}/{family}/{model}/limit_{limit}/seed_{seed}/metrics.json"
+PREDICTIONS = "results/{system}/{family}/{model}/limit_{limit}/seed_{seed}/pred_{set}.csv"
 RUN_DIR = "run"  # nequip's checkpoints, in MODEL_DIR or a pretraining folder
 
 # --- evaluation of one (system, family, model) across its limits ---

@@ -97,7 +97,7 @@ def predict_set(family: str, set_name: str, inputs: Mapping[str, str], device: s
 def prediction_inputs(study, wildcards) -> dict[str, str]:
     """The saved model, and what its family reads of the set (+ the splits for the test set)."""
     system, family, set_name = wildcards.system, wildcards.family, wildcards.set
-    inputs = {"model": layout.model_file(family, system=system, model=wildcards.model, limit=wildcards.limit)}
+    inputs = {"model": layout.model_file(family, system=system, model=wildcards.model, limit=wildcards.limit, seed=wildcards.seed)}
     source = "dataset" if set_name == "test" else set_name
     if family == "classical":
         inputs["features"] = layout.path(layout.FEATURES, system=system, set=source)

@@ -98,12 +98,15 @@ def findings_inputs(study) -> dict[str, str | list[str]]:
     """The cross-family tables of rule ``report_tables`` and every model's similarity and
     overlap tables."""
     keys = [dict(zip(KEY, key)) for key in study.model_keys()]
-    return {
+    inputs = {
         "rmse": layout.path(layout.REPORT_TABLE, name="rmse_all"),
         "screening": layout.path(layout.REPORT_TABLE, name="screening_all"),
         "similarity": [layout.path(layout.SUMMARY_TABLE, **k, table="similarity") for k in keys],
         "overlaps": [layout.path(layout.SUMMARY_TABLE, **k, table="overlaps") for k in keys],
     }
+    if noise_report_inputs(study)["noise"]:  # with replicas: the findings against the noise
+        inputs["noise_findings"] = layout.path(layout.REPORT_TABLE, name="findings_noise")
+    return inputs
 
 
 DEFAULT_DATA_PREFIX = layout.DEFAULT_DATA.split("{")[0]  # the default-data rules publish there
@@ -146,9 +149,13 @@ BUDGET_COLUMNS = ["system", "model", "limit", "rmse", "n_train", "n_val", "epoch
 
 
 def budget_inputs(study) -> dict[str, list[str] | str]:
-    """Every Allegro model's metrics.json and the test RMSEs (rule report_budgets)."""
+    """Every Allegro model's metrics.json (of the base seed, the model the summaries evaluate)
+    and the test RMSEs (rule report_budgets)."""
     return {
-        "metrics": [layout.path(layout.METRICS, **key) for key in study.trained() if key["family"] == "allegro"],
+        "metrics": [
+            layout.path(layout.METRICS, **key) for key in study.trained()
+            if key["family"] == "allegro" and key["seed"] == study.base_seed("allegro")
+        ],
         "rmse": layout.path(layout.REPORT_TABLE, name="rmse_all"),
     }
 
@@ -486,12 +493,32 @@ def _mode_findings(stability: pd.DataFrame, target: str, caveat, with_similarity
     return out
 
 
+def noise_lines(noise_findings: pd.DataFrame | None, notes: Mapping[str, str] | None = None) -> list[str]:
+    """The paper's findings against the retraining noise (:func:`qcrobust.replicas.finding_verdicts`
+    rows) as sentences, each with its system's caveat (``notes``)."""
+    from qcrobust.replicas import findings_lines
+
+    if noise_findings is None or noise_findings.empty:
+        return []
+    notes = dict(notes or {})
+    lines = findings_lines(noise_findings)
+    return [f"{line} [{notes[s]}]" if notes.get(s) else line for line, s in zip(lines, noise_findings["system"])]
+
+
 def findings_html(stability: pd.DataFrame, target: str, notes: Mapping[str, str] | None = None,
-                  modes: Mapping[str, str] | None = None, extra: Sequence[str] = ()) -> str:
-    """A small standalone HTML page: the findings (plus ``extra`` sentences), then the
-    per-family and per-model tables."""
+                  modes: Mapping[str, str] | None = None, extra: Sequence[str] = (),
+                  noise_findings: pd.DataFrame | None = None) -> str:
+    """A small standalone HTML page: the findings (plus ``extra`` sentences), the findings
+    against the retraining noise (holds / fails / within retraining noise, when the study has
+    replicas), then the per-family and per-model tables."""
     sentences = findings(stability, target, notes, modes) + list(extra)
     items = "\n".join(f"<li>{html.escape(sentence)}</li>" for sentence in sentences)
+    against_noise = noise_lines(noise_findings, notes)
+    if against_noise:
+        items += ("\n</ul>\n<h2>Against the retraining noise</h2>\n<p>Replicas (config replicas): each finding "
+                  "holds, fails, is within retraining noise or undetermined (too few seeds); exact permutation "
+                  "tests over seeds, alpha 0.1. Tables: noise_all.csv, findings_noise.csv.</p>\n<ul>\n"
+                  + "\n".join(f"<li>{html.escape(line)}</li>" for line in against_noise))
     tables = ""
     if not stability.empty:
         tables = (
@@ -508,6 +535,20 @@ def findings_html(stability: pd.DataFrame, target: str, notes: Mapping[str, str]
     )
 
 
+def noise_report_inputs(study) -> dict[str, list[str]]:
+    """Inputs of rule ``report_noise``: every noise table and replica score table."""
+    from qcrobust.evaluate import noise_keys
+
+    keys = noise_keys(study)
+    return {
+        "noise": [layout.path(layout.SUMMARY_TABLE, **k, table="noise") for k in keys],
+        "scores": [layout.path(layout.SUMMARY_TABLE, **k, table="replica_scores") for k in keys],
+    }
+
+
+NOISE_REPORT_TABLES = ("noise_all", "noise_summary", "findings_noise")
+
+
 def read_summaries(paths: Sequence[str], **kwargs) -> dict[tuple, pd.DataFrame]:
     """Per-model summary tables by (system, family, model), from their paths."""
     return {summary_key(path): read_csv(path, **kwargs) for path in paths}
@@ -520,4 +561,6 @@ def targets(study) -> list[str]:
         paths += [layout.path(layout.REPORT_TABLE, name="stability"), layout.FINDINGS]
     if study.models("allegro"):
         paths.append(layout.path(layout.REPORT_TABLE, name="allegro_budgets"))
+    if noise_report_inputs(study)["noise"]:
+        paths += [layout.path(layout.REPORT_TABLE, name=name) for name in NOISE_REPORT_TABLES]
     return paths

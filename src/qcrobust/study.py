@@ -28,6 +28,8 @@ class Study:
     #: family -> (models, limits); families without models are left out
     grids: Mapping[str, tuple[tuple[str, ...], tuple[int, ...]]]
     modes: tuple[ScreeningMode, ...]
+    #: family -> (seeds at replica limits, replica limits, regimes with replicas); see :meth:`seeds`
+    replicas: Mapping[str, tuple[tuple[int, ...], frozenset[int], frozenset[str]]]
 
     @classmethod
     def from_config(cls, config: Mapping) -> Study:
@@ -44,6 +46,9 @@ class Study:
             limits=tuple(config["limits"]),
             grids={family: grid for family, grid in grids.items() if grid[0]},
             modes=tuple(modes_from_config(config["screening"]["modes"])),
+            replicas={
+                family: _replicas(config, family, models, limits) for family, (models, limits) in grids.items() if models
+            },
         )
 
     # --- systems and their sets ---
@@ -90,14 +95,40 @@ class Study:
                 for model in models:
                     yield s, family, model
 
+    def base_seed(self, family: str) -> int:
+        """The family's own seed: the one model of a limit without replicas."""
+        return int(self.config[family]["seed"])
+
+    def seeds(self, family: str, model: str, limit: int) -> tuple[int, ...]:
+        """The seeds (system, family, model, limit) is trained with: the base seed, and more at
+        the family's replica limits (config ``replicas``)."""
+        seeds, limits, models = self.replicas[family]
+        return seeds if int(limit) in limits and model in models else seeds[:1]
+
+    def replica_limits(self, family: str, model: str) -> tuple[int, ...]:
+        """The limits where the model has more than one seed (those the noise tables compare)."""
+        return tuple(x for x in self.family_limits(family) if len(self.seeds(family, model, x)) > 1)
+
     def trained(self, system: str | None = None) -> Iterator[dict]:
-        """Wildcards ``system, family, model, limit`` of every trained model."""
+        """Wildcards ``system, family, model, limit, seed`` of every trained model."""
         for s, family, model in self.model_keys(system):
             for limit in self.family_limits(family):
-                yield {"system": s, "family": family, "model": model, "limit": limit}
+                for seed in self.seeds(family, model, limit):
+                    yield {"system": s, "family": family, "model": model, "limit": limit, "seed": seed}
 
     # --- screening ---
 
     @property
     def mode_names(self) -> list[str]:
         return [mode.name for mode in self.modes]
+
+
+def _replicas(config: Mapping, family: str, models, limits) -> tuple[tuple[int, ...], frozenset[int], frozenset[str]]:
+    block = config["replicas"][family]
+    base = int(config[family]["seed"])
+    chosen_models = block.get("models") or models
+    return (
+        tuple(base + k for k in range(block["seeds"])),
+        frozenset(block["limits"] if block["limits"] is not None else limits),
+        frozenset(chosen_models),
+    )

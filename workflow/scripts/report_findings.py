@@ -16,4 +16,5 @@ with rule_logging(snakemake) as log:
     log.info("\n%s", stability.to_string(index=False))
     write_csv(stability, snakemake.output.stability)
     extra = [params.external_note] if params.external_note else []
-    atomic_write_text(snakemake.output.findings, findings_html(stability, params.target, params.notes, params.modes, extra))
+    noise = read_csv(inputs.noise_findings, dtype={"system": str, "mode": str}) if "noise_findings" in inputs.keys() else None
+    atomic_write_text(snakemake.output.findings, findings_html(stability, params.target, params.notes, params.modes, extra, noise))

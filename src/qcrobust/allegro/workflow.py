@@ -12,13 +12,18 @@ from snakemake.io import ancient
 
 from qcrobust import layout
 
-__all__ = ["corpus_inputs", "corpus_path", "gpu_resources", "threads", "train_inputs", "training_settings"]
+__all__ = ["corpus_inputs", "corpus_path", "gpu_resources", "seeded_settings", "threads", "train_inputs", "training_settings"]
 
 
 def training_settings(config: Mapping) -> dict:
     """The ``allegro`` settings a trained model depends on (rule params: a change retrains).
     ``models``, ``limits`` and ``pretrain`` only choose which models exist or reach them as files."""
     return {k: v for k, v in config["allegro"].items() if k not in ("models", "limits", "pretrain")}
+
+
+def seeded_settings(config: Mapping, wildcards) -> dict:
+    """:func:`training_settings` with the job's ``{seed}`` (a replica's seed; the base seed is ``allegro.seed``)."""
+    return training_settings(config) | {"seed": int(wildcards.seed)}
 
 
 def corpus_path(config: Mapping) -> str:
@@ -46,9 +51,9 @@ def gpu_resources(config: Mapping) -> dict:
 def train_inputs(study, wildcards) -> dict[str, str]:
     """Training data and starting model of one (system, model, limit); for self at limit 0,
     the scratch model's files (copied, not retrained: there is nothing to self-pretrain on)."""
-    system, model, limit = wildcards.system, wildcards.model, int(wildcards.limit)
+    system, model, limit, seed = wildcards.system, wildcards.model, int(wildcards.limit), int(wildcards.seed)
     if model == "self" and limit == 0:
-        scratch = {"system": system, "family": "allegro", "model": "scratch", "limit": 0}
+        scratch = {"system": system, "family": "allegro", "model": "scratch", "limit": 0, "seed": seed}
         return {"reuse_model": layout.model_file(**scratch), "reuse_metrics": layout.path(layout.METRICS, **scratch)}
     data_limit = 0 if model == "self" else limit
     inputs = {part: layout.path(layout.ALLEGRO_PART, system=system, limit=data_limit, part=part) for part in ("train", "val")}
@@ -57,7 +62,7 @@ def train_inputs(study, wildcards) -> dict[str, str]:
     inputs["checked"] = ancient(layout.path(layout.LIMIT_SIZES, system=system))
     inputs["species"] = layout.path(layout.ALLEGRO_SPECIES, system=system)
     if model in ("external", "self"):
-        folder = layout.PRETRAIN_DIR if model == "external" else layout.path(layout.SELF_PRETRAIN_DIR, system=system, limit=limit)
+        folder = layout.PRETRAIN_DIR if model == "external" else layout.path(layout.SELF_PRETRAIN_DIR, system=system, limit=limit, seed=seed)
         inputs |= {f"init_{name}": path for name, path in layout.trained_files(folder).items()}
     return inputs
 
