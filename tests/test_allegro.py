@@ -1,4 +1,5 @@
-"""The Allegro family on a tiny synthetic system: data files, training, resume, fine-tuning, predictions.
+"""The Allegro family on a tiny synthetic system: data files, training, resume, fine-tuning, and
+the predictions of the saved models (rule predict).
 
 Trainings use a ~1k-parameter Allegro for 2-3 epochs on ~80 cells of <= 32 atoms, in this
 process (as the rules do), so each takes a few seconds on a busy CPU.
@@ -18,11 +19,10 @@ from pathlib import Path
 
 import ase.io
 import numpy as np
-import pandas as pd
 import pytest
 
 from qcrobust.allegro.corpus import corpus_structures, label_corpus, pairs_from
-from qcrobust.allegro.data import TARGET_TOTAL_KEY, limit_parts, read_splits, species, write_limit_data, write_species
+from qcrobust.allegro.data import PARTS, TARGET_TOTAL_KEY, limit_parts, read_splits, species, write_limit_data, write_species
 from qcrobust.allegro.pipeline import (
     allegro_limits,
     checkpoint_rule,
@@ -33,13 +33,16 @@ from qcrobust.allegro.pipeline import (
     reuse_model,
     run_model,
 )
+from qcrobust import layout
 from qcrobust.allegro.predict import Predictor
 from qcrobust.metrics import regression_scores
 from qcrobust.allegro.training import CHECKPOINTS, EPOCH_LOG, TEMPLATE_DIR, TrainSpec, overrides, train
-from qcrobust.dataset import ingest_system
+from qcrobust.dataset import ingest_set
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv, write_csv
+from qcrobust.predict import predict_set, write_predictions
 from qcrobust.splits import make_splits
+from qcrobust.splits import test_ids as split_test_ids
 from qcrobust.synthetic import make_system
 
 #: prediction tolerance for "same seed, same predictions" on CPU (eV/atom); measured: identical
@@ -63,46 +66,46 @@ TINY = {
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    """One ingested and split synthetic system (CuPt) with its limit-8 and limit-0 training files."""
+    """One ingested and split synthetic system (CuPt) with its limit-8 and limit-0 training files,
+    at their workflow paths under a study folder."""
     root = tmp_path_factory.mktemp("allegro_system")
     spec = make_system("CuPt", "Pt", root / "data", seed=0)
-    res = root / "results"
-    ingest_system(
-        "CuPt",
-        spec,
-        defect_step=2,
-        outputs={
-            "dataset": res / "dataset.extxyz",
-            "targets": res / "targets.csv",
-            "inference": res / "inference.extxyz",
-            "audit": res / "audit.extxyz",
-            "audit_targets": res / "audit_targets.csv",
-        },
-    )
-    splits = make_splits(read_csv(res / "targets.csv", dtype={"id": str}), test_size=6, val_fraction=0.2, seed=1)
-    write_csv(splits, res / "splits.csv")
-    paths = {name: res / f"{name}.{ext}" for name, ext in
-             (("dataset", "extxyz"), ("targets", "csv"), ("inference", "extxyz"), ("audit", "extxyz"), ("splits", "csv"))}
-    paths["species"] = res / "species.json"
+
+    def at(pattern, **values):
+        return root / layout.path(pattern, system="CuPt", **values)
+
+    paths = {name: at(layout.STRUCTURES, set=name) for name in ("dataset", "inference", "audit")}
+    paths |= {"targets": at(layout.TARGETS, set="dataset"), "audit_targets": at(layout.TARGETS, set="audit")}
+    for name in ("dataset", "inference", "audit"):
+        targets = paths["targets"] if name == "dataset" else paths["audit_targets"] if name == "audit" else None
+        ingest_set("CuPt", spec, name, defect_step=2, structures=paths[name], targets=targets)
+    paths["splits"] = at(layout.SPLITS)
+    splits = make_splits(read_csv(paths["targets"], dtype={"id": str}), test_size=6, val_fraction=0.2, seed=1)
+    write_csv(splits, paths["splits"])
+    paths["species"] = at(layout.ALLEGRO_SPECIES)
     write_species(paths["dataset"], paths["species"])
     for limit in (0, 8):
-        parts = {p: res / f"limit_{limit}/{p}.extxyz" for p in ("train", "val", "test")}
+        parts = {p: at(layout.ALLEGRO_PART, limit=limit, part=p) for p in ("train", "val")}
         if limit:
-            parts |= {p: res / f"limit_{limit}/{p}.extxyz" for p in ("pretrain_train", "pretrain_val")}
+            parts |= {p: at(layout.ALLEGRO_PART, limit=limit, part=p) for p in ("pretrain_train", "pretrain_val")}
         write_limit_data(paths["dataset"], paths["splits"], limit=limit, target="e_above_hull", outputs=parts)
         paths |= {f"{name}_{limit}": path for name, path in parts.items()}
     return paths
 
 
-def model_io(system, out: Path, limit: int = 8, audit: bool = True):
-    inputs = {"inference": system["inference"]}
-    inputs |= {part: system[f"{part}_{limit}"] for part in ("train", "val", "test")} | {"species": system["species"]}
-    outputs = {name: out / f"{name}.csv" for name in ("pred_test", "pred_inference")}
-    outputs |= {"model": out / "model.nequip.zip", "metrics": out / "metrics.json"}
-    if audit:
-        inputs["audit"] = system["audit"]
-        outputs["pred_audit"] = out / "pred_audit.csv"
-    return inputs, outputs
+def model_io(system, out: Path, limit: int = 8):
+    """Inputs and outputs of rule allegro_train: training data in, the model and its metrics out."""
+    inputs = {part: system[f"{part}_{limit}"] for part in ("train", "val")} | {"species": system["species"]}
+    outputs = layout.trained_files(str(out))
+    return inputs, {name: Path(path) for name, path in outputs.items()}
+
+
+def predict(system, model, set_name: str):
+    """Rule predict's table of one set (the test set: the dataset's test split)."""
+    inputs = {"model": str(model), "structures": str(system["dataset" if set_name == "test" else set_name])}
+    if set_name == "test":
+        inputs["splits"] = str(system["splits"])
+    return predict_set("allegro", set_name, inputs)
 
 
 # --- data --------------------------------------------------------------------------------
@@ -119,8 +122,13 @@ def test_limit_files_hold_the_limit_subset_with_target_times_atoms(system):
             y = targets.loc[atoms.info["id"], "e_above_hull"]
             assert atoms.info[TARGET_TOTAL_KEY] == pytest.approx(y * len(atoms), rel=1e-12)
             assert set(atoms.info) == {"id", TARGET_TOTAL_KEY}  # no 'energy' that nequip would pick up
-    test = [a.info["id"] for a in ase.io.read(system["test_8"], ":")]
-    assert test == splits[splits.split == "test"].id.tolist() == [a.info["id"] for a in ase.io.read(system["test_0"], ":")]
+    # no training file holds a test structure (rule predict reads the test set from the dataset)
+    test = set(split_test_ids(splits))
+    assert len(test) == 6
+    for name in ("train_8", "val_8", "pretrain_train_8", "pretrain_val_8", "train_0", "val_0"):
+        assert not test & {a.info["id"] for a in ase.io.read(system[name], ":")}, name
+    assert set(PARTS) == {"train", "val", "pretrain_train", "pretrain_val"}
+    assert all(set(parts) <= set(PARTS) for parts in (limit_parts(splits, 0), limit_parts(splits, 8)))
     pretrain = ase.io.read(system["pretrain_train_8"], ":")
     assert pretrain and all(targets.loc[a.info["id"], "n_A5_defects"] > 0 for a in pretrain)
     limit0 = {a.info["id"] for a in ase.io.read(system["train_0"], ":")}
@@ -264,22 +272,37 @@ def scratch_run(system, tmp_path_factory):
 
 
 @pytest.mark.slow  # trains nequip models
-def test_scratch_model_writes_predictions_and_metrics(system, scratch_run):
+def test_scratch_model_writes_model_and_metrics_and_predicts_every_set(system, scratch_run, tmp_path):
     out, metrics = scratch_run
-    splits = read_splits(system["splits"])
-    tables = {name: pd.read_csv(out / f"pred_{name}.csv", dtype={"id": str}) for name in ("test", "inference", "audit")}
-    for name, table in tables.items():
-        assert list(table.columns) == ["id", "y_pred"] and np.isfinite(table.y_pred).all()
-    assert tables["test"].id.tolist() == splits[splits.split == "test"].id.tolist()
-    assert tables["inference"].id.tolist() == [a.info["id"] for a in ase.io.read(system["inference"], ":")]
-    assert tables["audit"].id.tolist() == [a.info["id"] for a in ase.io.read(system["audit"], ":")]
-    truth = read_csv(system["targets"], dtype={"id": str}).set_index("id").loc[tables["test"].id, "e_above_hull"]
-    assert metrics["rmse"] == pytest.approx(regression_scores(truth, tables["test"].y_pred)["rmse"])
+    # training writes the model and its training facts only: no predictions, no test score
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "model.nequip.zip"]
     saved = json.loads((out / "metrics.json").read_text())
-    assert {"rmse", "mae", "r2", "n_train", "n_val", "fit_seconds", "epochs", "epoch_seconds"} <= set(saved)
+    assert saved == json.loads(json.dumps(metrics))
+    assert not {"rmse", "mae", "r2", "n_test", "predict_seconds"} & set(saved)
+    assert {"n_train", "n_val", "fit_seconds", "epochs", "epoch_seconds", "selected_val_rmse"} <= set(saved)
     assert saved["n_train"] == len(ase.io.read(system["train_8"], ":")) and saved["epochs"] == 2
     assert len(saved["epoch_seconds"]) == 2 and saved["model"] == "scratch" and saved["family"] == "allegro"
     assert not (out / "run").exists()  # the run directory goes once its products are written
+
+    # rule predict: every set from the saved model
+    splits = read_splits(system["splits"])
+    tables = {name: predict(system, out / "model.nequip.zip", name) for name in ("test", "inference", "audit")}
+    for name, table in tables.items():
+        assert list(table.columns) == ["id", "y_pred"] and np.isfinite(table.y_pred).all()
+        write_predictions(table, tmp_path / f"pred_{name}.csv")  # passes the schema and its checks
+    assert tables["test"].id.tolist() == split_test_ids(splits) == splits[splits.split == "test"].id.tolist()
+    assert tables["inference"].id.tolist() == [a.info["id"] for a in ase.io.read(system["inference"], ":")]
+    assert tables["audit"].id.tolist() == [a.info["id"] for a in ase.io.read(system["audit"], ":")]
+    # the test predictions are the model's on exactly those frames; their RMSE is the evaluation's
+    dataset = {a.info["id"]: a for a in ase.io.read(system["dataset"], ":")}
+    direct = Predictor(out / "model.nequip.zip").predict([dataset[i] for i in tables["test"].id])
+    np.testing.assert_allclose(tables["test"].y_pred, direct, rtol=0, atol=SAME_SEED_TOLERANCE)
+    truth = read_csv(system["targets"], dtype={"id": str}).set_index("id").loc[tables["test"].id, "e_above_hull"]
+    rmse = float(np.sqrt(np.mean((tables["test"].y_pred.to_numpy() - truth.to_numpy()) ** 2)))
+    assert regression_scores(truth, tables["test"].y_pred)["rmse"] == pytest.approx(rmse) and np.isfinite(rmse)
+    # predicting again gives the same predictions
+    again = predict(system, out / "model.nequip.zip", "test")
+    assert np.max(np.abs(again.y_pred.to_numpy() - tables["test"].y_pred.to_numpy())) <= SAME_SEED_TOLERANCE
 
 
 @pytest.mark.slow  # trains nequip models
@@ -300,16 +323,17 @@ def test_predictions_are_the_target_per_atom(system, scratch_run):
 @pytest.mark.slow  # trains nequip models
 def test_same_seed_same_predictions(system, scratch_run, tmp_path):
     out, _ = scratch_run
-    inputs, outputs = model_io(system, tmp_path / "again", audit=False)
+    inputs, outputs = model_io(system, tmp_path / "again")
     run_model(settings=TINY, model="scratch", system="CuPt", limit=8, target="e_above_hull",
               inputs=inputs, outputs=outputs, run_dir=tmp_path / "again" / "run", threads=1)
-    first = pd.read_csv(out / "pred_inference.csv")
-    again = pd.read_csv(outputs["pred_inference"])
+    first = predict(system, out / "model.nequip.zip", "inference")
+    again = predict(system, outputs["model"], "inference")
+    assert again.id.tolist() == first.id.tolist()
     assert np.max(np.abs(first.y_pred - again.y_pred)) <= SAME_SEED_TOLERANCE
-    inputs, outputs = model_io(system, tmp_path / "other", audit=False)
+    inputs, outputs = model_io(system, tmp_path / "other")
     run_model(settings=TINY | {"seed": 1}, model="scratch", system="CuPt", limit=8, target="e_above_hull",
               inputs=inputs, outputs=outputs, run_dir=tmp_path / "other" / "run", threads=1)
-    assert np.max(np.abs(first.y_pred - pd.read_csv(outputs["pred_inference"]).y_pred)) > 1e-4
+    assert np.max(np.abs(first.y_pred - predict(system, outputs["model"], "inference").y_pred)) > 1e-4
 
 
 KILLED_RUN = textwrap.dedent(
@@ -378,12 +402,13 @@ def test_external_pretraining_then_finetuning(system, tmp_path):
     facts = pretrain_external(settings=settings, corpus=system["dataset"], outputs=outputs, run_dir=pre / "run", threads=1)
     assert facts["type_names"] == ["Cu", "Pt"] and facts["n_val"] == round(0.2 * (facts["n_train"] + facts["n_val"]))
 
-    inputs, outs = model_io(system, tmp_path / "external", audit=False)
+    inputs, outs = model_io(system, tmp_path / "external")
     inputs |= {"init_model": outputs["model"], "init_metrics": outputs["metrics"]}
     metrics = run_model(settings=settings, model="external", system="CuPt", limit=8, target="e_above_hull",
                         inputs=inputs, outputs=outs, run_dir=tmp_path / "external" / "run", threads=1)
     assert metrics["pretrain"]["stage"] == "pretrain" and metrics["type_names"] == ["Cu", "Pt"]
-    assert np.isfinite(pd.read_csv(outs["pred_test"]).y_pred).all()
+    test = predict(system, outs["model"], "test")
+    assert len(test) == 6 and np.isfinite(test.y_pred).all()
 
     # a system with a species the corpus lacks cannot be fine-tuned from it
     corpus = tmp_path / "cu_only.extxyz"
@@ -414,11 +439,13 @@ def test_self_pretraining_then_limit0_finetuning_and_limit0_reuse(system, scratc
     assert metrics["n_train"] == len(ase.io.read(system["train_0"], ":"))  # fine-tuned on limit 0
     assert metrics["pretrain"]["n_train"] == facts["n_train"]
 
-    # limit 0: the self model is the scratch model, copied
+    # limit 0: the self model is the scratch model, copied (rule predict then predicts with it)
     scratch, _ = scratch_run
-    names = ("model", "pred_test", "pred_inference", "pred_audit")
-    files = {"model": "model.nequip.zip", "metrics": "metrics.json"} | {n: f"{n}.csv" for n in names[1:]}
-    reused = reuse_model(inputs={f"reuse_{k}": scratch / f for k, f in files.items()},
-                         outputs={k: tmp_path / "self0" / f for k, f in files.items()}, model="self", limit=0)
-    assert reused["reused_from"] == "scratch" and reused["model"] == "self"
-    assert (tmp_path / "self0" / "pred_test.csv").read_bytes() == (scratch / "pred_test.csv").read_bytes()
+    files = layout.trained_files(str(scratch))
+    reused_files = {name: Path(path) for name, path in layout.trained_files(str(tmp_path / "self0")).items()}
+    reused = reuse_model(inputs={f"reuse_{k}": path for k, path in files.items()}, outputs=reused_files, model="self", limit=0)
+    assert reused["reused_from"] == "scratch" and reused["model"] == "self" and reused["limit"] == 0
+    assert reused["fit_seconds"] == 0.0 and "predict_seconds" not in reused
+    assert json.loads(reused_files["metrics"].read_text()) == json.loads(json.dumps(reused))
+    assert sorted(p.name for p in (tmp_path / "self0").iterdir()) == ["metrics.json", "model.nequip.zip"]
+    assert reused_files["model"].read_bytes() == (scratch / "model.nequip.zip").read_bytes()

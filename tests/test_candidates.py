@@ -61,3 +61,28 @@ def test_candidate_figure_is_drawn(tmp_path):
     table = candidate_table(PREDICTIONS, [HULL, ScreeningMode("top1", "top", k=1)], AUDIT)
     plots.candidate_shares(table, tmp_path / "candidates.png", "e_above_hull", "S: robust candidates")
     assert (tmp_path / "candidates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_candidate_rules_read_every_screen_of_the_system():
+    from types import SimpleNamespace
+
+    from qcrobust import layout
+    from qcrobust.candidates import candidate_inputs, candidate_targets, screens_from_inputs
+    from qcrobust.config import validate_config
+    from qcrobust.study import Study
+
+    config = {"systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
+              "limits": [0, 4, 8], "classical": {"models": ["rf", "lgbm"]}, "allegro": {"models": ["scratch"], "limits": [8]}}
+    study = Study.from_config(validate_config(config))
+    inputs = candidate_inputs(study, SimpleNamespace(system="A"))
+    screens = {k: v for k, v in inputs.items() if k.startswith("pred__")}
+    assert len(screens) == 2 * 3 + 1  # every trained model's inference predictions
+    assert screens["pred__allegro__scratch__8"] == "results/A/allegro/scratch/limit_8/pred_inference.csv"
+    assert screens["pred__classical__lgbm__4"] == layout.path(
+        layout.PREDICTIONS, system="A", family="classical", model="lgbm", limit=4, set="inference")
+    assert inputs["audit_targets"] == "results/A/audit_targets.csv"
+    assert "audit_targets" not in candidate_inputs(study, SimpleNamespace(system="B"))
+    assert set(screens_from_inputs(inputs).values()) == set(screens.values())
+    assert candidate_targets(study) == ["results/A/candidates.csv", "results/A/candidates.png", "results/A/consensus.csv",
+                                        "results/B/candidates.csv", "results/B/candidates.png"]
+    assert candidate_targets(Study.from_config(validate_config({**config, "classical": {"models": []}, "allegro": {"models": []}}))) == []

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from qcrobust.classical import MODELS, fit_cv, limit_data, make_pipeline, make_regressor, train_limit
+from qcrobust import layout
+from qcrobust.classical import MODELS, fit_cv, limit_data, load_model, make_pipeline, make_regressor, train_limit, write_outputs
 from qcrobust.errors import InputError
+from qcrobust.io import write_csv
+from qcrobust.metrics import regression_scores
+from qcrobust.predict import predict_set, write_predictions
+from qcrobust.splits import test_ids as split_test_ids
 
 # tiny models: the tests check the plumbing, not the accuracy
 SMALL = {"rf": {"n_estimators": 10}, "xgb": {"n_estimators": 20}, "lgbm": {"n_estimators": 20, "min_child_samples": 3}, "catboost": {"iterations": 20}}
@@ -82,17 +89,17 @@ def _study(n: int = 60):
     return features.sample(frac=1, random_state=1), targets.sample(frac=1, random_state=2), splits
 
 
-def test_limit_data_selects_the_limit_subset_and_the_fixed_test_set():
+def test_limit_data_selects_the_limit_subset_and_never_the_test_set():
     features, targets, splits = _study()
     data = limit_data(features, targets, splits, 2, "e_above_hull")
     expected = splits[(splits["split"] != "test") & (splits["n_A5_defects"] <= 2)]
     assert list(data.train["id"]) == list(expected["id"])
     assert (data.n_train, data.n_val) == ((expected["split"] == "train").sum(), (expected["split"] == "val").sum())
     assert data.n_val == 2  # val rows 20 (2 defects) and 30 (0); rows 10 and 40 have 8
-    assert list(data.test["id"]) == [f"s{k:03d}" for k in range(6)]
+    assert not set(data.train["id"]) & set(split_test_ids(splits))  # training never sees the test split
+    assert split_test_ids(splits) == [f"s{k:03d}" for k in range(6)]  # the fixed test set, in splits.csv order
     by_id = targets.set_index("id")["e_above_hull"]
     np.testing.assert_array_equal(data.y_train, by_id.loc[data.train["id"]].to_numpy())
-    np.testing.assert_array_equal(data.y_test, by_id.loc[data.test["id"]].to_numpy())
     assert list(limit_data(features, targets, splits, 8, "e_form").train["id"]) == list(splits[splits["split"] != "test"]["id"])
 
 
@@ -102,20 +109,97 @@ def test_limit_data_missing_id_names_it():
         limit_data(features[features["id"] != "s007"], targets, splits, 8, "e_above_hull", source="splits.csv")
 
 
-def test_train_limit_predicts_every_set_and_reports_metrics():
+def _write_descriptors(table: pd.DataFrame, path) -> None:
+    """A descriptor table as rule features writes it (parquet, no index); the toy columns here
+    are not the features schema's, so not through write_features."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_parquet(path, index=False)
+
+
+META = {"system": "S", "family": "classical", "model": "rf", "limit": 8, "target": "e_above_hull", "threads": 1}
+
+
+def _saved_model(folder, model="rf", limit=8):
+    """One limit trained on ``_study`` and saved as rule classical_train does; returns
+    (fit, metrics, prediction inputs of the test set, the study's tables)."""
+    features, targets, splits = _study()
+    data = limit_data(features, targets, splits, limit, "e_above_hull")
+    fit, metrics = train_limit(data, model, SMALL[model], folds=5, seed=0)
+    key = {"system": "S", "family": "classical", "model": model, "limit": limit}
+    outputs = {"model": folder / layout.model_file(**key), "metrics": folder / layout.path(layout.METRICS, **key)}
+    write_outputs(fit, metrics | META | {"model": model, "limit": limit}, outputs)
+    _write_descriptors(features, folder / layout.path(layout.FEATURES, system="S", set="dataset"))
+    write_csv(splits, folder / layout.path(layout.SPLITS, system="S"))
+    inputs = {"model": str(outputs["model"]), "features": str(folder / layout.path(layout.FEATURES, system="S", set="dataset")),
+              "splits": str(folder / layout.path(layout.SPLITS, system="S"))}
+    return fit, metrics, inputs, (features, targets, splits)
+
+
+def test_train_limit_reports_training_metrics_and_reads_no_test_row(tmp_path):
     features, targets, splits = _study()
     data = limit_data(features, targets, splits, 8, "e_above_hull")
-    inference, _ = _features(9, seed=5, prefix="inf")
-    fit, predictions, metrics = train_limit(data, {"inference": inference}, "rf", SMALL["rf"], folds=5, seed=0)
-    assert list(predictions) == ["test", "inference"]
-    assert list(predictions["inference"]["id"]) == list(inference["id"])
-    assert list(predictions["test"].columns) == ["id", "y_pred"]
-    y_test = data.y_test
-    rmse = float(np.sqrt(np.mean((predictions["test"]["y_pred"].to_numpy() - y_test) ** 2)))
-    assert metrics["rmse"] == pytest.approx(rmse)
-    assert (metrics["n_train"], metrics["n_val"], metrics["n_test"], metrics["folds"]) == (data.n_train, data.n_val, 6, 5)
+    fit, metrics = train_limit(data, "rf", SMALL["rf"], folds=5, seed=0)
+    assert set(metrics) == {"n_train", "n_val", "n_features", "n_features_used", "folds", "cv_rmse", "cv_mae", "fit_seconds"}
+    assert (metrics["n_train"], metrics["n_val"], metrics["folds"]) == (data.n_train, data.n_val, 5)
+    assert metrics["n_train"] + metrics["n_val"] == len(splits) - 6  # every row but the 6 test rows
     assert metrics["n_features"] == 5 and metrics["n_features_used"] == 4
+    assert metrics["cv_rmse"] == pytest.approx(regression_scores(data.y_train, fit.oof_pred)["rmse"])
     assert metrics["cv_rmse"] > 0 and metrics["fit_seconds"] > 0
+    # the same model whatever the test rows hold: training does not read them
+    scrambled = targets.copy()
+    scrambled.loc[scrambled["id"].isin(split_test_ids(splits)), "e_above_hull"] = 99.0
+    again, _ = train_limit(limit_data(features, scrambled, splits, 8, "e_above_hull"), "rf", SMALL["rf"], folds=5, seed=0)
+    assert again.predict(features).tobytes() == fit.predict(features).tobytes()
+
+
+def test_saved_model_predicts_every_set_and_scores_the_test_set(tmp_path):
+    fit, metrics, inputs, (features, targets, splits) = _saved_model(tmp_path)
+    test = predict_set("classical", "test", inputs)
+    assert list(test.columns) == ["id", "y_pred"]
+    assert list(test["id"]) == split_test_ids(splits)  # splits.csv order, not the descriptor table's
+    truth = targets.set_index("id").loc[test["id"], "e_above_hull"].to_numpy()
+    rmse = float(np.sqrt(np.mean((test["y_pred"].to_numpy() - truth) ** 2)))
+    assert regression_scores(truth, test["y_pred"].to_numpy())["rmse"] == pytest.approx(rmse)
+    assert 0 < rmse < 0.2
+    # another set: every row of its descriptor table, in its order
+    inference, _ = _features(9, seed=5, prefix="inf")
+    _write_descriptors(inference, tmp_path / "inference.parquet")
+    predicted = predict_set("classical", "inference", {"model": inputs["model"], "features": str(tmp_path / "inference.parquet")})
+    assert list(predicted["id"]) == list(inference["id"])
+    # deterministic: predicting again gives the same bytes
+    write_predictions(test, tmp_path / "a.csv")
+    write_predictions(predict_set("classical", "test", inputs), tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_saved_model_predicts_exactly_what_the_fit_predicts(tmp_path):
+    for model in ("rf", "lgbm"):
+        fit, _, inputs, (features, _, splits) = _saved_model(tmp_path / model, model=model)
+        pipelines, names = load_model(inputs["model"])
+        assert names == fit.feature_names and len(pipelines) == 5
+        test = predict_set("classical", "test", inputs)
+        expected = fit.predict(features.set_index("id").loc[split_test_ids(splits)].reset_index())
+        assert test["y_pred"].to_numpy().tobytes() == expected.tobytes()
+
+
+def test_test_structure_without_descriptors_is_named(tmp_path):
+    _, _, inputs, (features, _, _) = _saved_model(tmp_path)
+    _write_descriptors(features[features["id"] != "s003"], Path(inputs["features"]))
+    with pytest.raises(InputError, match=r"id 's003': test structure without descriptors \(1 missing\)"):
+        predict_set("classical", "test", inputs)
+
+
+def test_write_predictions_rejects_duplicate_ids_and_non_finite_values(tmp_path):
+    from qcrobust.predict import prediction_table
+
+    write_predictions(prediction_table(["a", "b"], [0.1, -0.2]), tmp_path / "ok.csv")
+    assert (tmp_path / "ok.csv").read_text().splitlines()[0] == "id,y_pred"
+    with pytest.raises(InputError, match=r"dup.csv: id 'a': duplicate id in the predictions"):
+        write_predictions(prediction_table(["a", "b", "a"], [0.1, 0.2, 0.3]), tmp_path / "dup.csv")
+    for bad in (np.nan, np.inf):
+        with pytest.raises(InputError, match=r"bad.csv: id 'b': prediction is not finite"):
+            write_predictions(prediction_table(["a", "b"], [0.1, bad]), tmp_path / "bad.csv")
+    assert not (tmp_path / "dup.csv").exists() and not (tmp_path / "bad.csv").exists()
 
 
 def test_outputs_are_schema_checked_and_written(tmp_path):
@@ -123,16 +207,18 @@ def test_outputs_are_schema_checked_and_written(tmp_path):
 
     import joblib
 
-    from qcrobust.classical import write_outputs
-
     features, targets, splits = _study()
     data = limit_data(features, targets, splits, 8, "e_above_hull")
-    fit, predictions, metrics = train_limit(data, {}, "xgb", SMALL["xgb"], folds=5)
-    metrics |= {"system": "S", "family": "classical", "model": "xgb", "limit": 8, "target": "e_above_hull", "threads": 1}
-    outputs = {"pred_test": tmp_path / "pred_test.csv", "metrics": tmp_path / "metrics.json", "model": tmp_path / "model.joblib"}
-    write_outputs(fit, predictions, metrics, outputs)
-    assert json.loads(outputs["metrics"].read_text())["rmse"] == pytest.approx(metrics["rmse"])
-    assert len(joblib.load(outputs["model"])) == 5
+    fit, metrics = train_limit(data, "xgb", SMALL["xgb"], folds=5)
+    metrics |= META | {"model": "xgb"}
+    outputs = {"metrics": tmp_path / "metrics.json", "model": tmp_path / "model.joblib"}
+    write_outputs(fit, metrics, outputs)
+    assert json.loads(outputs["metrics"].read_text())["cv_rmse"] == pytest.approx(metrics["cv_rmse"])
+    saved = joblib.load(outputs["model"])
+    assert saved["feature_names"] == fit.feature_names and len(saved["pipelines"]) == 5
     with pytest.raises(InputError, match=r"metrics.json: does not match classical_metrics.schema.yaml: 'limit' is a required property"):
-        write_outputs(fit, predictions, {k: v for k, v in metrics.items() if k != "limit"}, {k: tmp_path / "x" / v.name for k, v in outputs.items()})
+        write_outputs(fit, {k: v for k, v in metrics.items() if k != "limit"}, {k: tmp_path / "x" / v.name for k, v in outputs.items()})
     assert not (tmp_path / "x").exists()
+    # the test scores are not training's any more: the schema refuses them
+    with pytest.raises(InputError, match=r"metrics.json: does not match classical_metrics.schema.yaml"):
+        write_outputs(fit, metrics | {"rmse": 0.1}, {k: tmp_path / "y" / v.name for k, v in outputs.items()})

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from ase import Atoms
 
-from qcrobust.dataset import build_hull, ingest_system, read_system_file
+from qcrobust import layout
+from qcrobust.dataset import build_hull, ingest_set, read_system_file
 from qcrobust.errors import InputError
 from qcrobust.hull import Hull
 
@@ -125,45 +126,70 @@ def test_references_come_from_elemental_phases_and_config_overrides(tmp_path):
         build_hull("CuPt")
 
 
-def test_ingest_writes_nothing_when_any_file_is_bad(tmp_path):
+def outputs_under(folder, set_name):
+    """``structures`` (+ ``targets`` for the labeled sets) of one set, at their layout paths under ``folder``."""
+    outputs = {"structures": folder / layout.path(layout.STRUCTURES, system="CuPt", set=set_name)}
+    if set_name in ("dataset", "audit"):
+        outputs["targets"] = folder / layout.path(layout.TARGETS, system="CuPt", set=set_name)
+    return outputs
+
+
+def test_ingest_writes_nothing_when_the_file_is_bad(tmp_path):
     good = write(tmp_path, [frame(0, energy=-4.0)], "good.extxyz")
     bad = write(tmp_path, [frame(0), frame(0)], "bad.extxyz")
-    outputs = {k: tmp_path / "out" / f"{k}.x" for k in ("dataset", "targets", "inference")}
-    outputs["dataset"] = tmp_path / "out" / "dataset.extxyz"
-    outputs["inference"] = tmp_path / "out" / "inference.extxyz"
-    outputs["targets"] = tmp_path / "out" / "targets.csv"
+    out = tmp_path / "out"
     with pytest.raises(InputError, match="bad.extxyz: frame 1"):
-        ingest_system("CuPt", {"dataset": good, "inference": bad, "references": REFS}, defect_step=2, outputs=outputs)
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
-    ingest_system("CuPt", {"dataset": good, "inference": good, "references": REFS}, defect_step=2, outputs=outputs)
-    targets = pd.read_csv(outputs["targets"])
+        ingest_set("CuPt", {"dataset": good, "inference": bad, "references": REFS}, "inference", defect_step=2,
+                   **outputs_under(out, "inference"))
+    with pytest.raises(InputError, match=r"bad.extxyz: frame 0 \(id='s-0'\): missing 'energy'"):  # labeled: energies checked first
+        ingest_set("CuPt", {"dataset": bad, "inference": good, "references": REFS}, "dataset", defect_step=2,
+                   **outputs_under(out, "dataset"))
+    assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
+    spec = {"dataset": good, "inference": good, "references": REFS}
+    for set_name in ("dataset", "inference"):
+        ingest_set("CuPt", spec, set_name, defect_step=2, **outputs_under(out, set_name))
+    dataset = outputs_under(out, "dataset")
+    targets = pd.read_csv(dataset["targets"])
     assert targets.e_form.iloc[0] == pytest.approx(0.0) and math.isfinite(targets.energy.iloc[0])
+    assert [a.info["id"] for a in ase.io.read(dataset["structures"], ":")] == ["s-0"]
+    assert dataset["targets"].name == "dataset_targets.csv"
+    assert sorted(p.name for p in (out / "results" / "CuPt").iterdir()) == ["dataset.extxyz", "dataset_targets.csv", "inference.extxyz"]
 
 
-def outputs_under(folder, *keys):
-    names = {"dataset": "dataset.extxyz", "targets": "targets.csv", "inference": "inference.extxyz",
-             "audit": "audit.extxyz", "audit_targets": "audit_targets.csv"}
-    return {key: folder / names[key] for key in keys}
+def test_labeled_sets_and_only_they_write_targets(tmp_path):
+    good = write(tmp_path, [frame(0, energy=-4.0)], "good.extxyz")
+    spec = {"dataset": good, "inference": good, "audit": good, "references": REFS}
+    with pytest.raises(ValueError, match="a target table is written for"):
+        ingest_set("CuPt", spec, "audit", defect_step=2, structures=tmp_path / "a.extxyz")
+    with pytest.raises(ValueError, match="a target table is written for"):
+        ingest_set("CuPt", spec, "inference", defect_step=2, structures=tmp_path / "i.extxyz", targets=tmp_path / "i.csv")
+    assert not list(tmp_path.glob("[ai].*"))
+    # the inference set is not labeled: its frames need no energy
+    unlabeled = write(tmp_path, [frame(0, "Cu4")], "unlabeled.extxyz")
+    ingest_set("CuPt", spec | {"inference": unlabeled}, "inference", defect_step=2, structures=tmp_path / "inference.extxyz")
+    assert len(ase.io.read(tmp_path / "inference.extxyz", ":")) == 1
 
 
-INGEST_OUTPUTS = {"ingest": ("dataset", "targets", "inference"), "ingest_audit": ("audit", "audit_targets")}
-
-
-@pytest.mark.parametrize("part, rule", [("inference", "ingest"), ("audit", "ingest_audit"), ("audit", "ingest")])
-def test_element_to_predict_that_the_dataset_lacks_is_an_error_at_ingest(tmp_path, part, rule):
-    """Au has a reference energy, so the frame is a valid structure, but no model learns Au. The
-    dataset's rule checks every file to predict, the audit's rule its own file."""
+@pytest.mark.parametrize("part, ingested", [("inference", "inference"), ("audit", "audit"), ("audit", "dataset"), ("inference", "dataset")])
+def test_element_to_predict_that_the_dataset_lacks_is_an_error_at_ingest(tmp_path, part, ingested):
+    """Au has a reference energy, so the frame is a valid structure, but no model learns Au.
+    Ingesting the dataset checks every configured file to predict, ingesting a file to predict
+    checks it against the dataset."""
     dataset = write(tmp_path, [frame(0, "Cu3Pt", energy=-5.0), frame(1, energy=-4.0)], "labeled.extxyz")
     good = write(tmp_path, [frame(0, "Cu3Pt")], "good.extxyz")
     other = write(tmp_path, [frame(i, "Cu3Au" if i == 2 else "Cu4", energy=-4.0) for i in range(3)], f"{part}.extxyz")
     spec = {"dataset": dataset, "inference": other if part == "inference" else good,
             "audit": other if part == "audit" else dataset, "references": {**REFS, "Au": -3.0}}
-    keys = INGEST_OUTPUTS[rule]
     with pytest.raises(InputError) as err:
-        ingest_system("CuPt", spec, defect_step=2, outputs=outputs_under(tmp_path / "out", *keys))
+        ingest_set("CuPt", spec, ingested, defect_step=2, **outputs_under(tmp_path / "out", ingested))
     assert str(err.value) == (f"{other}: frame 2 (id='s-2'): element(s) ['Au'] absent from the labeled dataset "
                               f"{str(dataset)!r}: no model learns them")
     assert not (tmp_path / "out").exists()
+    # the set's own check does not depend on the others being ingested: a good set passes
+    if ingested != "dataset":
+        fine = {**spec, part: dataset}
+        ingest_set("CuPt", fine, ingested, defect_step=2, **outputs_under(tmp_path / "out", ingested))
+        assert outputs_under(tmp_path / "out", ingested)["structures"].is_file()
 
 
 def test_truncated_file_names_the_frame_it_breaks_off_in(tmp_path):

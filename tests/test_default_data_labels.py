@@ -15,7 +15,8 @@ import yaml
 from qcrobust.default_data.assemble import assemble, split_tables
 from qcrobust.default_data.labels import LabelTolerance, compare_labels, read_decorations, read_labels
 from qcrobust.default_data.structures import decorate, decoration_of, read_parent
-from qcrobust.default_data.workflow import DEFAULTS, PROTOCOL_KEYS, default_settings, label_shard_count
+from qcrobust.config import schema_defaults
+from qcrobust.default_data.workflow import PROTOCOL_KEYS, default_settings, label_shard_count
 from qcrobust.errors import InputError
 from qcrobust.io import frame_value, read_frames, write_frames
 
@@ -126,17 +127,31 @@ def test_assembly_names_a_missing_label(shipped_scpt):
         assemble(parent, small, labels.iloc[1:], "ScPt", "Pt", source="labels")
 
 
+def test_schema_defaults_of_default_data_hold_the_protocol_keys():
+    """The one place the defaults of ``default_data`` are written: the config schema."""
+    defaults = schema_defaults("default_data")
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    block = schema["properties"]["default_data"]["properties"]
+    assert set(PROTOCOL_KEYS) <= set(defaults) <= set(block)
+    assert defaults == {k: v["default"] for k, v in block.items() if "default" in v}
+    assert defaults["relabel"] is False and defaults["shipped"] is None  # null is a default too
+    assert all(defaults[k] is not None for k in PROTOCOL_KEYS)
+    # a block given in full keeps its values; default_settings fills in only what it lacks
+    assert default_settings({"relabel": True, "seed": 7}, SHIPPED)["seed"] == 7
+    assert default_settings({"relabel": True}, SHIPPED)["fmax"] == defaults["fmax"]
+
+
 def test_shipped_files_are_consistent():
     protocol = json.loads((SHIPPED / "protocol.json").read_text())
     settings = default_settings({}, SHIPPED)
     assert settings["relabel"] is False and settings["shipped"] == str(SHIPPED)
-    assert {k: settings[k] for k in PROTOCOL_KEYS} == {k: DEFAULTS[k] for k in PROTOCOL_KEYS} == protocol
+    # the schema's defaults are the shipped data's protocol
+    defaults = schema_defaults("default_data")
+    assert {k: settings[k] for k in PROTOCOL_KEYS} == {k: defaults[k] for k in PROTOCOL_KEYS} == protocol
     with pytest.raises(InputError, match="relabel: true"):
         default_settings({"step_cap": protocol["step_cap"] + 1}, SHIPPED)
-    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    block = schema["properties"].get("default_data")
-    if block is not None:  # the schema's defaults are the library's
-        assert {k: v.get("default") for k, v in block["properties"].items()} == DEFAULTS
+    # a protocol key set to the schema's default or to the shipped value is accepted
+    assert default_settings({"step_cap": defaults["step_cap"], "seed": protocol["seed"]}, SHIPPED)["step_cap"] == protocol["step_cap"]
     for system, n_labeled in (("ScPt", 2170), ("ScPd", 2170), ("ScIr", 1086), ("ScRh", 1086)):
         table = read_decorations(SHIPPED / system / "decorations.csv")
         assert (table["kind"] != "inference").sum() == n_labeled

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -9,21 +11,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qcrobust import plots
+from qcrobust import layout, plots
+from qcrobust.config import validate_config
 from qcrobust.errors import InputError
 from qcrobust.evaluate import (
+    AUDIT_TABLES,
+    SUMMARY_TABLES,
     EvaluationSettings,
-    family_grid,
+    audit_inputs,
     predictions_by_limit,
-    shared_limits,
     read_predictions,
     read_test_targets,
+    report_inputs,
     summarize,
+    summarize_audit,
     summary_inputs,
     targets,
 )
 from qcrobust.io import write_csv
 from qcrobust.screening import ScreeningMode
+from qcrobust.study import Study
+
+HULL = ScreeningMode("below_hull", "threshold", value=0.0)
+#: the paper's one screen (e_above_hull < 0): the hand-computed cases below are worked for it
+SETTINGS = EvaluationSettings.from_config({"screening": {"modes": [{"name": "below_hull", "kind": "threshold", "value": 0.0}]}})
 
 TEST = pd.DataFrame({"id": ["t0", "t1", "t2", "t3"], "y_true": [-0.02, 0.01, 0.03, 0.10]})
 INFERENCE_IDS = ["i0", "i1", "i2", "i3", "i4"]
@@ -35,27 +46,44 @@ PREDICTIONS = {
 }
 
 
-def _write_predictions(folder, predictions=PREDICTIONS, audit: bool = False) -> dict[int, dict[str, str]]:
+AUDIT = pd.DataFrame({"id": INFERENCE_IDS[:3], "y_true": [-0.05, 0.1, -0.01]})
+
+
+def _prediction_path(folder, limit, name):
+    return folder / layout.path(layout.PREDICTIONS, system="S", family="fam", model="m", limit=limit, set=name)
+
+
+def _write_predictions(folder, predictions=PREDICTIONS) -> dict[int, dict[str, str]]:
+    """Test and inference predictions per limit (rule evaluate's)."""
     files = {}
     for limit, (test, inference) in predictions.items():
         files[limit] = {}
         for name, ids, values in (("test", TEST["id"], test), ("inference", INFERENCE_IDS, inference)):
-            path = folder / f"limit_{limit}" / f"pred_{name}.csv"
+            path = _prediction_path(folder, limit, name)
             # rows in reverse: the evaluation matches by id, not by position
             write_csv(pd.DataFrame({"id": list(ids)[::-1], "y_pred": list(values)[::-1]}), path)
             files[limit][name] = str(path)
-        if audit:
-            path = folder / f"limit_{limit}" / "pred_audit.csv"
-            write_csv(pd.DataFrame({"id": INFERENCE_IDS[:3], "y_pred": inference[:3]}), path)
-            files[limit]["audit"] = str(path)
+    return files
+
+
+def _write_audit_predictions(folder, predictions=PREDICTIONS) -> dict[int, dict[str, str]]:
+    """Audit predictions per limit (rule evaluate_audit's): the audit set is i0-i2, predicted as in inference."""
+    files = {}
+    for limit, (_, inference) in predictions.items():
+        path = _prediction_path(folder, limit, "audit")
+        write_csv(pd.DataFrame({"id": INFERENCE_IDS[:3], "y_pred": inference[:3]}), path)
+        files[limit] = {"audit": str(path)}
     return files
 
 
 @pytest.fixture
 def summary(tmp_path):
-    files = _write_predictions(tmp_path, audit=True)
-    audit = pd.DataFrame({"id": INFERENCE_IDS[:3], "y_true": [-0.05, 0.1, -0.01]})
-    return summarize(system="S", family="fam", model="m", predictions=files, test=TEST, audit=audit, settings=EvaluationSettings())
+    """Every summary table of one (system, family, model): rule evaluate's and rule evaluate_audit's."""
+    tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path), test=TEST, settings=SETTINGS)
+    audit = summarize_audit(system="S", family="fam", model="m", predictions=_write_audit_predictions(tmp_path), audit=AUDIT,
+                            modes=SETTINGS.modes)
+    assert set(tables) == set(SUMMARY_TABLES) and set(audit) == set(AUDIT_TABLES)
+    return tables | audit
 
 
 def test_rmse_and_similarity_by_hand(summary):
@@ -101,7 +129,7 @@ def test_classification_on_test_and_audit(summary):
 
 def test_empty_reference_set_gives_nan_recall_and_a_figure_that_says_so(tmp_path):
     calm = {limit: (test, [0.1] * 5) for limit, (test, _) in PREDICTIONS.items()}
-    tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path, calm), test=TEST)
+    tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path, calm), test=TEST, settings=SETTINGS)
     assert tables["screening_vs_max_limit"]["recall"].isna().all()
     assert tables["screening_vs_max_limit"]["note"].str.startswith("recall undefined").all()
     assert "classification_audit" not in tables
@@ -112,7 +140,7 @@ def test_empty_reference_set_gives_nan_recall_and_a_figure_that_says_so(tmp_path
 
 def test_mean_abs_normalizer_and_modes_are_used(tmp_path):
     modes = (ScreeningMode("loose", "window", value=0.35), ScreeningMode("top2", "top", k=2))
-    settings = EvaluationSettings(modes=modes, normalizer="mean_abs")
+    settings = dataclasses.replace(SETTINGS, modes=modes, normalizer="mean_abs")
     tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path), test=TEST, settings=settings)
     assert tables["rmse_by_limit"]["normalizer"].iloc[0] == pytest.approx(TEST["y_true"].abs().mean())
     screening = tables["screening_vs_max_limit"]
@@ -123,8 +151,27 @@ def test_mean_abs_normalizer_and_modes_are_used(tmp_path):
     # on the test set, the top-2 truth is the 2 lowest true values (t0, t1)
     test = tables["classification_test"]
     assert test.loc[(test["mode"] == "top2") & (test["limit"] == 4), ["tp", "fp"]].values.tolist() == [[2, 0]]
-    config = {"screening": {"modes": [{"name": "hull", "kind": "threshold", "value": 0.0}]}, "similarity": {}}
+    config = {"screening": {"modes": [{"name": "hull", "kind": "threshold", "value": 0.0}]}, "similarity": {"normalizer": "mean_abs"}}
     assert EvaluationSettings.from_config(config).modes == (ScreeningMode("hull", "threshold", value=0.0),)
+    assert EvaluationSettings.from_config(config).normalizer == "mean_abs"
+    # the audit tables use the same modes, one block each
+    audit = summarize_audit(system="S", family="fam", model="m", predictions=_write_audit_predictions(tmp_path), audit=AUDIT, modes=modes)
+    assert audit["classification_audit"]["mode"].tolist() == ["loose"] * 3 + ["top2"] * 3
+    assert set(audit["audit_cumulative"]["mode"]) == {"loose", "top2"}
+
+
+def test_settings_defaults_are_the_config_schemas():
+    """No defaults of its own: the schema's three modes and its similarity settings."""
+    from qcrobust.config import schema_defaults
+
+    defaults = EvaluationSettings.from_config(None)
+    assert [m.name for m in defaults.modes] == ["below_hull", "window_25meV", "top_5pct"]
+    assert defaults.modes[0] == HULL
+    assert (defaults.normalizer, defaults.warn_below) == (schema_defaults("similarity")["normalizer"], schema_defaults("similarity")["warn_below"])
+    assert EvaluationSettings.from_config({"similarity": {"warn_below": 0.01}}).modes == defaults.modes  # other blocks keep theirs
+    assert EvaluationSettings.from_config({"similarity": {"warn_below": 0.01}}).warn_below == 0.01
+    with pytest.raises(TypeError):
+        EvaluationSettings()  # no dataclass defaults to drift from the schema's
 
 
 def test_prediction_file_problems_name_file_and_id(tmp_path):
@@ -150,7 +197,14 @@ def test_inference_sets_must_agree_across_limits(tmp_path):
     files = _write_predictions(tmp_path)
     write_csv(pd.DataFrame({"id": INFERENCE_IDS[:4], "y_pred": [0.1] * 4}), files[8]["inference"])
     with pytest.raises(InputError, match=r"limit_8/pred_inference.csv: id 'i4': no prediction"):
-        summarize(system="S", family="fam", model="m", predictions=files, test=TEST)
+        summarize(system="S", family="fam", model="m", predictions=files, test=TEST, settings=SETTINGS)
+
+
+def test_audit_predictions_must_cover_the_audit_set(tmp_path):
+    files = _write_audit_predictions(tmp_path)
+    write_csv(pd.DataFrame({"id": INFERENCE_IDS[:2], "y_pred": [0.1, 0.2]}), files[4]["audit"])
+    with pytest.raises(InputError, match=r"limit_4/pred_audit.csv: id 'i2': no prediction"):
+        summarize_audit(system="S", family="fam", model="m", predictions=files, audit=AUDIT, modes=SETTINGS.modes)
 
 
 def test_test_targets_come_from_splits_and_targets(tmp_path):
@@ -169,19 +223,38 @@ CONFIG = {
 }
 
 
-def test_family_grid_and_rule_inputs_follow_the_config():
-    assert family_grid(CONFIG) == {"classical": (["rf", "lgbm"], [0, 2, 4]), "allegro": (["scratch"], [0, 4])}
-    assert shared_limits(CONFIG) == [0, 4]  # what cross-family comparisons use
-    assert shared_limits({**CONFIG, "allegro": {"models": [], "limits": [0, 4]}}) == [0, 2, 4]
-    inputs = summary_inputs(CONFIG, SimpleNamespace(system="A", family="allegro", model="scratch"))
-    assert sorted(k for k in inputs if k.startswith("pred_")) == sorted(
-        f"pred_{s}_{x}" for s in ("test", "inference", "audit") for x in (0, 4)
-    )
-    assert inputs["pred_audit_4"] == "results/A/allegro/scratch/limit_4/pred_audit.csv"
-    assert inputs["audit_targets"] == "results/A/audit_targets.csv"
-    assert "audit_targets" not in summary_inputs(CONFIG, SimpleNamespace(system="B", family="classical", model="rf"))
+def study_of(config: dict, **changes) -> Study:
+    return Study.from_config(validate_config(copy.deepcopy(config) | changes))
+
+
+def test_study_grid_and_rule_inputs_follow_the_config():
+    study = study_of(CONFIG)
+    assert {f: (study.models(f), study.family_limits(f)) for f in study.families} == {
+        "classical": (("rf", "lgbm"), (0, 2, 4)), "allegro": (("scratch",), (0, 4))}
+    assert study.shared_limits() == [0, 4]  # what cross-family comparisons use
+    assert study_of(CONFIG, allegro={"models": [], "limits": [0, 4]}).shared_limits() == [0, 2, 4]
+    assert study.has_audit("A") and not study.has_audit("B")
+    assert study.mode_names == ["hull", "top"]
+    # rule evaluate: test and inference predictions of every limit, splits and the dataset's targets
+    inputs = summary_inputs(study, SimpleNamespace(system="A", family="allegro", model="scratch"))
+    assert sorted(k for k in inputs if k.startswith("pred_")) == sorted(f"pred_{s}_{x}" for s in ("test", "inference") for x in (0, 4))
+    assert inputs["pred_test_4"] == "results/A/allegro/scratch/limit_4/pred_test.csv"
+    assert inputs["pred_test_4"] == layout.path(layout.PREDICTIONS, system="A", family="allegro", model="scratch", limit=4, set="test")
+    assert inputs["targets"] == "results/A/dataset_targets.csv" and inputs["splits"] == "results/A/splits.csv"
+    assert "audit_targets" not in inputs
+    # rule evaluate_audit: the audit predictions and labels
+    audit = audit_inputs(study, SimpleNamespace(system="A", family="allegro", model="scratch"))
+    assert audit == {"pred_audit_0": "results/A/allegro/scratch/limit_0/pred_audit.csv",
+                     "pred_audit_4": "results/A/allegro/scratch/limit_4/pred_audit.csv",
+                     "audit_targets": "results/A/audit_targets.csv"}
     assert predictions_by_limit({"pred_test_4": "x", "pred_inference_4": "y", "splits": "z"}) == {4: {"test": "x", "inference": "y"}}
-    paths = targets(CONFIG)
+    assert predictions_by_limit({k: v for k, v in audit.items() if k.startswith("pred_")}) == {
+        0: {"audit": audit["pred_audit_0"]}, 4: {"audit": audit["pred_audit_4"]}}
+    # rule report_tables: one summary table per model, every (system, family, model)
+    report = report_inputs(study)
+    assert set(report) == {"rmse_all", "screening_all", "classification_test_all"}
+    assert len(report["rmse_all"]) == 2 * 3 and "results/B/classical/lgbm/summary/rmse_by_limit.csv" in report["rmse_all"]
+    paths = targets(study)
     assert "results/A/classical/rf/summary/classification_audit.csv" in paths
     assert "results/B/classical/rf/summary/classification_audit.csv" not in paths
     assert "results/B/allegro/scratch/summary/similarity.png" in paths
@@ -189,8 +262,30 @@ def test_family_grid_and_rule_inputs_follow_the_config():
     assert "results/A/allegro/scratch/summary/audit_cumulative_hull.png" in paths
     assert "results/B/allegro/scratch/summary/audit_cumulative_hull.png" not in paths  # B has no audit set
     assert "results/report/rmse_boxplot.png" in paths
-    no_models = {**CONFIG, "classical": {"models": []}, "allegro": {"models": [], "limits": None}}
-    assert targets(no_models) == []
+    assert study_of(CONFIG, classical={"models": []}, allegro={"models": [], "limits": None}).grids == {}
+    assert targets(study_of(CONFIG, classical={"models": []}, allegro={"models": [], "limits": None})) == []
+
+
+def test_prediction_files_and_inputs_follow_the_study():
+    from qcrobust.predict import prediction_inputs, prediction_targets
+
+    study = study_of(CONFIG)
+    files = prediction_targets(study)
+    # A: 3 sets, B: 2 sets; per system 2 classical models x 3 limits + 1 Allegro model x 2 limits
+    assert len(files) == (3 + 2) * (2 * 3 + 2) and len(set(files)) == len(files)
+    assert "results/A/classical/rf/limit_2/pred_audit.csv" in files
+    assert "results/B/classical/rf/limit_2/pred_audit.csv" not in files
+    assert "results/B/allegro/scratch/limit_2/pred_test.csv" not in files  # Allegro trains on 0 and 4 only
+    key = {"system": "A", "model": "rf", "limit": "2"}
+    assert prediction_inputs(study, SimpleNamespace(**key, family="classical", set="test")) == {
+        "model": "results/A/classical/rf/limit_2/model.joblib", "features": "results/A/features/dataset.parquet",
+        "splits": "results/A/splits.csv"}
+    assert prediction_inputs(study, SimpleNamespace(**key, family="classical", set="audit")) == {
+        "model": "results/A/classical/rf/limit_2/model.joblib", "features": "results/A/features/audit.parquet"}
+    key = {"system": "B", "model": "scratch", "limit": "4", "family": "allegro"}
+    assert prediction_inputs(study, SimpleNamespace(**key, set="inference")) == {
+        "model": "results/B/allegro/scratch/limit_4/model.nequip.zip", "structures": "results/B/inference.extxyz"}
+    assert prediction_inputs(study, SimpleNamespace(**key, set="test"))["structures"] == "results/B/dataset.extxyz"
 
 
 def test_figures_are_written(summary, tmp_path):
@@ -235,38 +330,53 @@ def classical_study(fixture_study_template, tmp_path_factory):
     return config, workdir
 
 
+def _result(workdir, pattern, **values):
+    return workdir / layout.path(pattern, **values)
+
+
 @pytest.mark.workflow
 def test_workflow_writes_predictions_metrics_summaries_and_report(classical_study):
     import json
 
+    from qcrobust.metrics import regression_scores
+
     _, workdir = classical_study
-    results = workdir / "results"
     for system in ("CuPt", "CuPd"):
-        features = pd.read_parquet(results / system / "features" / "dataset.parquet")
-        targets_table = pd.read_csv(results / system / "targets.csv", dtype={"id": str})
+        features = pd.read_parquet(_result(workdir, layout.FEATURES, system=system, set="dataset"))
+        targets_table = pd.read_csv(_result(workdir, layout.TARGETS, system=system, set="dataset"), dtype={"id": str})
         assert list(features["id"]) == list(targets_table["id"])
         assert any(c.startswith("ce_") for c in features.columns)
-        splits = pd.read_csv(results / system / "splits.csv", dtype={"id": str})
+        space = json.loads(_result(workdir, layout.FEATURE_SPACE, system=system).read_text())
+        for name in ("dataset", "inference", "audit"):  # every set's table in the system's one column set
+            table = pd.read_parquet(_result(workdir, layout.FEATURES, system=system, set=name))
+            assert list(table.columns) == ["id", *space["columns"]]
+        splits = pd.read_csv(_result(workdir, layout.SPLITS, system=system), dtype={"id": str})
+        truth = targets_table.set_index("id")["e_above_hull"]
         for model in ("rf", "lgbm"):
+            rmse = pd.read_csv(_result(workdir, layout.SUMMARY_TABLE, system=system, family="classical", model=model, table="rmse_by_limit"))
+            assert rmse["limit"].tolist() == [0, 2, 8]
             for limit in (0, 2, 8):
-                folder = results / system / "classical" / model / f"limit_{limit}"
-                test = pd.read_csv(folder / "pred_test.csv", dtype={"id": str})
-                assert sorted(test["id"]) == sorted(splits.loc[splits["split"] == "test", "id"])
-                metrics = json.loads((folder / "metrics.json").read_text())
+                key = {"system": system, "family": "classical", "model": model, "limit": limit}
+                test = pd.read_csv(_result(workdir, layout.PREDICTIONS, **key, set="test"), dtype={"id": str})
+                assert list(test["id"]) == list(splits.loc[splits["split"] == "test", "id"])
+                metrics = json.loads(_result(workdir, layout.METRICS, **key).read_text())
                 members = splits[(splits["split"] != "test") & (splits["n_A5_defects"] <= limit)]
                 assert (metrics["n_train"], metrics["n_val"]) == ((members["split"] == "train").sum(), (members["split"] == "val").sum())
-                assert 0 < metrics["rmse"] < 0.2 and metrics["model"] == model
-                assert (folder / "pred_audit.csv").is_file() and (folder / "model.joblib").stat().st_size > 0
-            summary = results / system / "classical" / model / "summary"
-            rmse = pd.read_csv(summary / "rmse_by_limit.csv")
-            assert rmse["limit"].tolist() == [0, 2, 8]
+                assert "rmse" not in metrics and metrics["cv_rmse"] > 0 and metrics["model"] == model
+                # the test RMSE is the evaluation's, from the test predictions
+                scored = regression_scores(truth.loc[test["id"]].to_numpy(), test["y_pred"].to_numpy())["rmse"]
+                assert rmse.set_index("limit").loc[limit, "rmse"] == pytest.approx(scored)
+                assert 0 < scored < 0.2
+                assert _result(workdir, layout.PREDICTIONS, **key, set="audit").is_file()
+                assert (workdir / layout.model_file(**key)).stat().st_size > 0
+            summary = _result(workdir, layout.SUMMARY_DIR, system=system, family="classical", model=model)
             assert {p.name for p in summary.glob("*.png")} == {"rmse_vs_limit.png", "similarity.png"} | {
                 f"{kind}_{mode}.png" for kind in ("screening_vs_limit", "overlaps", "audit_cumulative")
                 for mode in ("below_hull", "window_25meV", "top_5pct")}
             assert (summary / "classification_audit.csv").is_file()
-    rmse_all = pd.read_csv(results / "report" / "rmse_all.csv")
+    rmse_all = pd.read_csv(_result(workdir, layout.REPORT_TABLE, name="rmse_all"))
     assert len(rmse_all) == 2 * 2 * 3 and set(rmse_all["family"]) == {"classical"}
-    assert (results / "report" / "rmse_boxplot.png").stat().st_size > 5000
+    assert _result(workdir, layout.REPORT_FIGURE, name="rmse_boxplot").stat().st_size > 5000
 
 
 @pytest.mark.workflow
@@ -274,13 +384,17 @@ def test_rerun_gives_byte_identical_predictions_and_nothing_left_to_do(classical
     from conftest import run_workflow
 
     config, workdir = classical_study
-    folder = workdir / "results" / "CuPd" / "classical" / "lgbm" / "limit_2"
+    key = {"system": "CuPd", "family": "classical", "model": "lgbm", "limit": 2}
+    folder = _result(workdir, layout.MODEL_DIR, **key)
     before = {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")}
+    assert set(before) == {"pred_test.csv", "pred_inference.csv", "pred_audit.csv"}
     for path in folder.iterdir():
         path.unlink()
-    run_workflow(config, workdir, str((folder / "pred_test.csv").relative_to(workdir)))
+    # the model is retrained, then predicts again
+    run_workflow(config, workdir, layout.path(layout.PREDICTIONS, **key, set="test"))
+    assert (workdir / layout.model_file(**key)).is_file()
+    run_workflow(config, workdir)  # the other sets' predictions and the summaries downstream
     assert {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")} == before
-    run_workflow(config, workdir)  # the summaries downstream of the rerun job
     proc = run_workflow(config, workdir, "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
@@ -298,11 +412,14 @@ def test_changing_one_models_hyperparameter_reruns_only_that_model(classical_stu
     edited.write_text(yaml.safe_dump(changed, sort_keys=False))
     proc = run_workflow(edited, workdir, "--dry-run", "--quiet", "rules")
     jobs = proc.stdout + proc.stderr
-    assert "classical_train_audit" in jobs and "evaluate_audit" in jobs
+    assert "classical_train" in jobs and "evaluate_audit" in jobs
     counts = {line.split()[0]: int(line.split()[1]) for line in jobs.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
-    # rf only: 2 systems x 3 limits, its 2 summaries and their figures, the report tables
-    assert counts["classical_train_audit"] == 6 and counts["evaluate_audit"] == 2 and counts["evaluate_figures"] == 2
-    assert counts.get("features_audit", 0) == 0 and counts["report_tables"] == 1
+    # rf only: 2 systems x 3 limits, each predicting its 3 sets; its 2 summaries (+ audit) and
+    # their figures, the report tables; no descriptor and no data job
+    assert counts["classical_train"] == 6 and counts["predict"] == 6 * 3
+    assert counts["evaluate"] == 2 and counts["evaluate_audit"] == 2 and counts["evaluate_figures"] == 2
+    assert counts.get("features", 0) == 0 and counts.get("feature_space", 0) == 0 and counts.get("ingest", 0) == 0
+    assert counts["report_tables"] == 1
 
 
 def test_summary_tables_match_their_schemas_and_violations_name_the_row(summary, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,11 +11,20 @@ from ase.build import bulk
 from icet import ClusterSpace
 
 from qcrobust.errors import InputError
-from qcrobust.features import FeatureSettings, Table, compute_features, read_features, write_features
+from qcrobust.features import (
+    FeatureSettings,
+    FeatureSpace,
+    Table,
+    compute_features,
+    feature_space,
+    feature_table,
+    read_features,
+    write_features,
+)
 from qcrobust.synthetic import decorate, parent
 
 # small cluster space: the synthetic parent is a 32-site cell with 12 decorated sites
-SETTINGS = FeatureSettings(shells=(2.0, 3.0, 4.0), coordination_cutoff=3.0, cluster_cutoffs=(3.0,))
+SETTINGS = FeatureSettings.from_config({"shells": [2.0, 3.0, 4.0], "coordination_cutoff": 3.0, "cluster_cutoffs": [3.0]})
 DECORATIONS = [("SSSS", "SSSSSSSS"), ("MMSS", "SSSSSSSS"), ("XXSS", "MXSSSSXM"), ("SMXS", "MMMMXXXX"), ("SSMX", "XXSSMMSS")]
 
 
@@ -127,7 +138,7 @@ def test_site_label_disagreeing_with_the_parent_is_an_error():
 
 def test_tolerance_above_half_the_site_distance_is_refused():
     with pytest.raises(InputError, match="site_tolerance"):
-        compute_features([Table("dataset", "x", _frames())], FeatureSettings(site_tolerance=1.5), parent())
+        compute_features([Table("dataset", "x", _frames())], FeatureSettings.from_config({"site_tolerance": 1.5}), parent())
 
 
 def test_parquet_round_trip_is_byte_identical(tables, tmp_path):
@@ -159,3 +170,72 @@ def test_tables_match_the_features_schema_and_bad_values_are_caught(tables):
     broken.loc[2, "frac_Pd"] = 1.2
     with pytest.raises(InputError, match=r"dataset.parquet: row 2: does not match features.schema.yaml: frac_Pd: 1.2 is greater than the maximum of 1"):
         check_table(broken, "features", "dataset.parquet")
+
+
+def test_settings_defaults_are_the_config_schemas():
+    from qcrobust.config import schema_defaults
+
+    defaults = schema_defaults("features")
+    settings = FeatureSettings.from_config(None)
+    assert settings == FeatureSettings.from_config({})
+    assert settings.shells == tuple(float(x) for x in defaults["shells"]) and settings.site_tolerance == defaults["site_tolerance"]
+    assert SETTINGS.site_tolerance == defaults["site_tolerance"] and SETTINGS.shells == (2.0, 3.0, 4.0)  # keys given win
+
+
+def _sets(frames=None):
+    frames = frames or _frames()
+    # the dataset's frames d0, d1 hold no Pd and no vacancy on A5: the other sets bring them
+    return [Table("dataset", "dataset.extxyz", frames[:2]), Table("inference", "inference.extxyz", frames[2:4]),
+            Table("audit", "audit.extxyz", frames[4:])]
+
+
+@pytest.mark.parametrize("with_parent", [True, False])
+def test_each_sets_table_alone_equals_all_tables_together_to_the_bit(with_parent):
+    """Rule feature_space fixes the columns from every set, rule features computes one set per job:
+    the same tables as computing all sets at once."""
+    sets = _sets()
+    base = parent() if with_parent else None
+    together = compute_features(sets, SETTINGS, base, "parent.extxyz")
+    space = feature_space(sets, SETTINGS, base, "parent.extxyz")
+    # the space, as rule features reads it back from space.json
+    space = FeatureSpace.from_json(json.loads(json.dumps(space.to_json())))
+    for table in sets:
+        alone = feature_table(space, table, base, "parent.extxyz")
+        assert list(alone.columns) == ["id", *space.columns]
+        pd.testing.assert_frame_equal(alone, together[table.name], check_exact=True)
+        assert alone.drop(columns="id").to_numpy().tobytes() == together[table.name].drop(columns="id").to_numpy().tobytes()
+    # the columns are all sets': Pd on A5 occurs in the inference and audit sets only
+    assert "site_A5_Pd" in space.columns
+    assert "site_A5_Pd" not in feature_space(sets[:1], SETTINGS, base, "parent.extxyz").columns
+    assert any(c.startswith("ce_") for c in space.columns) == with_parent
+
+
+def test_feature_space_survives_json():
+    space = feature_space(_sets(), SETTINGS, parent(), "parent.extxyz")
+    text = json.dumps(space.to_json())
+    again = FeatureSpace.from_json(json.loads(text))
+    assert again == space
+    assert again.columns == space.columns == json.loads(text)["columns"]
+    assert again.settings == SETTINGS
+    assert json.dumps(again.to_json()) == text
+
+
+def test_a_set_outside_the_feature_space_is_an_error():
+    frames = _frames()
+    space = feature_space([Table("dataset", "dataset.extxyz", frames[:2])], SETTINGS)  # no parent: Cu, Pd only
+    stranger = frames[2].copy()
+    stranger.info = dict(frames[2].info)
+    symbols = stranger.get_chemical_symbols()
+    symbols[0] = "Pt"
+    stranger.set_chemical_symbols(symbols)
+    with pytest.raises(InputError, match=r"other.extxyz: elements \['Pt'\] are not in the system's feature space \['Cu', 'Pd'\]"):
+        feature_table(space, Table("other", "other.extxyz", [stranger]))
+
+
+def test_a_stale_feature_space_file_is_an_error_naming_it():
+    frames = _frames()
+    space = feature_space([Table("dataset", "dataset.extxyz", frames)], SETTINGS, parent(), "parent.extxyz")
+    data = json.loads(json.dumps(space.to_json()))
+    data["columns"] = data["columns"][:-1]
+    with pytest.raises(InputError, match="results/S/features/space.json: key 'columns': differs"):
+        FeatureSpace.from_json(data, "results/S/features/space.json")

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import copy_study, run_workflow
+from qcrobust import layout
 from qcrobust.errors import InputError
 from qcrobust.io import count_frames
 from qcrobust.report import (
@@ -187,7 +188,7 @@ def test_findings_without_models_or_flips():
 
 def test_notes_and_budgets(tmp_path):
     from qcrobust.io import write_json
-    from qcrobust.report import budget_table, data_notes, external_corpus_note
+    from qcrobust.report import BUDGET_COLUMNS, budget_table, data_notes, external_corpus_note
 
     config = {"systems": {"ScPt": {"dataset": "results/default_data/ScPt/dataset.extxyz"}, "Mine": {"dataset": "my/data.extxyz"}},
               "allegro": {"models": ["scratch", "external"], "pretrain": {"corpus": None, "target": "e_form"}}}
@@ -195,17 +196,30 @@ def test_notes_and_budgets(tmp_path):
     assert "partly distillation from the labeler" in external_corpus_note(config)
     own = {**config, "allegro": {"models": ["external"], "pretrain": {"corpus": "aflow.extxyz", "target": "e_form"}}}
     assert external_corpus_note(own).startswith("Allegro external: pretrained on the user corpus aflow.extxyz")
-    write_json({"system": "S", "model": "self", "limit": 8, "rmse": 0.01, "n_train": 25, "n_val": 3, "epochs": 125, "steps": 500,
+    write_json({"system": "S", "model": "self", "limit": 8, "n_train": 25, "n_val": 3, "epochs": 125, "steps": 500,
                 "checkpoint": "last", "selected_epoch": 124, "fit_seconds": 20.0,
                 "pretrain": {"stage": "self_pretrain", "steps": 2300, "fit_seconds": 100.0}}, tmp_path / "a.json")
-    table = budget_table([tmp_path / "a.json"])
-    assert table.iloc[0][["steps", "pretrain_steps", "total_seconds", "checkpoint"]].tolist() == [500, 2300, 120.0, "last"]
+    write_json({"system": "S", "model": "self", "limit": 0, "n_train": 9, "n_val": 3, "epochs": 125, "steps": 250,
+                "checkpoint": "last", "selected_epoch": 124, "fit_seconds": 0.0, "reused_from": "scratch"}, tmp_path / "b.json")
+    # the test RMSE comes from the evaluation's rmse_all table (training never reads the test set);
+    # the classical row of the same system and limit is not an Allegro model's
+    rmse = pd.DataFrame({"system": ["S", "S", "S", "S"], "family": ["allegro", "allegro", "classical", "allegro"],
+                         "model": ["self", "self", "self", "scratch"], "limit": [0, 8, 8, 8], "rmse": [0.03, 0.01, 0.5, 0.02]})
+    table = budget_table([tmp_path / "a.json", tmp_path / "b.json"], rmse)
+    assert list(table.columns) == BUDGET_COLUMNS
+    assert table.iloc[0][["limit", "rmse", "steps", "pretrain_steps", "total_seconds", "checkpoint"]].tolist() == [8, 0.01, 500, 2300, 120.0, "last"]
+    assert table.iloc[1][["limit", "rmse", "total_seconds", "reused_from"]].tolist() == [0, 0.03, 0.0, "scratch"]
+    with pytest.raises(InputError, match=r"rmse_all.csv: S/self limit 8: no test RMSE for this Allegro model"):
+        budget_table([tmp_path / "a.json"], rmse[rmse["limit"] == 0])
 
 
 def test_summary_key_and_frame_count(tmp_path):
     assert summary_key("results/ScPt/allegro/self/summary/overlaps.csv") == ("ScPt", "allegro", "self")
-    with pytest.raises(InputError):
-        summary_key("results/ScPt/overlaps.csv")
+    path = layout.path(layout.SUMMARY_TABLE, system="Sc-Pt", family="classical", model="rf", table="similarity")
+    assert summary_key(tmp_path / path) == ("Sc-Pt", "classical", "rf")  # below any folder
+    for wrong in ("results/ScPt/overlaps.csv", "results/ScPt/allegro/self/limit_8/overlaps.csv", "results/ScPt/allegro/self/summary/overlaps.png"):
+        with pytest.raises(InputError, match="not a summary table path"):
+            summary_key(wrong)
     path = tmp_path / "two.extxyz"
     path.write_text('2\nProperties=species:S:1:pos:R:3\nH 0 0 0\nH 0 0 1\n1\nProperties=species:S:1:pos:R:3\nHe 0 0 0\n')
     assert count_frames(path) == 2
@@ -220,6 +234,34 @@ def test_dataset_row_counts_and_statistics():
     assert row["target_mean"] == pytest.approx(0.05)
 
 
+def test_report_rules_read_the_studys_files():
+    from qcrobust.config import validate_config
+    from qcrobust.report import budget_inputs, dataset_inputs, findings_inputs, targets
+    from qcrobust.study import Study
+
+    config = {"systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
+              "limits": [0, 4], "classical": {"models": ["rf"]}, "allegro": {"models": ["scratch", "self"], "limits": [4]}}
+    study = Study.from_config(validate_config(config))
+    data = dataset_inputs(study)
+    assert data["targets"] == ["results/A/dataset_targets.csv", "results/B/dataset_targets.csv"]
+    assert data["targets"][0] == layout.path(layout.TARGETS, system="A", set="dataset")
+    assert data["inference"] == ["results/A/inference.extxyz", "results/B/inference.extxyz"]
+    assert data["audit_targets"] == ["results/A/audit_targets.csv"]  # B has no audit set
+    found = findings_inputs(study)
+    assert found["rmse"] == "results/report/rmse_all.csv"
+    assert len(found["similarity"]) == 2 * 3 and "results/B/allegro/self/summary/overlaps.csv" in found["overlaps"]
+    budgets = budget_inputs(study)
+    assert budgets["rmse"] == found["rmse"]
+    assert sorted(budgets["metrics"]) == sorted(f"results/{s}/allegro/{m}/limit_4/metrics.json" for s in "AB" for m in ("scratch", "self"))
+    assert targets(study) == ["results/report/datasets.csv", "results/report/stability.csv", "results/report/findings.html",
+                              "results/report/allegro_budgets.csv"]
+    classical_only = Study.from_config(validate_config({**config, "allegro": {"models": []}}))
+    assert "results/report/allegro_budgets.csv" not in targets(classical_only)
+    assert budget_inputs(classical_only)["metrics"] == []
+    nothing = Study.from_config(validate_config({**config, "classical": {"models": []}, "allegro": {"models": []}}))
+    assert targets(nothing) == ["results/report/datasets.csv"]
+
+
 # --- the report of the fixture study ---
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -231,8 +273,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 def study_report(small_study_run, tmp_path_factory):
     """The HTML report of the finished fixture study; returns (workdir, report path)."""
     config = copy_study(small_study_run, tmp_path_factory.mktemp("report") / "work")
-    run_workflow(config, config.parent, "--report", "results/report/report.html")
-    return config.parent, config.parent / "results" / "report" / "report.html"
+    run_workflow(config, config.parent, "--report", layout.REPORT_HTML)
+    return config.parent, config.parent / layout.REPORT_HTML
 
 
 @pytest.mark.workflow
@@ -242,11 +284,11 @@ def test_report_holds_every_figure_and_the_tables_with_captions(study_report):
     items = dict(re.findall(r'"(results/[^"]+)": \{"name": .*?"caption": "(.*?)(?<!\\)"', text))
     figures = {str(p.relative_to(workdir)) for p in (workdir / "results").rglob("*.png")}
     assert figures and figures <= set(items), figures - set(items)
-    tables = {"results/report/datasets.csv", "results/report/stability.csv", "results/report/findings.html",
-              "results/report/allegro_budgets.csv", "results/CuPt/limit_sizes.csv", "results/CuPd/limit_sizes.csv"}
+    tables = {layout.path(layout.REPORT_TABLE, name=name) for name in ("datasets", "stability", "allegro_budgets")}
+    tables |= {layout.FINDINGS} | {layout.path(layout.LIMIT_SIZES, system=system) for system in ("CuPt", "CuPd")}
     assert tables <= set(items)
     assert all(len(caption) > 40 for caption in items.values()), items
-    findings_page = (workdir / "results" / "report" / "findings.html").read_text()
+    findings_page = (workdir / layout.FINDINGS).read_text()
     # the fixture's Allegro trains limit 8 only: the families share one limit, and the page says so
     assert "Compared on the limits every family trained on: 8 (cross-family numbers use no other limit)." in findings_page
     assert "No family has a defined recall against the largest limit" in findings_page

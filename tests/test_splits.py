@@ -4,6 +4,7 @@ import pytest
 
 from qcrobust.errors import InputError
 from qcrobust.splits import limit_members, limit_requirements, limit_sizes, make_splits
+from qcrobust.splits import test_ids as split_test_ids
 
 LIMITS = [0, 2, 4, 6, 8, 10]
 
@@ -27,6 +28,11 @@ def test_test_set_is_limit0_of_requested_size_and_shared_by_all_limits():
     test = s[s.split == "test"]
     assert len(test) == 20 and (test.n_A5_defects == 0).all()
     assert (limit_sizes(s, LIMITS)["n_test"] == 20).all()
+    # what every model predicts as its test set: those ids, in splits.csv order, as strings
+    assert split_test_ids(s) == test.id.tolist()
+    shuffled = s.sample(frac=1.0, random_state=2)
+    assert split_test_ids(shuffled) == shuffled.id[shuffled.split == "test"].tolist()
+    assert split_test_ids(pd.DataFrame({"id": [3, 1, 2], "split": ["test", "train", "test"]})) == ["3", "2"]
 
 
 def test_subsets_are_nested_and_never_contain_test():
@@ -139,7 +145,8 @@ def test_met_requirements_pass_and_classical_only_needs_no_validation_rows():
 
 
 def test_both_families_train_on_the_one_limit_subset():
-    """classical.limit_data and allegro's limit_parts select exactly splits.limit_members, nested."""
+    """classical.limit_data and allegro's limit_parts select exactly splits.limit_members, nested,
+    and neither holds a test structure (rule predict reads the test set, splits.test_ids)."""
     from qcrobust.allegro.data import limit_parts
     from qcrobust.classical import limit_data
 
@@ -157,3 +164,4 @@ def test_both_families_train_on_the_one_limit_subset():
         assert set(limit_data(features, targets, splits, limit, "e_above_hull").train["id"]) == members
         parts = limit_parts(splits, limit)
         assert set(parts["train"]) | set(parts["val"]) == members
+        assert "test" not in parts and not set().union(*map(set, parts.values())) & set(split_test_ids(splits))

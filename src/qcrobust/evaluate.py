@@ -313,6 +313,8 @@ def summarize_audit(
     """The audit tables (:data:`AUDIT_TABLES`) of one (system, family, model): its screens
     judged on the labeled audit structures. ``predictions``: limit -> {"audit": path}."""
     limits = sorted(predictions)
+    if not limits:
+        raise ValueError(f"{system}/{family}/{model}: no limits to evaluate on the audit set")
     key = {"system": system, "family": family, "model": model}
     y_audit = audit["y_true"].to_numpy(dtype=np.float64)
     audit_pred = {x: read_predictions(predictions[x]["audit"], audit["id"])["y_pred"].to_numpy() for x in limits}

@@ -266,12 +266,17 @@ class FeatureSpace:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping) -> FeatureSpace:
-        return cls(
+    def from_json(cls, data: Mapping, source: str | os.PathLike = "space.json") -> FeatureSpace:
+        """The space written by :meth:`to_json`; its stored ``columns`` must be the ones it
+        describes (a stale or hand-edited file is an error naming ``source``)."""
+        space = cls(
             elements=list(data["elements"]), site_labels=list(data["site_labels"]),
             site_columns=[tuple(c) for c in data["site_columns"]], allowed=data["allowed"],
             ce_orders=list(data["ce_orders"]), settings=FeatureSettings.from_config(data["settings"]),
         )
+        if "columns" in data and list(data["columns"]) != space.columns:
+            raise InputError(source, "key 'columns'", "differs from the columns the space describes (a stale or edited file)")
+        return space
 
 
 def _occupations(lattice: ParentLattice, table: Table) -> tuple[list[np.ndarray], np.ndarray]:
