@@ -125,7 +125,7 @@ def _saved_model(folder, model="rf", limit=8):
     features, targets, splits = _study()
     data = limit_data(features, targets, splits, limit, "e_above_hull")
     fit, metrics = train_limit(data, model, SMALL[model], folds=5, seed=0)
-    key = {"system": "S", "family": "classical", "model": model, "limit": limit}
+    key = {"system": "S", "family": "classical", "model": model, "limit": limit, "seed": 0}
     outputs = {"model": folder / layout.model_file(**key), "metrics": folder / layout.path(layout.METRICS, **key)}
     write_outputs(fit, metrics | META | {"model": model, "limit": limit}, outputs)
     _write_descriptors(features, folder / layout.path(layout.FEATURES, system="S", set="dataset"))

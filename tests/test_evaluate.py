@@ -50,7 +50,7 @@ AUDIT = pd.DataFrame({"id": INFERENCE_IDS[:3], "y_true": [-0.05, 0.1, -0.01]})
 
 
 def _prediction_path(folder, limit, name):
-    return folder / layout.path(layout.PREDICTIONS, system="S", family="fam", model="m", limit=limit, set=name)
+    return folder / layout.path(layout.PREDICTIONS, system="S", family="fam", model="m", limit=limit, seed=0, set=name)
 
 
 def _write_predictions(folder, predictions=PREDICTIONS) -> dict[int, dict[str, str]]:
@@ -196,14 +196,14 @@ def test_prediction_file_problems_name_file_and_id(tmp_path):
 def test_inference_sets_must_agree_across_limits(tmp_path):
     files = _write_predictions(tmp_path)
     write_csv(pd.DataFrame({"id": INFERENCE_IDS[:4], "y_pred": [0.1] * 4}), files[8]["inference"])
-    with pytest.raises(InputError, match=r"limit_8/pred_inference.csv: id 'i4': no prediction"):
+    with pytest.raises(InputError, match=r"limit_8/seed_0/pred_inference.csv: id 'i4': no prediction"):
         summarize(system="S", family="fam", model="m", predictions=files, test=TEST, settings=SETTINGS)
 
 
 def test_audit_predictions_must_cover_the_audit_set(tmp_path):
     files = _write_audit_predictions(tmp_path)
     write_csv(pd.DataFrame({"id": INFERENCE_IDS[:2], "y_pred": [0.1, 0.2]}), files[4]["audit"])
-    with pytest.raises(InputError, match=r"limit_4/pred_audit.csv: id 'i2': no prediction"):
+    with pytest.raises(InputError, match=r"limit_4/seed_0/pred_audit.csv: id 'i2': no prediction"):
         summarize_audit(system="S", family="fam", model="m", predictions=files, audit=AUDIT, modes=SETTINGS.modes)
 
 
@@ -238,14 +238,14 @@ def test_study_grid_and_rule_inputs_follow_the_config():
     # rule evaluate: test and inference predictions of every limit, splits and the dataset's targets
     inputs = summary_inputs(study, SimpleNamespace(system="A", family="allegro", model="scratch"))
     assert sorted(k for k in inputs if k.startswith("pred_")) == sorted(f"pred_{s}_{x}" for s in ("test", "inference") for x in (0, 4))
-    assert inputs["pred_test_4"] == "results/A/allegro/scratch/limit_4/pred_test.csv"
-    assert inputs["pred_test_4"] == layout.path(layout.PREDICTIONS, system="A", family="allegro", model="scratch", limit=4, set="test")
+    assert inputs["pred_test_4"] == "results/A/allegro/scratch/limit_4/seed_0/pred_test.csv"
+    assert inputs["pred_test_4"] == layout.path(layout.PREDICTIONS, system="A", family="allegro", model="scratch", limit=4, seed=0, set="test")
     assert inputs["targets"] == "results/A/dataset_targets.csv" and inputs["splits"] == "results/A/splits.csv"
     assert "audit_targets" not in inputs
     # rule evaluate_audit: the audit predictions and labels
     audit = audit_inputs(study, SimpleNamespace(system="A", family="allegro", model="scratch"))
-    assert audit == {"pred_audit_0": "results/A/allegro/scratch/limit_0/pred_audit.csv",
-                     "pred_audit_4": "results/A/allegro/scratch/limit_4/pred_audit.csv",
+    assert audit == {"pred_audit_0": "results/A/allegro/scratch/limit_0/seed_0/pred_audit.csv",
+                     "pred_audit_4": "results/A/allegro/scratch/limit_4/seed_0/pred_audit.csv",
                      "audit_targets": "results/A/audit_targets.csv"}
     assert predictions_by_limit({"pred_test_4": "x", "pred_inference_4": "y", "splits": "z"}) == {4: {"test": "x", "inference": "y"}}
     assert predictions_by_limit({k: v for k, v in audit.items() if k.startswith("pred_")}) == {
@@ -273,18 +273,18 @@ def test_prediction_files_and_inputs_follow_the_study():
     files = prediction_targets(study)
     # A: 3 sets, B: 2 sets; per system 2 classical models x 3 limits + 1 Allegro model x 2 limits
     assert len(files) == (3 + 2) * (2 * 3 + 2) and len(set(files)) == len(files)
-    assert "results/A/classical/rf/limit_2/pred_audit.csv" in files
-    assert "results/B/classical/rf/limit_2/pred_audit.csv" not in files
-    assert "results/B/allegro/scratch/limit_2/pred_test.csv" not in files  # Allegro trains on 0 and 4 only
-    key = {"system": "A", "model": "rf", "limit": "2"}
+    assert "results/A/classical/rf/limit_2/seed_0/pred_audit.csv" in files
+    assert "results/B/classical/rf/limit_2/seed_0/pred_audit.csv" not in files
+    assert "results/B/allegro/scratch/limit_2/seed_0/pred_test.csv" not in files  # Allegro trains on 0 and 4 only
+    key = {"system": "A", "model": "rf", "limit": "2", "seed": "0"}
     assert prediction_inputs(study, SimpleNamespace(**key, family="classical", set="test")) == {
-        "model": "results/A/classical/rf/limit_2/model.joblib", "features": "results/A/features/dataset.parquet",
+        "model": "results/A/classical/rf/limit_2/seed_0/model.joblib", "features": "results/A/features/dataset.parquet",
         "splits": "results/A/splits.csv"}
     assert prediction_inputs(study, SimpleNamespace(**key, family="classical", set="audit")) == {
-        "model": "results/A/classical/rf/limit_2/model.joblib", "features": "results/A/features/audit.parquet"}
-    key = {"system": "B", "model": "scratch", "limit": "4", "family": "allegro"}
+        "model": "results/A/classical/rf/limit_2/seed_0/model.joblib", "features": "results/A/features/audit.parquet"}
+    key = {"system": "B", "model": "scratch", "limit": "4", "seed": "0", "family": "allegro"}
     assert prediction_inputs(study, SimpleNamespace(**key, set="inference")) == {
-        "model": "results/B/allegro/scratch/limit_4/model.nequip.zip", "structures": "results/B/inference.extxyz"}
+        "model": "results/B/allegro/scratch/limit_4/seed_0/model.nequip.zip", "structures": "results/B/inference.extxyz"}
     assert prediction_inputs(study, SimpleNamespace(**key, set="test"))["structures"] == "results/B/dataset.extxyz"
 
 
@@ -356,7 +356,7 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
             rmse = pd.read_csv(_result(workdir, layout.SUMMARY_TABLE, system=system, family="classical", model=model, table="rmse_by_limit"))
             assert rmse["limit"].tolist() == [0, 2, 8]
             for limit in (0, 2, 8):
-                key = {"system": system, "family": "classical", "model": model, "limit": limit}
+                key = {"system": system, "family": "classical", "model": model, "limit": limit, "seed": 0}
                 test = pd.read_csv(_result(workdir, layout.PREDICTIONS, **key, set="test"), dtype={"id": str})
                 assert list(test["id"]) == list(splits.loc[splits["split"] == "test", "id"])
                 metrics = json.loads(_result(workdir, layout.METRICS, **key).read_text())
@@ -384,7 +384,7 @@ def test_rerun_gives_byte_identical_predictions_and_nothing_left_to_do(classical
     from conftest import run_workflow
 
     config, workdir = classical_study
-    key = {"system": "CuPd", "family": "classical", "model": "lgbm", "limit": 2}
+    key = {"system": "CuPd", "family": "classical", "model": "lgbm", "limit": 2, "seed": 0}
     folder = _result(workdir, layout.MODEL_DIR, **key)
     before = {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")}
     assert set(before) == {"pred_test.csv", "pred_inference.csv", "pred_audit.csv"}

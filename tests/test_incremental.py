@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SNAKEMAKE, copy_study, edit_config, result_tables, run_workflow
+from qcrobust import layout
 
 pytestmark = pytest.mark.workflow
 
@@ -150,7 +151,7 @@ def test_killed_run_completes_on_rerun_with_the_same_tables(small_study_run, tmp
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--configfile", str(config),
            "--directory", str(workdir), "--cores", "2", *targets]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    first_model = workdir / "results" / "CuPt" / "classical" / "rf" / "limit_0" / "pred_test.csv"
+    first_model = workdir / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=0, seed=0, set="test")
     try:
         deadline = time.monotonic() + 300
         while proc.poll() is None and not first_model.exists() and time.monotonic() < deadline:

@@ -39,11 +39,11 @@ def test_no_output_path_is_written_outside_the_layout_module():
 
 
 def test_path_fills_the_named_wildcards_and_keeps_the_others():
-    assert layout.path(layout.PREDICTIONS, family="allegro", set="test") == "results/{system}/allegro/{model}/limit_{limit}/pred_test.csv"
-    full = layout.path(layout.PREDICTIONS, system="ScPt", family="classical", model="rf", limit=8, set="audit")
-    assert full == "results/ScPt/classical/rf/limit_8/pred_audit.csv"
-    assert layout.wildcards_of(layout.PREDICTIONS) == ["system", "family", "model", "limit", "set"]
-    assert layout.model_file("classical", system="S", model="rf", limit=0) == "results/S/classical/rf/limit_0/model.joblib"
+    assert layout.path(layout.PREDICTIONS, family="allegro", set="test") == "results/{system}/allegro/{model}/limit_{limit}/seed_{seed}/pred_test.csv"
+    full = layout.path(layout.PREDICTIONS, system="ScPt", family="classical", model="rf", limit=8, seed=2, set="audit")
+    assert full == "results/ScPt/classical/rf/limit_8/seed_2/pred_audit.csv"
+    assert layout.wildcards_of(layout.PREDICTIONS) == ["system", "family", "model", "limit", "seed", "set"]
+    assert layout.model_file("classical", system="S", model="rf", limit=0, seed=0) == "results/S/classical/rf/limit_0/seed_0/model.joblib"
     assert layout.log("{system}/split", system="S") == "logs/S/split.log"
     assert layout.benchmark("{system}/features_{set}") == "benchmarks/{system}/features_{set}.tsv"
 
@@ -53,7 +53,7 @@ def test_matches_inverts_path_for_relative_and_absolute_paths():
     relative = layout.path(layout.SUMMARY_TABLE, **key)
     assert layout.matches(layout.SUMMARY_TABLE, relative) == key
     assert layout.matches(layout.SUMMARY_TABLE, f"/tmp/study/{relative}") == key
-    assert layout.matches(layout.SUMMARY_TABLE, "results/ScPt/allegro/self/limit_0/metrics.json") is None
+    assert layout.matches(layout.SUMMARY_TABLE, "results/ScPt/allegro/self/limit_0/seed_0/metrics.json") is None
     assert layout.matches(layout.SUMMARY_TABLE, f"/tmp/not{relative}") is None
 
 
@@ -75,8 +75,8 @@ def test_study_knows_systems_sets_models_and_limits(study):
     assert study.family_limits("classical") == (0, 2, 4, 6, 8)
     assert study.shared_limits() == [0, 8]
     trained = list(study.trained("CuPt"))
-    assert len(trained) == 4 * 5 + 2 * 2
-    assert {"system": "CuPt", "family": "allegro", "model": "self", "limit": 8} in trained
+    assert len(trained) == 4 * 5 + 2 * 2  # no replicas configured: one seed per model
+    assert {"system": "CuPt", "family": "allegro", "model": "self", "limit": 8, "seed": 0} in trained
     assert study.mode_names == ["below_hull", "window_25meV", "top_5pct"]
 
 
@@ -101,3 +101,25 @@ def validate_config_blocks() -> dict:
     config = {"systems": {"S": {"dataset": "d.extxyz", "inference": "i.extxyz", "references": {"Cu": -3.7}}}}
     validated = validate_config(config)
     return {key: validated[key] for key in ("screening", "similarity")}
+
+
+def test_replicas_give_seeds_at_their_limits_and_models(tmp_path):
+    replicas = {"classical": {"seeds": 3, "limits": [0, 8]}, "allegro": {"seeds": 2, "limits": None, "models": ["scratch"]}}
+    study = Study.from_config(load_config(make_study(tmp_path, overrides={"replicas": replicas})))
+    assert study.base_seed("classical") == 0
+    assert study.seeds("classical", "rf", 0) == (0, 1, 2) and study.seeds("classical", "rf", 4) == (0,)
+    assert study.replica_limits("classical", "xgb") == (0, 8)
+    allegro_seed = study.base_seed("allegro")
+    assert study.seeds("allegro", "scratch", 8) == (allegro_seed, allegro_seed + 1)
+    assert study.seeds("allegro", "self", 8) == (allegro_seed,) and study.replica_limits("allegro", "self") == ()
+    trained = list(study.trained("CuPt"))
+    # classical: 4 models x (3 + 1 + 1 + 1 + 3) seeds; allegro: scratch 2 limits x 2 seeds, self 2 limits x 1
+    assert len(trained) == 4 * 9 + 2 * 2 + 2
+    assert len({tuple(sorted(k.items())) for k in trained}) == len(trained)
+
+
+def test_replica_limits_must_be_the_familys(tmp_path):
+    from qcrobust.errors import InputError
+
+    with pytest.raises(InputError, match=r"key 'replicas.allegro.limits': \[4\] not among the allegro limits \[0, 8\]"):
+        load_config(make_study(tmp_path, overrides={"replicas": {"allegro": {"seeds": 3, "limits": [4]}}}))

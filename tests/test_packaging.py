@@ -158,7 +158,7 @@ def test_installed_wheel_runs_a_study_from_a_temporary_folder(wheel, tmp_path):
     where = subprocess.run([str(python), "-c", probe], cwd=study, env=env, check=True, capture_output=True, text=True)
     assert [Path(line).is_relative_to(fresh) for line in where.stdout.split()] == [True, True, True], where.stdout
     # a classical model (its metrics are schema-checked) and an Allegro model (Hydra template)
-    targets = [f"results/CuPt/{family}/limit_8/metrics.json" for family in ("classical/rf", "allegro/scratch")]
+    targets = [f"results/CuPt/{family}/limit_8/seed_0/metrics.json" for family in ("classical/rf", "allegro/scratch")]
     proc = subprocess.run([str(python), "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *targets],
                           cwd=study, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -252,7 +252,7 @@ def test_report_rules_read_the_studys_files():
     assert len(found["similarity"]) == 2 * 3 and "results/B/allegro/self/summary/overlaps.csv" in found["overlaps"]
     budgets = budget_inputs(study)
     assert budgets["rmse"] == found["rmse"]
-    assert sorted(budgets["metrics"]) == sorted(f"results/{s}/allegro/{m}/limit_4/metrics.json" for s in "AB" for m in ("scratch", "self"))
+    assert sorted(budgets["metrics"]) == sorted(f"results/{s}/allegro/{m}/limit_4/seed_0/metrics.json" for s in "AB" for m in ("scratch", "self"))
     assert targets(study) == ["results/report/datasets.csv", "results/report/stability.csv", "results/report/findings.html",
                               "results/report/allegro_budgets.csv"]
     classical_only = Study.from_config(validate_config({**config, "allegro": {"models": []}}))

@@ -69,7 +69,7 @@ def slice_targets(folder, system: str = "CuPt") -> list[str]:
         models = sorted(m for m in family.iterdir() if any(m.glob("limit_*")))
         if models:
             limit = max(models[0].glob("limit_*"), key=lambda p: int(p.name.split("_")[1]))
-            targets += [str((limit / name).relative_to(folder)) for name in ("pred_test.csv", "metrics.json")]
+            targets += [str((limit / "seed_0" / name).relative_to(folder)) for name in ("pred_test.csv", "metrics.json")]
     return targets
 
 

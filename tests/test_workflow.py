@@ -57,7 +57,7 @@ def test_every_model_predicts_every_set_through_one_rule(finished_study):
             assert predictions["y_pred"].notna().all()
             if set_name == "test":
                 assert list(predictions["id"]) == list(splits.loc[splits["split"] == "test", "id"])
-            log = workdir / layout.log("{system}/{family}/{model}/limit_{limit}_predict_{set}", **key, set=set_name)
+            log = workdir / layout.log("{system}/{family}/{model}/limit_{limit}_seed_{seed}_predict_{set}", **key, set=set_name)
             assert "predictions" in log.read_text(), log
         metrics = yaml.safe_load((workdir / layout.path(layout.METRICS, **key)).read_text())
         assert "rmse" not in metrics  # training never scores the test set
@@ -127,7 +127,7 @@ def test_bad_data_stops_the_run_before_any_model_trains_naming_the_users_file(fi
     else:
         edit_config(fixture_study, classical={**config["classical"], "folds": 11})
     workdir = tmp_path / "run"
-    proc = run_workflow(fixture_study, workdir, "results/CuPt/classical/rf/limit_8/metrics.json", check=False)
+    proc = run_workflow(fixture_study, workdir, "results/CuPt/classical/rf/limit_8/seed_0/metrics.json", check=False)
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
     assert f"qcrobust: bad input: {message.format(**spec, id=unknown_id)}" in output
