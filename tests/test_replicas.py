@@ -241,6 +241,7 @@ def test_finding_a_rf_screening_stability():
         _classical_noise("moved", {0: ["abc", "abd", "abc"], 8: ["xyz", "xyz", "xyw"]}),  # Jaccard 0, p 0.1
         _classical_noise("noisy", {0: ["a", "", "a"], 8: ["", "", "b"]}),  # Jaccard 2/9, p 0.4 (by hand above)
         _classical_noise("single", {0: ["abc"], 8: ["abc"]}, seeds=1),
+        _classical_noise("empty", {0: ["", "", ""], 8: ["", "", ""]}),  # Jaccard 1 by convention, nothing selected
     ], ignore_index=True)
     rows = _verdicts(noise, pd.DataFrame(columns=["system", "family", "model", "limit", "seed", "rmse", "normalizer_kind", "normalizer"]))
     assert rows[("stable", "a", "rf")]["verdict"] == "holds"
@@ -249,6 +250,8 @@ def test_finding_a_rf_screening_stability():
     assert rows[("noisy", "a", "rf")]["verdict"] == "within retraining noise"
     assert "at least 0.222" in rows[("noisy", "a", "rf")]["numbers"]
     assert rows[("single", "a", "rf")]["verdict"] == "undetermined"
+    assert rows[("empty", "a", "rf")]["verdict"] == "undetermined"
+    assert "no seed selects anything" in rows[("empty", "a", "rf")]["numbers"]
     assert "1 seed(s) cannot reach p <= 0.1" in rows[("single", "a", "rf")]["numbers"]
     assert {r["mode"] for r in rows.values()} == {"below"}
 

@@ -440,7 +440,11 @@ def _finding_a(part: pd.DataFrame, system: str, family: str, model: str, mode: s
     statistic = (f"T = mean within-limit - mean between-limit Jaccard index, exact permutation test over 2 x {n} seeds "
                  f"({int(against['n_splits'].iloc[0])} splits, smallest p {_fmt(min_p)}), alpha {alpha:g}; "
                  f"p against limit {largest}: " + ", ".join(f"{int(x)}: {_fmt(q)}" for x, q in zip(against["limit_i"], p)))
-    if min_p > alpha:
+    nothing_selected = bool((against["n_empty_i"] >= n).all() and (against["n_empty_j"] >= n).all())
+    if nothing_selected:  # every screen empty: "stable" would only say that nothing is selected
+        result = "undetermined"
+        numbers += "; no seed selects anything at these limits, so there is no screen to be stable"
+    elif min_p > alpha:
         result = "undetermined"
         numbers += f"; {n} seed(s) cannot reach p <= {alpha:g}"
     elif corrected:
@@ -551,7 +555,8 @@ def finding_verdicts(noise: pd.DataFrame, scores: pd.DataFrame, *, alpha: float 
         the mean Jaccard index with the largest limit is >= ``jaccard_high`` at every smaller
         limit and no pair is beyond noise even by its raw p (the strict reading of "stable");
         fails when some pair is beyond noise after Holm across those pairs (a limit effect that
-        survives the correction); otherwise within retraining noise.
+        survives the correction); otherwise within retraining noise. Undetermined when no seed
+        selects anything at the compared limits (an empty screen is trivially "stable").
     (b) Allegro ``self_model`` against ``scratch``, per limit both trained on (limits where the
         two are the same model, identical RMSE for every seed, are left out and named): holds
         when self's mean test RMSE is lower with p <= alpha at every compared limit (an
