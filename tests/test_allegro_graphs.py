@@ -141,6 +141,16 @@ def test_graph_file_refuses_another_cutoff_or_unknown_species(files, tmp_path):
         GraphFile(tmp_path / "other.npz")
 
 
+def test_the_rule_function_writes_graphs_at_the_configured_cutoff(files, tmp_path):
+    from qcrobust.allegro.graphs import GraphFile
+    from qcrobust.allegro.pipeline import write_inference_graphs
+
+    facts = write_inference_graphs(settings={"model": {"cutoff_radius": R_MAX}}, frames=files["inference"],
+                                   output=tmp_path / "sys" / "inference.graphs.npz")
+    assert facts["frames"] == 21 and facts["r_max"] == R_MAX and facts["backend"] == "matscipy"
+    assert GraphFile(tmp_path / "sys" / "inference.graphs.npz").info.r_max == R_MAX
+
+
 def test_narrowing_keeps_values_that_do_not_fit():
     from qcrobust.allegro.graphs import _narrow
 
@@ -164,7 +174,7 @@ def train_tiny(files, run_dir, extra_overrides=()):
     return spec, spec.run_dir / CHECKPOINTS / "last.ckpt"
 
 
-#: the template's data block as it was before CachedASEDataset: nequip's ASEDataModule
+#: the template as it was before CachedASEDataset: nequip's ASEDataModule, per-step train metrics
 ASE_DATAMODULE = [
     "data._target_=nequip.data.datamodule.ASEDataModule",
     "~data.train_dataset",
@@ -174,6 +184,7 @@ ASE_DATAMODULE = [
     "+data.ase_args=${data_ase_args}",
     "+data.key_mapping=${data_key_mapping}",
     "+data.transforms=${data_transforms}",
+    "training_module.train_metrics=${training_module.val_metrics}",
 ]
 
 
