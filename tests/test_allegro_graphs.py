@@ -113,6 +113,11 @@ def test_graph_file_frames_equal_freshly_computed_graphs(files, tmp_path):
     nl = NeighborListTransform(r_max=R_MAX)
     for index, atoms in enumerate(frames):
         assert_same_graph(graphs.frame(index), nl(from_ase(model_frame(atoms))))
+    # frames are copies: changing one in place leaves the file's arrays alone
+    item = graphs.frame(0)
+    item["pos"].add_(1.0)
+    item["edge_index"].add_(1)
+    assert_same_graph(graphs.frame(0), nl(from_ase(model_frame(frames[0]))))
     # the narrow storage is exact and small: int8 shifts, atomic numbers and (<= 22 atoms) edge indices
     with np.load(output) as npz:
         assert npz["field/edge_cell_shift"].dtype == np.int8 and npz["field/edge_index"].dtype == np.int8

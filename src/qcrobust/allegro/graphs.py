@@ -227,7 +227,9 @@ class GraphFile:
             start, stop = self._offsets[count][index], self._offsets[count][index + 1]
             values = self._arrays[key][:, start:stop] if axis == 1 else self._arrays[key][start:stop]
             dtype = getattr(torch, self._dtypes[key])
-            out[key] = torch.from_numpy(np.ascontiguousarray(values)).to(dtype)
+            tensor = torch.from_numpy(np.ascontiguousarray(values))
+            # a copy either way: the frame must not share memory with the file's arrays
+            out[key] = tensor.to(dtype) if tensor.dtype != dtype else tensor.clone()
         return out
 
     def frames(self, transforms: Sequence = (), start: int = 0, stop: int | None = None) -> Iterator[dict]:

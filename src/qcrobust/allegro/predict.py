@@ -62,7 +62,8 @@ class Predictor:
         out = []
         for data in chunks:
             batch = AtomicDataDict.to_(AtomicDataDict.batched_from_list(data), self.device)
-            with torch.no_grad():
+            # inference_mode: no_grad minus autograd's version counters, a few % less CPU, same bits
+            with torch.inference_mode():
                 total = self.model(batch)[AtomicDataDict.TOTAL_ENERGY_KEY]
             out.append(total.detach().cpu().double().reshape(-1).numpy())
         return np.concatenate(out) if out else np.zeros(0)
