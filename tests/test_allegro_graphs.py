@@ -3,6 +3,10 @@ trained models and the same predictions, bit for bit, as computing them on every
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -141,6 +145,14 @@ def test_graph_file_refuses_another_cutoff_or_unknown_species(files, tmp_path):
         graphs.check(R_MAX, "ase", ["Cu", "Pt"])
     with pytest.raises(ValueError, match=r"species \['Pt'\] unknown"):
         graphs.check(R_MAX, "matscipy", ["Cu"])
+    # positions are read in nequip's default dtype (float64 once its global state is set)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32 if default == torch.float64 else torch.float64)
+    try:
+        with pytest.raises(ValueError, match="positions in"):
+            graphs.check(R_MAX, "matscipy", ["Cu", "Pt"])
+    finally:
+        torch.set_default_dtype(default)
     np.savez(tmp_path / "other.npz", x=np.zeros(2))
     with pytest.raises(ValueError, match="not a qcrobust graph file"):
         GraphFile(tmp_path / "other.npz")
@@ -237,10 +249,13 @@ def test_predictions_from_the_graph_file_are_bit_identical(files, trained, tmp_p
     from qcrobust.allegro.predict import Predictor
     from qcrobust.io import read_frames
 
+    # the rule writes the file in a fresh process, before any model is loaded
+    graphs = tmp_path / "inference.graphs.npz"
+    script = "import sys; from qcrobust.allegro.graphs import write_graphs; write_graphs(sys.argv[1], sys.argv[2], r_max=float(sys.argv[3]))"
+    subprocess.run([sys.executable, "-c", script, str(files["inference"]), str(graphs), str(R_MAX)], check=True,
+                   env=dict(os.environ, OMP_NUM_THREADS="1"))
     predictor = Predictor(trained["model"])
     frames = [model_frame(a) for a in read_frames(files["inference"])]
-    graphs = tmp_path / "inference.graphs.npz"
-    write_graphs(files["inference"], graphs, r_max=predictor.r_max)
     expected = predictor.predict(frames, batch_size=batch_size)
     got = predictor.predict_graphs(graphs, batch_size=batch_size)
     assert got.dtype == expected.dtype and np.array_equal(got, expected)

@@ -140,6 +140,11 @@ def write_graphs(frames_path: str | Path, output: str | Path, *, r_max: float, b
     from qcrobust.allegro.data import model_frame
     from qcrobust.io import atomic_path, read_frames
 
+    from nequip.utils.global_state import set_global_state
+
+    # nequip's global state, as the predictor sets it: its default dtype (float64) is the dtype
+    # from_ase gives positions and cells, hence the precision of the neighbour-list inputs
+    set_global_state(allow_tf32=False)
     AtomicDataDict, get_field_type = _fields()
     backend = backend or DEFAULT_NEIGHBORLIST_BACKEND
     frames = [model_frame(a) for a in read_frames(frames_path)]
@@ -206,7 +211,13 @@ class GraphFile:
         return len(self.info.ids)
 
     def check(self, r_max: float, backend: str, type_names: Sequence[str]) -> None:
-        """Raise unless these graphs are the ones a model of cutoff ``r_max`` would compute."""
+        """Raise unless these graphs are the ones a model of cutoff ``r_max`` would compute
+        (in this process's default dtype, which nequip's ``from_ase`` gives positions)."""
+        import torch
+
+        wanted = str(torch.get_default_dtype()).removeprefix("torch.")
+        if self._dtypes.get("pos") != wanted:
+            raise ValueError(f"{self.path}: positions in {self._dtypes.get('pos')}, this process reads frames in {wanted}")
         if float(r_max) != self.info.r_max or backend != self.info.backend:
             raise ValueError(
                 f"{self.path}: neighbour lists within {self.info.r_max} A ({self.info.backend}); "
