@@ -4,7 +4,8 @@ A stand-in study of default size (146-atom cells at the parent's density, see
 ``allegro_epoch.py``) is written to a work directory and its data rules are run first. Then:
 
 1. ``snakemake results/ScPt/allegro/scratch/limit_<L>/metrics.json`` (one training job: train,
-   package, predict test + inference, metrics) — timed end to end, and by its benchmark TSV;
+   package, metrics; since issue 13 the predictions are rule ``predict``'s) — timed end to end,
+   and by its benchmark TSV;
 2. ``nequip-train`` with exactly the overrides the rule logged (fresh run directory) — timed.
 
     .venv/bin/python bench/allegro_rule_overhead.py --n 1200 --epochs 6
@@ -33,6 +34,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from allegro_epoch import N_ATOMS, stand_in_cell  # noqa: E402
 
+from qcrobust import layout  # noqa: E402
 from qcrobust.io import write_frames  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,11 +96,12 @@ def main() -> None:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="allegro_rule_"))
     config = write_study(work, args.n, args.n_inference, args.epochs)
     data = [f"results/ScPt/allegro_data/limit_24/{p}.extxyz" for p in ("train", "val")]
-    data += ["results/ScPt/targets.csv", "results/ScPt/splits.csv", "results/ScPt/inference.extxyz"]
+    data += [layout.path(layout.TARGETS, system="ScPt", set="dataset"), layout.path(layout.SPLITS, system="ScPt"),
+             layout.path(layout.STRUCTURES, system="ScPt", set="inference")]
     prep, _ = snakemake(args.snakefile, config, work, *data)
     print(f"stand-in study in {work}: {args.n} cells x {N_ATOMS} atoms; data rules {prep:.1f} s")
 
-    target = "results/ScPt/allegro/scratch/limit_24/metrics.json"
+    target = layout.path(layout.METRICS, system="ScPt", family="allegro", model="scratch", limit=24)
     rule_wall, rule_cpu = snakemake(args.snakefile, config, work, target)
     job_s = float((work / "benchmarks/ScPt/allegro/scratch/limit_24.tsv").read_text().splitlines()[1].split("\t")[0])
 
