@@ -24,10 +24,10 @@ inference file recomputes the same 3,942 lists. Two remedies, both on nequip's o
   counts, and the integer-valued fields stored narrow (edge indices int16, cell shifts int8,
   atomic numbers int8; widened back exactly on reading). Not nequip's LMDB dataset
   (``NequIPLMDBDataset.save_from_iterator``), which was tried first: it pickles torch tensors,
-  84 kB per 146-atom cell (~330 MB per system's 3,942 inference cells, and a 50 GB sparse map
-  file unless copied compact), and unpickling them costs ~0.3 CPU-ms per cell, a fifth of a
+  85-120 kB per 146-atom cell (~0.3-0.5 GB per system's 3,942 inference cells, and a 50 GB
+  sparse map file unless copied compact), and unpickling them costs ~0.3 CPU-ms per cell, a fifth of a
   prediction; its writer needs torch tensors (``.size(0)``), so it cannot store narrow numpy
-  entries. The npz is ~21 kB per cell and reads in ~0.05 ms.
+  entries. The npz is ~22 kB per cell and reads in ~0.05 ms.
 
 Both give the same tensors as computing the transforms afresh (same matscipy call, same
 input), so training and predictions are bit-identical (tests/test_allegro_graphs.py).
@@ -54,8 +54,9 @@ class CachedASEDataset(ASEDataset):
     Same arguments and same items as ``nequip.data.dataset.ASEDataset``; only the transforms
     must be deterministic functions of the frame (type mapping, neighbour list: true of nequip's
     own). Items are shallow copies of the kept dicts, as nequip's own ``_transform`` returns,
-    so a consumer that adds keys does not change the cache. Memory: the kept graphs, ~85 kB per
-    146-atom cell at a 5 A cutoff (float32 model data), on top of the frames ASEDataset holds.
+    so a consumer that adds keys does not change the cache. Memory: the kept graphs, ~110 kB per
+    146-atom cell at a 5 A cutoff (int64 edge indices, float64 cell shifts: nequip's default
+    dtype), on top of the frames ASEDataset holds.
     """
 
     def __init__(self, *args, **kwargs):
