@@ -237,7 +237,9 @@ def test_template_composes_for_scratch_and_finetune(tmp_path):
     assert scratch.training_module.model._target_ == "allegro.model.AllegroModel"
     assert scratch.training_module.model.do_derivatives is False
     assert scratch.trainer.max_epochs == 3 and scratch.num_layers == 2 and list(scratch.type_names) == ["Sc", "Pt"]
-    assert scratch.data.key_mapping == {TARGET_TOTAL_KEY: "total_energy"}
+    for part in ("train_dataset", "val_dataset"):  # our CachedASEDataset: nequip's ASEDataset, graphs kept
+        assert scratch.data[part].key_mapping == {TARGET_TOTAL_KEY: "total_energy"}
+        assert scratch.data[part]._target_ == "qcrobust.allegro.graphs.CachedASEDataset"
     assert finetune.training_module.model.model._target_ == "nequip.model.ModelFromPackage"
     assert finetune.training_module.model.model.package_path == str(tmp_path / "m.nequip.zip")
     assert scratch.training_module.lr_scheduler.scheduler._target_ == "torch.optim.lr_scheduler.ConstantLR"
