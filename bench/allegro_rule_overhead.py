@@ -3,7 +3,7 @@
 A stand-in study of default size (146-atom cells at the parent's density, see
 ``allegro_epoch.py``) is written to a work directory and its data rules are run first. Then:
 
-1. ``snakemake results/ScPt/allegro/scratch/limit_<L>/metrics.json`` (one training job: train,
+1. ``snakemake results/ScPt/allegro/scratch/limit_<L>/seed_0/metrics.json`` (one training job: train,
    package, metrics; since issue 13 the predictions are rule ``predict``'s) — timed end to end,
    and by its benchmark TSV;
 2. ``nequip-train`` with exactly the overrides the rule logged (fresh run directory) — timed.
@@ -101,11 +101,11 @@ def main() -> None:
     prep, _ = snakemake(args.snakefile, config, work, *data)
     print(f"stand-in study in {work}: {args.n} cells x {N_ATOMS} atoms; data rules {prep:.1f} s")
 
-    target = layout.path(layout.METRICS, system="ScPt", family="allegro", model="scratch", limit=24)
+    target = layout.path(layout.METRICS, system="ScPt", family="allegro", model="scratch", limit=24, seed=0)
     rule_wall, rule_cpu = snakemake(args.snakefile, config, work, target)
-    job_s = float((work / "benchmarks/ScPt/allegro/scratch/limit_24.tsv").read_text().splitlines()[1].split("\t")[0])
+    job_s = float((work / layout.benchmark("ScPt/allegro/scratch/limit_24_seed_0")).read_text().splitlines()[1].split("\t")[0])
 
-    logged = (work / "logs/ScPt/allegro/scratch/limit_24.log").read_text()
+    logged = (work / layout.log("ScPt/allegro/scratch/limit_24_seed_0")).read_text()
     line = re.search(r"nequip-train: (.*)", logged).group(1)
     argv = [a for a in shlex.split(line) if not a.startswith(("hydra.run.dir=", "epoch_log="))]
     direct_dir = work / "direct"
