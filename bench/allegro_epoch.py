@@ -31,22 +31,11 @@ import torch
 from ase import Atoms
 
 from qcrobust.allegro.data import TARGET_TOTAL_KEY
+from qcrobust.allegro.graphs import UNCACHED_OVERRIDES
 from qcrobust.allegro.callbacks import read_epoch_log
 from qcrobust.allegro.training import EPOCH_LOG, TrainSpec, command, run_nequip_train
 from qcrobust.io import count_frames, write_frames
 
-#: the template as it was before the graph cache: nequip's ASEDataModule, per-step train metrics
-UNCACHED = [
-    "data._target_=nequip.data.datamodule.ASEDataModule",
-    "~data.train_dataset",
-    "~data.val_dataset",
-    "+data.train_file_path=${train_file}",
-    "+data.val_file_path=${val_file}",
-    "+data.ase_args=${data_ase_args}",
-    "+data.key_mapping=${data_key_mapping}",
-    "+data.transforms=${data_transforms}",
-    "training_module.train_metrics=${training_module.val_metrics}",
-]
 
 CELL = 14.4
 N_ATOMS = 146
@@ -80,7 +69,7 @@ def main() -> None:
     parser.add_argument("--train-file", default=None, help="train on this labeled extxyz instead of stand-in cells")
     parser.add_argument("--val-file", default=None)
     parser.add_argument("--type-names", nargs="+", default=["Sc", "Pt"])
-    parser.add_argument("--uncached", action="store_true", help="the template before issue 15 (UNCACHED)")
+    parser.add_argument("--uncached", action="store_true", help="the template before issue 15 (qcrobust.allegro.graphs.UNCACHED_OVERRIDES)")
     parser.add_argument("--override", nargs="*", default=[], help="extra Hydra overrides of the template")
     args = parser.parse_args()
 
@@ -118,7 +107,7 @@ def main() -> None:
     )
     logging.basicConfig(filename=work / "nequip.log", level=logging.INFO)
     torch.set_num_threads(args.threads)
-    extra = (UNCACHED if args.uncached else []) + list(args.override)
+    extra = (list(UNCACHED_OVERRIDES) if args.uncached else []) + list(args.override)
     shutil.rmtree(spec.run_dir, ignore_errors=True)
     start, cpu_start = time.perf_counter(), time.process_time()
     run_nequip_train(command(spec)[1:] + extra)

@@ -13,6 +13,7 @@ import torch
 from ase import Atoms
 
 from qcrobust.allegro.data import TARGET_TOTAL_KEY, model_frame
+from qcrobust.allegro.graphs import UNCACHED_OVERRIDES
 from qcrobust.io import write_frames
 
 R_MAX = 4.0
@@ -191,18 +192,6 @@ def train_tiny(files, run_dir, extra_overrides=()):
     return spec, spec.run_dir / CHECKPOINTS / "last.ckpt"
 
 
-#: the template as it was before CachedASEDataset: nequip's ASEDataModule, per-step train metrics
-ASE_DATAMODULE = [
-    "data._target_=nequip.data.datamodule.ASEDataModule",
-    "~data.train_dataset",
-    "~data.val_dataset",
-    "+data.train_file_path=${train_file}",
-    "+data.val_file_path=${val_file}",
-    "+data.ase_args=${data_ase_args}",
-    "+data.key_mapping=${data_key_mapping}",
-    "+data.transforms=${data_transforms}",
-    "training_module.train_metrics=${training_module.val_metrics}",
-]
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +200,7 @@ def trained(files, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("trained")
     _, cached = train_tiny(files, root / "cached")
-    _, uncached = train_tiny(files, root / "uncached", ASE_DATAMODULE)
+    _, uncached = train_tiny(files, root / "uncached", list(UNCACHED_OVERRIDES))
     model = package(cached, root / "model.nequip.zip")
     return {"cached": cached, "uncached": uncached, "model": model}
 

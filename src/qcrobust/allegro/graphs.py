@@ -80,6 +80,21 @@ class CachedASEDataset(ASEDataset):
 #: bump when the layout of a graph file changes (a file of another format is refused)
 GRAPHS_FORMAT = 1
 
+#: Hydra overrides that turn the training template back into nequip's own data path (its
+#: ASEDataModule, neighbour lists every epoch, per-step training metrics): the reference the
+#: cached dataset is measured (bench/allegro_epoch.py --uncached) and checked (tests) against.
+UNCACHED_OVERRIDES = (
+    "data._target_=nequip.data.datamodule.ASEDataModule",
+    "~data.train_dataset",
+    "~data.val_dataset",
+    "+data.train_file_path=${train_file}",
+    "+data.val_file_path=${val_file}",
+    "+data.ase_args=${data_ase_args}",
+    "+data.key_mapping=${data_key_mapping}",
+    "+data.transforms=${data_transforms}",
+    "training_module.train_metrics=${training_module.val_metrics}",
+)
+
 
 @dataclass
 class GraphInfo:
