@@ -72,7 +72,9 @@ def test_findings_state_the_verdict_against_the_noise(replica_run):
     findings = pd.read_csv(folder / layout.path(layout.REPORT_TABLE, name="findings_noise"))
     rf = findings[(findings["model"] == "rf") & (findings["finding"] == "a")]
     assert set(rf["system"]) == {"CuPt", "CuPd"}
-    assert rf["verdict"].isin(["holds", "fails", "within retraining noise"]).all()
+    # 3 seeds can decide; only a mode in which no seed selects anything stays undetermined
+    decided = rf["verdict"].isin(["holds", "fails", "within retraining noise"])
+    assert rf.loc[~decided, "numbers"].str.contains("no seed selects anything").all() and decided.any()
     page = (folder / layout.FINDINGS).read_text()
     assert "Against the retraining noise" in page and "(a)" in page
     # every screen of every seed counts in the candidates (3 + 1 + 3 rf models per system)
