@@ -39,7 +39,7 @@ def test_ingest_and_split_outputs(finished_study):
         assert list(sizes.limit) == config["limits"]
         assert sizes.n_train.is_monotonic_increasing and sizes.n_val.is_monotonic_increasing
         assert sizes.n_train.iloc[-1] + sizes.n_val.iloc[-1] + sizes.n_test.iloc[-1] == len(targets)
-        assert (workdir / layout.log("{system}/ingest_dataset", system=system)).read_text().count("INFO") >= 2
+        assert f"{system} dataset: {len(frames)} frames" in (workdir / layout.log("{system}/ingest_dataset", system=system)).read_text()
         assert len(pd.read_csv(results / "audit_targets.csv")) == len(ase.io.read(results / "audit.extxyz", ":"))
 
 
