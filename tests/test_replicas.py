@@ -242,6 +242,7 @@ def test_finding_a_rf_screening_stability():
         _classical_noise("noisy", {0: ["a", "", "a"], 8: ["", "", "b"]}),  # Jaccard 2/9, p 0.4 (by hand above)
         _classical_noise("single", {0: ["abc"], 8: ["abc"]}, seeds=1),
         _classical_noise("empty", {0: ["", "", ""], 8: ["", "", ""]}),  # Jaccard 1 by convention, nothing selected
+        _classical_noise("all", {0: [INFERENCE] * 3, 8: [INFERENCE] * 3}),  # Jaccard 1: every structure selected
     ], ignore_index=True)
     rows = _verdicts(noise, pd.DataFrame(columns=["system", "family", "model", "limit", "seed", "rmse", "normalizer_kind", "normalizer"]))
     assert rows[("stable", "a", "rf")]["verdict"] == "holds"
@@ -252,6 +253,10 @@ def test_finding_a_rf_screening_stability():
     assert rows[("single", "a", "rf")]["verdict"] == "undetermined"
     assert rows[("empty", "a", "rf")]["verdict"] == "undetermined"
     assert "no seed selects anything" in rows[("empty", "a", "rf")]["numbers"]
+    assert rows[("all", "a", "rf")]["verdict"] == "undetermined"
+    assert "every seed selects every inference structure" in rows[("all", "a", "rf")]["numbers"]
+    assert _row(noise[noise["system"] == "all"], "jaccard", "below")[["n_all_i", "n_all_j"]].tolist() == [3, 3]
+    assert _row(noise[noise["system"] == "moved"], "jaccard", "below")[["n_all_i", "n_all_j"]].tolist() == [0, 0]
     assert "1 seed(s) cannot reach p <= 0.1" in rows[("single", "a", "rf")]["numbers"]
     assert {r["mode"] for r in rows.values()} == {"below"}
 

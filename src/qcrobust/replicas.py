@@ -77,7 +77,7 @@ SPREAD_COLUMNS = [
 NOISE_COLUMNS = [
     "quantity", "mode", "limit_i", "limit_j", "n_seeds", "between", "within_i", "within_j", "within",
     "within_min", "within_max", "statistic", "p_value", "min_p", "n_splits", "p_holm", "alpha",
-    "verdict", "verdict_holm", "n_empty_i", "n_empty_j", "n_undefined_pairs", "note",
+    "verdict", "verdict_holm", "n_empty_i", "n_empty_j", "n_all_i", "n_all_j", "n_undefined_pairs", "note",
 ]
 SUMMARY_COLUMNS = [
     "quantity", "mode", "n_seeds", "n_limits", "smallest_limit", "largest_limit", "between", "within_i",
@@ -258,7 +258,8 @@ def _few_seeds_note(n: int, min_p: float, alpha: float) -> list[str]:
 
 def _pair_rows(r: _Replicas, i: int, j: int, alpha: float) -> list[dict]:
     n = r.n
-    base = {"limit_i": i, "limit_j": j, "n_seeds": n, "alpha": alpha, "n_empty_i": 0, "n_empty_j": 0, "n_undefined_pairs": 0}
+    base = {"limit_i": i, "limit_j": j, "n_seeds": n, "alpha": alpha, "n_empty_i": 0, "n_empty_j": 0, "n_all_i": 0, "n_all_j": 0,
+            "n_undefined_pairs": 0}
     rows = []
     gaps = np.abs(np.subtract.outer(np.r_[r.rmse[i], r.rmse[j]], np.r_[r.rmse[i], r.rmse[j]]))
     spread = distance_test(gaps)  # within-limit |ΔRMSE| and the similarity test
@@ -286,7 +287,11 @@ def _pair_rows(r: _Replicas, i: int, j: int, alpha: float) -> list[dict]:
         everything = sets_i + sets_j
         undefined = sum(1 for a, b in itertools.combinations(everything, 2) if not a and not b)
         empty_i, empty_j = sum(1 for s in sets_i if not s), sum(1 for s in sets_j if not s)
+        # screens that select the whole inference set (a window above every prediction)
+        all_i, all_j = (sum(1 for s in sets if r.n_inference and len(s) == r.n_inference) for sets in (sets_i, sets_j))
         note = _few_seeds_note(n, test["min_p"], alpha)
+        if all_i == all_j == n:
+            note.append(f"every seed selects all {r.n_inference} inference structures at limit {i} and {j}")
         if empty_i == empty_j == n:
             note.append(f"no seed selects anything at limit {i} or {j}: every index is 1 by convention")
         elif undefined:
@@ -300,6 +305,7 @@ def _pair_rows(r: _Replicas, i: int, j: int, alpha: float) -> list[dict]:
             "within_j": 1.0 - test["within_j"], "within": 1.0 - test["within"], "within_min": 1.0 - test["within_max"],
             "within_max": 1.0 - test["within_min"], "statistic": test["statistic"], "p_value": test["p_value"],
             "min_p": test["min_p"], "n_splits": test["n_splits"], "n_empty_i": empty_i, "n_empty_j": empty_j,
+            "n_all_i": all_i, "n_all_j": all_j,
             "n_undefined_pairs": undefined, "note": note,
         })
     return rows
@@ -441,9 +447,13 @@ def _finding_a(part: pd.DataFrame, system: str, family: str, model: str, mode: s
                  f"({int(against['n_splits'].iloc[0])} splits, smallest p {_fmt(min_p)}), alpha {alpha:g}; "
                  f"p against limit {largest}: " + ", ".join(f"{int(x)}: {_fmt(q)}" for x, q in zip(against["limit_i"], p)))
     nothing_selected = bool((against["n_empty_i"] >= n).all() and (against["n_empty_j"] >= n).all())
+    everything_selected = bool((against["n_all_i"] >= n).all() and (against["n_all_j"] >= n).all())
     if nothing_selected:  # every screen empty: "stable" would only say that nothing is selected
         result = "undetermined"
         numbers += "; no seed selects anything at these limits, so there is no screen to be stable"
+    elif everything_selected:  # the same for a screen that keeps the whole inference set
+        result = "undetermined"
+        numbers += "; every seed selects every inference structure at these limits, so the screen selects nothing out"
     elif min_p > alpha:
         result = "undetermined"
         numbers += f"; {n} seed(s) cannot reach p <= {alpha:g}"
@@ -556,7 +566,8 @@ def finding_verdicts(noise: pd.DataFrame, scores: pd.DataFrame, *, alpha: float 
         limit and no pair is beyond noise even by its raw p (the strict reading of "stable");
         fails when some pair is beyond noise after Holm across those pairs (a limit effect that
         survives the correction); otherwise within retraining noise. Undetermined when no seed
-        selects anything at the compared limits (an empty screen is trivially "stable").
+        selects anything, or every seed selects everything, at the compared limits (such a screen
+        is trivially "stable").
     (b) Allegro ``self_model`` against ``scratch``, per limit both trained on (limits where the
         two are the same model, identical RMSE for every seed, are left out and named): holds
         when self's mean test RMSE is lower with p <= alpha at every compared limit (an
