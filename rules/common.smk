@@ -38,3 +38,27 @@ def all_outputs():
 def system_config(wildcards):
     """The {system}'s config entry, as a rule param (a change to it reruns the rule)."""
     return STUDY.spec(wildcards.system)
+
+
+# report() items of the evaluation figures (rules/evaluate.smk)
+def summary_figures(kinds, per_mode):
+    """report() items of the figures of one (system, family, model): one per kind, or per kind and screening mode."""
+    named = (
+        [
+            (f"{kind}_{mode}", kind, f"{kind} ({mode})")
+            for kind in kinds
+            for mode in STUDY.mode_names
+        ]
+        if per_mode
+        else [(kind, kind, kind) for kind in kinds]
+    )
+    return {
+        name: report(
+            L.path(L.SUMMARY_FIGURE, figure=name),
+            caption=f"../workflow/report/{kind}.rst",
+            category="{family}",
+            subcategory="{system}",
+            labels={"model": "{model}", "figure": label},
+        )
+        for name, kind, label in named
+    }

@@ -111,13 +111,4 @@ rule hull_histogram:
         "../workflow/scripts/hull_histogram.py"
 
 
-def data_targets():
-    targets = []
-    for system in STUDY.systems:
-        targets += [
-            L.path(p, system=system) for p in (L.SPLITS, L.LIMIT_SIZES, L.HULL_STATS)
-        ]
-    return targets
-
-
-TARGET_FUNCTIONS.append(data_targets)
+TARGET_FUNCTIONS.append(partial(ingest_stage.data_targets, STUDY))

@@ -5,29 +5,6 @@
 from qcrobust import evaluate as evaluation
 
 
-def summary_figures(kinds, per_mode):
-    """report() items of the figures of one (system, family, model): one per kind, or per kind and screening mode."""
-    named = (
-        [
-            (f"{kind}_{mode}", kind, f"{kind} ({mode})")
-            for kind in kinds
-            for mode in STUDY.mode_names
-        ]
-        if per_mode
-        else [(kind, kind, kind) for kind in kinds]
-    )
-    return {
-        name: report(
-            L.path(L.SUMMARY_FIGURE, figure=name),
-            caption=f"../workflow/report/{kind}.rst",
-            category="{family}",
-            subcategory="{system}",
-            labels={"model": "{model}", "figure": label},
-        )
-        for name, kind, label in named
-    }
-
-
 rule evaluate:
     input:
         unpack(partial(evaluation.summary_inputs, STUDY)),

@@ -246,6 +246,13 @@ def ingest_set(
 # --- rule glue (rules/data.smk) ---
 
 
+def data_targets(study) -> list[str]:
+    """Final outputs of the data stage: per system its splits, limit sizes and hull statistics."""
+    from qcrobust import layout
+
+    return [layout.path(p, system=s) for s in study.systems for p in (layout.SPLITS, layout.LIMIT_SIZES, layout.HULL_STATS)]
+
+
 def ingest_inputs(study, wildcards) -> dict:
     """Inputs of the ingest rules: the user's file of the set and the hull's; the other sets are
     read for the elements check (ancient: their own ingest job reruns on their change and checks again)."""

@@ -19,7 +19,7 @@ FAMILIES = ("classical", "allegro")
 PREDICTION_SETS = ("test", "inference", "audit")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Study:
     config: Mapping
     systems: tuple[str, ...]
@@ -50,6 +50,11 @@ class Study:
                 family: _replicas(config, family, models, limits) for family, (models, limits) in grids.items() if models
             },
         )
+
+    def __repr__(self) -> str:
+        # no braces: snakemake reads "{x, y}" in an input function's repr as a wildcard constraint
+        families = "; ".join(f"{f}: {' '.join(models)} at {' '.join(map(str, limits))}" for f, (models, limits) in self.grids.items())
+        return f"Study(systems: {' '.join(self.systems)}; {families})"
 
     # --- systems and their sets ---
 
