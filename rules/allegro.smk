@@ -12,7 +12,6 @@ ALLEGRO = config["allegro"]
 ALLEGRO_TRAINING = allegro.training_settings(config)
 ALLEGRO_THREADS = allegro.threads(config)
 ALLEGRO_GPU = allegro.gpu_resources(config)
-SELF_PRETRAIN = L.SELF_PRETRAIN_DIR
 
 
 rule allegro_data:
@@ -102,7 +101,7 @@ rule allegro_self_pretrain:
         val=L.path(L.ALLEGRO_PART, part="pretrain_val"),
         species=L.ALLEGRO_SPECIES,
     output:
-        **L.trained_files(SELF_PRETRAIN),
+        **L.trained_files(L.SELF_PRETRAIN_DIR),
     log:
         L.log("{system}/allegro/self/limit_{limit}_seed_{seed}_pretrain"),
     benchmark:
@@ -114,7 +113,7 @@ rule allegro_self_pretrain:
         **ALLEGRO_GPU,
     params:
         settings=partial(allegro.seeded_settings, config),
-        run_dir=f"{SELF_PRETRAIN}/{L.RUN_DIR}",
+        run_dir=f"{L.SELF_PRETRAIN_DIR}/{L.RUN_DIR}",
     script:
         "../workflow/scripts/allegro_self_pretrain.py"
 

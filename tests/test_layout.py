@@ -42,7 +42,7 @@ def test_path_fills_the_named_wildcards_and_keeps_the_others():
     assert layout.path(layout.PREDICTIONS, family="allegro", set="test") == "results/{system}/allegro/{model}/limit_{limit}/seed_{seed}/pred_test.csv"
     full = layout.path(layout.PREDICTIONS, system="ScPt", family="classical", model="rf", limit=8, seed=2, set="audit")
     assert full == "results/ScPt/classical/rf/limit_8/seed_2/pred_audit.csv"
-    assert layout.wildcards_of(layout.PREDICTIONS) == ["system", "family", "model", "limit", "seed", "set"]
+    assert list(layout.matches(layout.PREDICTIONS, full)) == ["system", "family", "model", "limit", "seed", "set"]
     assert layout.model_file("classical", system="S", model="rf", limit=0, seed=0) == "results/S/classical/rf/limit_0/seed_0/model.joblib"
     assert layout.log("{system}/split", system="S") == "logs/S/split.log"
     assert layout.benchmark("{system}/features_{set}") == "benchmarks/{system}/features_{set}.tsv"

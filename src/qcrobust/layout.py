@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 
-RESULTS = "results"
 LOGS = "logs"
 BENCHMARKS = "benchmarks"
 
@@ -32,7 +31,6 @@ FEATURE_SPACE = "results/{system}/features/space.json"
 FEATURES = "results/{system}/features/{set}.parquet"  # dataset, inference, audit
 
 # --- Allegro's training files ---
-ALLEGRO_DATA = "results/{system}/allegro_data"
 ALLEGRO_PART = "results/{system}/allegro_data/limit_{limit}/{part}.extxyz"
 ALLEGRO_SPECIES = "results/{system}/allegro_data/species.json"
 PRETRAIN_DIR = "results/allegro_pretrain"
@@ -59,7 +57,6 @@ CANDIDATES_FIGURE = "results/{system}/candidates.png"
 CONSENSUS = "results/{system}/consensus.csv"
 
 # --- the study's report ---
-REPORT_DIR = "results/report"
 REPORT_TABLE = "results/report/{name}.csv"
 REPORT_FIGURE = "results/report/{name}.png"
 FINDINGS = "results/report/findings.html"
@@ -76,10 +73,6 @@ _WILDCARD = re.compile(r"\{(\w+)\}")
 def path(pattern: str, **values) -> str:
     """``pattern`` with the named wildcards filled in; the others stay wildcards (for rules)."""
     return _WILDCARD.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), pattern)
-
-
-def wildcards_of(pattern: str) -> list[str]:
-    return _WILDCARD.findall(pattern)
 
 
 def model_file(family: str, **values) -> str:

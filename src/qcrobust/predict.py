@@ -18,8 +18,6 @@ import pandas as pd
 
 from qcrobust import layout
 
-PREDICTION_COLUMNS = ["id", "y_pred"]
-
 
 def prediction_table(ids, y_pred) -> pd.DataFrame:
     """``id, y_pred`` in the given order."""

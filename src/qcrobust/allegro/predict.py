@@ -16,10 +16,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from ase import Atoms
 
-PREDICTION_COLUMNS = ["id", "y_pred"]
 #: frames per forward pass. Measured (bench/allegro_predict.py, 146-atom cells, 1 thread):
 #: 8 / 16 / 32 / 64 within a few % of each other per cell, so the old default stays (and so do
 #: the bits: a frame's prediction does not depend on its batch, see tests/test_allegro_graphs.py)
@@ -103,10 +101,3 @@ class Predictor:
         chunks = (list(graphs.frames(self.graph_transforms, s, s + batch_size)) for s in range(0, n, batch_size))
         return self._forward(chunks) / graphs.n_atoms.astype(float)
 
-
-def prediction_table(frames: Sequence[Atoms], y_pred: np.ndarray) -> pd.DataFrame:
-    return ids_table([str(a.info["id"]) for a in frames], y_pred)
-
-
-def ids_table(ids: Sequence[str], y_pred: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"id": list(ids), "y_pred": np.asarray(y_pred, dtype=float)})
