@@ -194,10 +194,10 @@ def test_write_predictions_rejects_duplicate_ids_and_non_finite_values(tmp_path)
 
     write_predictions(prediction_table(["a", "b"], [0.1, -0.2]), tmp_path / "ok.csv")
     assert (tmp_path / "ok.csv").read_text().splitlines()[0] == "id,y_pred"
-    with pytest.raises(InputError, match=r"dup.csv: id 'a': duplicate id in the predictions"):
+    with pytest.raises(InputError, match=r"dup.csv: id 'a': duplicate id$"):
         write_predictions(prediction_table(["a", "b", "a"], [0.1, 0.2, 0.3]), tmp_path / "dup.csv")
     for bad in (np.nan, np.inf):
-        with pytest.raises(InputError, match=r"bad.csv: id 'b': prediction is not finite"):
+        with pytest.raises(InputError, match=r"bad.csv: id 'b': y_pred is not a finite number"):
             write_predictions(prediction_table(["a", "b"], [0.1, bad]), tmp_path / "bad.csv")
     assert not (tmp_path / "dup.csv").exists() and not (tmp_path / "bad.csv").exists()
 

@@ -201,15 +201,10 @@ def read_predictions(path: str | os.PathLike, expected_ids: Sequence[str] | None
 
     Every expected id must be there exactly once, and nothing else; ``y_pred`` must be finite.
     """
+    from qcrobust.predict import check_predictions
+
     table = read_csv(path, required=["id", "y_pred"], dtype={"id": str})
-    duplicated = table["id"].duplicated()
-    if duplicated.any():
-        raise InputError(path, f"id {table['id'][duplicated].iloc[0]!r}", "duplicate id")
-    y = pd.to_numeric(table["y_pred"], errors="coerce").to_numpy(dtype=np.float64)
-    if not np.all(np.isfinite(y)):
-        row = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise InputError(path, f"id {table['id'].iloc[row]!r}", f"y_pred is not a finite number ({table['y_pred'].iloc[row]!r})")
-    table = pd.DataFrame({"id": table["id"], "y_pred": y})
+    table = pd.DataFrame({"id": table["id"], "y_pred": check_predictions(table, path)})
     if expected_ids is None:
         return table
     expected = pd.Index(expected_ids)

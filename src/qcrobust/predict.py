@@ -24,19 +24,28 @@ def prediction_table(ids, y_pred) -> pd.DataFrame:
     return pd.DataFrame({"id": [str(i) for i in ids], "y_pred": np.asarray(y_pred, dtype=np.float64)})
 
 
-def write_predictions(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Schema-check (ids unique, finite predictions), then write atomically."""
+def check_predictions(table: pd.DataFrame, path: str | os.PathLike) -> np.ndarray:
+    """The prediction file's contract, for its writer and its readers: ids unique, every
+    ``y_pred`` a finite number. Returns ``y_pred`` as float64; errors name ``path`` and the id."""
     from qcrobust.errors import InputError
+
+    duplicated = table["id"].duplicated()
+    if duplicated.any():
+        raise InputError(path, f"id {table['id'][duplicated].iloc[0]!r}", "duplicate id")
+    y = pd.to_numeric(table["y_pred"], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(y)):
+        row = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise InputError(path, f"id {table['id'].iloc[row]!r}", f"y_pred is not a finite number ({table['y_pred'].iloc[row]!r})")
+    return y
+
+
+def write_predictions(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Schema-check and :func:`check_predictions`, then write atomically."""
     from qcrobust.io import write_csv
     from qcrobust.tables import check_table
 
     check_table(table, "predictions", path)
-    duplicated = table["id"].duplicated()
-    if duplicated.any():
-        raise InputError(path, f"id {table['id'][duplicated].iloc[0]!r}", "duplicate id in the predictions")
-    bad = ~np.isfinite(table["y_pred"].to_numpy(dtype=np.float64))
-    if bad.any():
-        raise InputError(path, f"id {table['id'][bad].iloc[0]!r}", "prediction is not finite")
+    check_predictions(table, path)
     write_csv(table, path)
 
 
