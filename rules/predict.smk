@@ -2,6 +2,7 @@
 # rules/allegro.smk) predicts one prediction set -- test, inference or audit -- to
 # results/{system}/{family}/{model}/limit_{limit}/seed_{seed}/pred_{set}.csv. See src/qcrobust/predict.py.
 from qcrobust import predict as prediction
+from qcrobust.allegro.workflow import gpu_resources
 
 
 rule predict:
@@ -18,7 +19,7 @@ rule predict:
     # one thread: predictions do not depend on the core count (as in training)
     threads: 1
     resources:
-        **prediction.gpu_resources(config),
+        **gpu_resources(config, prediction.gpus),
     params:
         device=ALLEGRO["device"],
     script:

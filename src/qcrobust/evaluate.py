@@ -218,10 +218,12 @@ def read_predictions(path: str | os.PathLike, expected_ids: Sequence[str] | None
 
 
 def read_test_targets(splits_path, targets_path, target: str) -> pd.DataFrame:
-    """``id, y_true`` of the test set."""
+    """``id, y_true`` of the test set (in splits.csv order, as rule predict writes it)."""
+    from qcrobust.splits import test_ids
+
     splits = read_csv(splits_path, required=["id", "split"], dtype={"id": str})
     table = read_csv(targets_path, required=["id", target], dtype={"id": str})
-    test = splits.loc[splits["split"] == "test", ["id"]]
+    test = pd.DataFrame({"id": test_ids(splits)})
     if test.empty:
         raise InputError(splits_path, None, "no test rows")
     joined = test.merge(table[["id", target]], on="id", how="left")

@@ -116,14 +116,9 @@ def prediction_inputs(study, wildcards) -> dict[str, str]:
 
 
 def gpus(wildcards) -> int:
-    """An Allegro prediction asks for one GPU, a classical one for none."""
+    """An Allegro prediction asks for one GPU, a classical one for none (with allegro.device
+    cuda; see :func:`qcrobust.allegro.workflow.gpu_resources`)."""
     return int(wildcards.family == "allegro")
-
-
-def gpu_resources(config: Mapping) -> dict:
-    """``resources`` of rule predict: ``gpu`` (the slurm executor plugin's GPU request) when
-    ``allegro.device`` is cuda, and nothing at all on CPU."""
-    return {"gpu": gpus} if config["allegro"]["device"] == "cuda" else {}
 
 
 def prediction_targets(study) -> list[str]:

@@ -42,10 +42,11 @@ def gpus(wildcards) -> int:
     return 0 if wildcards.get("model") == "self" and int(wildcards.limit) == 0 else 1
 
 
-def gpu_resources(config: Mapping) -> dict:
-    """``resources`` of the training rules: ``gpu`` (the slurm executor plugin's GPU request)
-    when ``allegro.device`` is cuda, and nothing at all on CPU."""
-    return {"gpu": gpus} if config["allegro"]["device"] == "cuda" else {}
+def gpu_resources(config: Mapping, per_job=gpus) -> dict:
+    """``resources`` of the rules that run Allegro (training: :func:`gpus`; rule predict passes
+    its own ``per_job``): ``gpu`` (the slurm executor plugin's GPU request) when
+    ``allegro.device`` is cuda, and nothing at all on CPU."""
+    return {"gpu": per_job} if config["allegro"]["device"] == "cuda" else {}
 
 
 def train_inputs(study, wildcards) -> dict[str, str]:
