@@ -1,0 +1,193 @@
+"""The default study end to end, from an empty ``results/`` (issue 15).
+
+    .venv/bin/python bench/e2e.py [--workdir /tmp/qcrobust-e2e] [--cores 2] [--rev HEAD]
+    .venv/bin/python bench/e2e.py --summarize /tmp/qcrobust-e2e     # tables of a finished run again
+
+A clean copy of the repository at ``--rev`` (``git archive``: no results/, no logs, the shipped
+labels only) is run with ``snakemake --cores N`` as ``bash run.sh study`` does (profiles/default,
+this checkout's .venv, ``PYTHONPATH`` set to the copy's ``src``). While it runs, every second:
+the snakemake main process's own CPU (utime + stime from /proc, children excluded) and the
+resident memory of the whole process tree (snakemake + every job). Afterwards: a no-op rerun of
+the same command (wall, nothing to do) and the per-stage figures from snakemake's log (each job's
+start and finish, 1-s resolution): jobs, job-seconds (the sum of each job's wall time: what the
+stage costs in core-time on a 1-thread-per-job run) and span (first start to last finish; stages
+overlap). Results: ``WORKDIR/e2e.json`` and a markdown table on stdout.
+
+Heavy: the whole default study (1,645 jobs). Run it on otherwise idle cores; the figure is only
+comparable between runs on the same machine (bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = REPO / ".venv" / "bin" / "snakemake"
+
+# rule -> stage; prediction jobs go to their family's stage (see stage_of)
+STAGES = {
+    "data": ["default_parent", "default_decorations", "default_label_shard", "default_competing_phases",
+             "default_assemble", "default_crosscheck", "ingest", "ingest_inference", "split", "limit_sizes", "hull_histogram"],
+    "descriptors": ["feature_space", "features"],
+    "classical": ["classical_train"],
+    "allegro pretraining": ["allegro_data", "allegro_self_data", "allegro_species", "allegro_corpus",
+                            "allegro_pretrain", "allegro_self_pretrain"],
+    "allegro training": ["allegro_train"],
+    "evaluation": ["evaluate", "evaluate_audit", "evaluate_figures", "audit_figures", "noise"],
+    "report": ["report_tables", "report_datasets", "report_findings", "report_noise", "report_budgets",
+               "candidates", "consensus", "all"],
+}
+RULE_STAGE = {rule: stage for stage, rules in STAGES.items() for rule in rules}
+
+STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+RULE = re.compile(r"^(?:local)?rule (\w+):$")
+JOBID = re.compile(r"^\s+jobid: (\d+)$")
+WILDCARDS = re.compile(r"^\s+wildcards: (.*)$")
+FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
+
+
+def stage_of(rule: str, wildcards: str) -> str:
+    if rule == "predict":
+        return "allegro prediction" if "family=allegro" in wildcards else "classical prediction"
+    return RULE_STAGE.get(rule, "other")
+
+
+def parse_log(path: Path) -> list[dict]:
+    """Every job of a snakemake log: rule, stage, start and finish (epoch seconds)."""
+    jobs: dict[str, dict] = {}
+    stamp = pending = None
+    for line in path.read_text().splitlines():
+        if m := STAMP.match(line):
+            stamp = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y").timestamp()
+        elif m := RULE.match(line):
+            pending = {"rule": m.group(1), "start": stamp, "wildcards": ""}
+        elif pending and (m := WILDCARDS.match(line)):
+            pending["wildcards"] = m.group(1)
+        elif pending and (m := JOBID.match(line)):
+            jobs[m.group(1)] = pending
+        elif m := FINISHED.match(line):
+            if m.group(1) in jobs:
+                jobs[m.group(1)]["end"] = stamp
+        elif line.startswith("Select jobs") or line.startswith("Execute"):
+            pending = None
+    unfinished = [j for j, job in jobs.items() if "end" not in job]
+    if unfinished:
+        raise SystemExit(f"{path}: {len(unfinished)} jobs started and never finished (e.g. jobid {unfinished[0]})")
+    for job in jobs.values():
+        job["stage"] = stage_of(job["rule"], job["wildcards"])
+    return list(jobs.values())
+
+
+def stage_table(jobs: list[dict]) -> list[dict]:
+    by_stage = collections.defaultdict(list)
+    for job in jobs:
+        by_stage[job["stage"]].append(job)
+    total = sum(j["end"] - j["start"] for j in jobs) or 1.0
+    rows = []
+    for stage, members in by_stage.items():
+        seconds = sum(j["end"] - j["start"] for j in members)
+        rows.append({
+            "stage": stage, "jobs": len(members), "job_seconds": seconds, "share": seconds / total,
+            "span_start": min(j["start"] for j in members), "span_end": max(j["end"] for j in members),
+        })
+    return sorted(rows, key=lambda r: r["span_start"])
+
+
+def run_monitored(cmd: list[str], cwd: Path, env: dict, log_path: Path) -> dict:
+    """Run ``cmd``; sample the main process's own CPU and the tree's RSS every second."""
+    t0 = time.monotonic()
+    with open(log_path, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    main = psutil.Process(proc.pid)
+    own_cpu = peak_tree_rss = peak_job_rss = 0.0
+    while proc.poll() is None:
+        try:
+            times = main.cpu_times()
+            own_cpu = times.user + times.system
+            tree = [main, *main.children(recursive=True)]
+            rss = []
+            for p in tree:
+                try:
+                    rss.append(p.memory_info().rss)
+                except psutil.Error:
+                    pass
+            peak_tree_rss = max(peak_tree_rss, sum(rss))
+            peak_job_rss = max(peak_job_rss, max(rss[1:], default=0))
+        except psutil.Error:
+            pass
+        time.sleep(1.0)
+    wall = time.monotonic() - t0
+    return {"returncode": proc.returncode, "wall_s": wall, "snakemake_cpu_s": own_cpu,
+            "snakemake_cpu_share": own_cpu / wall if wall else 0.0,
+            "peak_tree_rss_mb": peak_tree_rss / 2**20, "peak_job_rss_mb": peak_job_rss / 2**20}
+
+
+def summarize(workdir: Path) -> dict:
+    result = json.loads((workdir / "e2e.json").read_text())
+    logs = sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log"))
+    run_log = max(logs, key=lambda p: p.stat().st_size)
+    jobs = parse_log(run_log)
+    result["stages"] = stage_table(jobs)
+    result["jobs"] = len(jobs)
+    result["job_seconds"] = sum(j["end"] - j["start"] for j in jobs)
+    (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def print_tables(result: dict) -> None:
+    run = result["run"]
+    t0 = min(s["span_start"] for s in result["stages"])
+    print(f"default study at {result['rev']}, --cores {result['cores']}: {result['jobs']} jobs, "
+          f"wall {run['wall_s'] / 60:.1f} min, job-seconds {result['job_seconds'] / 60:.1f} min, "
+          f"snakemake's own CPU {run['snakemake_cpu_s']:.0f} s = {100 * run['snakemake_cpu_share']:.1f} % of a core, "
+          f"peak RSS {run['peak_tree_rss_mb']:.0f} MB (tree), {run['peak_job_rss_mb']:.0f} MB (one job); "
+          f"no-op rerun {result['noop']['wall_s']:.1f} s; load before {result['load_before']}")
+    print("\n| stage | jobs | job-minutes | share | span (min from start) |\n|---|---|---|---|---|")
+    for s in result["stages"]:
+        print(f"| {s['stage']} | {s['jobs']} | {s['job_seconds'] / 60:.1f} | {100 * s['share']:.0f} % | "
+              f"{(s['span_start'] - t0) / 60:.1f}–{(s['span_end'] - t0) / 60:.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/qcrobust-e2e"))
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--rev", default="HEAD")
+    parser.add_argument("--summarize", type=Path, help="print the tables of a finished run's workdir")
+    args = parser.parse_args()
+    if args.summarize:
+        print_tables(summarize(args.summarize))
+        return
+    workdir = args.workdir
+    if workdir.exists() and any(workdir.iterdir()):
+        raise SystemExit(f"{workdir} is not empty: the run starts from an empty results/")
+    workdir.mkdir(parents=True, exist_ok=True)
+    rev = subprocess.run(["git", "rev-parse", "--short", args.rev], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(workdir)], input=archive, check=True)
+    env = {**os.environ, "PYTHONPATH": str(workdir / "src")}
+    cmd = [str(SNAKEMAKE), "--cores", str(args.cores)]
+    result = {"rev": rev, "cores": args.cores, "load_before": os.getloadavg(), "command": " ".join(cmd)}
+    result["run"] = run_monitored(cmd, workdir, env, workdir / "e2e-run.out")
+    (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
+    if result["run"]["returncode"] != 0:
+        raise SystemExit(f"snakemake failed ({result['run']['returncode']}): see {workdir / 'e2e-run.out'}")
+    result["noop"] = run_monitored(cmd, workdir, env, workdir / "e2e-noop.out")
+    (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
+    print_tables(summarize(workdir))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
