@@ -54,6 +54,26 @@ rule allegro_species:
         "../workflow/scripts/allegro_species.py"
 
 
+# The inference structures with their neighbour lists within the models' cutoff, written once
+# per system; every Allegro model's inference predictions read them (rule predict).
+rule allegro_graphs:
+    input:
+        frames=L.path(L.STRUCTURES, set="inference"),
+    output:
+        graphs=L.ALLEGRO_GRAPHS,
+    log:
+        L.log("{system}/allegro/inference_graphs"),
+    benchmark:
+        L.benchmark("{system}/allegro/inference_graphs")
+    conda:
+        "../envs/qcrobust.yaml"
+    threads: 1
+    params:
+        r_max=ALLEGRO["model"]["cutoff_radius"],
+    script:
+        "../workflow/scripts/allegro_graphs.py"
+
+
 rule allegro_corpus:
     input:
         species=partial(allegro.corpus_inputs, STUDY),

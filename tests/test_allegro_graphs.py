@@ -163,7 +163,7 @@ def test_the_rule_function_writes_graphs_at_the_configured_cutoff(files, tmp_pat
     from qcrobust.allegro.graphs import GraphFile
     from qcrobust.allegro.pipeline import write_inference_graphs
 
-    facts = write_inference_graphs(settings={"model": {"cutoff_radius": R_MAX}}, frames=files["inference"],
+    facts = write_inference_graphs(r_max=R_MAX, frames=files["inference"],
                                    output=tmp_path / "sys" / "inference.graphs.npz")
     assert facts["frames"] == 21 and facts["r_max"] == R_MAX and facts["backend"] == "matscipy"
     assert GraphFile(tmp_path / "sys" / "inference.graphs.npz").info.r_max == R_MAX
@@ -255,16 +255,16 @@ def test_predictions_from_the_graph_file_are_bit_identical(files, trained, tmp_p
 
 @pytest.mark.slow  # trains two tiny nequip models
 def test_a_graph_file_gives_the_prediction_steps_csv_byte_for_byte(files, trained, tmp_path):
-    """What rule ``predict`` writes for the inference set (qcrobust.predict.predict_allegro, from
-    the extxyz) equals, byte for byte, the table made from the graph file (ids and predictions)."""
-    from qcrobust.allegro.graphs import GraphFile, write_graphs
-    from qcrobust.allegro.predict import Predictor
-    from qcrobust.predict import predict_allegro, prediction_table, write_predictions
+    """What rule ``predict`` writes for the inference set from the graph file of rule
+    ``allegro_graphs`` (qcrobust.predict.predict_allegro with ``graphs``) equals, byte for byte,
+    the table predicted from the extxyz (ids and predictions)."""
+    from qcrobust.allegro.pipeline import write_inference_graphs
+    from qcrobust.predict import predict_allegro, write_predictions
 
-    write_graphs(files["inference"], tmp_path / "inference.graphs.npz", r_max=R_MAX)
+    write_inference_graphs(r_max=R_MAX, frames=files["inference"], output=tmp_path / "inference.graphs.npz")
     plain = predict_allegro({"model": str(trained["model"]), "structures": str(files["inference"])}, "inference")
-    graphs = GraphFile(tmp_path / "inference.graphs.npz")
-    from_graphs = prediction_table(graphs.info.ids, Predictor(trained["model"]).predict_graphs(graphs))
+    from_graphs = predict_allegro({"model": str(trained["model"]), "graphs": str(tmp_path / "inference.graphs.npz")},
+                                  "inference")
     write_predictions(plain, tmp_path / "plain.csv")
     write_predictions(from_graphs, tmp_path / "graphs.csv")
     assert (tmp_path / "graphs.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()

@@ -36,7 +36,7 @@ def test_every_model_of_the_grid_is_scheduled_once(fixture_study, tmp_path):
     assert counts["predict"] == systems * (3 * 2 + classical) * 3
     assert counts["allegro_self_pretrain"] == systems * 1  # limit 8 only: self at limit 0 copies scratch
     assert counts["allegro_data"] == systems * 2 and counts["allegro_self_data"] == systems
-    assert counts["allegro_species"] == systems
+    assert counts["allegro_species"] == systems and counts["allegro_graphs"] == systems
     assert counts["allegro_pretrain"] == 1 and counts["allegro_corpus"] == 1  # once, not per system
     assert "gpu=" not in out  # CPU training asks for no GPU
 

@@ -284,7 +284,8 @@ def test_prediction_files_and_inputs_follow_the_study():
         "model": "results/A/classical/rf/limit_2/seed_0/model.joblib", "features": "results/A/features/audit.parquet"}
     key = {"system": "B", "model": "scratch", "limit": "4", "seed": "0", "family": "allegro"}
     assert prediction_inputs(study, SimpleNamespace(**key, set="inference")) == {
-        "model": "results/B/allegro/scratch/limit_4/seed_0/model.nequip.zip", "structures": "results/B/inference.extxyz"}
+        "model": "results/B/allegro/scratch/limit_4/seed_0/model.nequip.zip",
+        "graphs": "results/B/allegro_data/inference.graphs.npz"}  # neighbour lists once per system
     assert prediction_inputs(study, SimpleNamespace(**key, set="test"))["structures"] == "results/B/dataset.extxyz"
 
 

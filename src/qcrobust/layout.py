@@ -33,6 +33,8 @@ FEATURES = "results/{system}/features/{set}.parquet"  # dataset, inference, audi
 # --- Allegro's training files ---
 ALLEGRO_PART = "results/{system}/allegro_data/limit_{limit}/{part}.extxyz"
 ALLEGRO_SPECIES = "results/{system}/allegro_data/species.json"
+# the inference structures with their neighbour lists, written once for every Allegro model
+ALLEGRO_GRAPHS = "results/{system}/allegro_data/inference.graphs.npz"
 PRETRAIN_DIR = "results/allegro_pretrain"
 PRETRAIN_CORPUS = "results/allegro_pretrain/corpus.extxyz"
 PRETRAIN_SPLIT = "results/allegro_pretrain/{part}.extxyz"  # train, val

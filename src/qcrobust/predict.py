@@ -4,7 +4,9 @@ Rule ``predict`` writes ``results/{system}/{family}/{model}/limit_{limit}/pred_{
 (:data:`qcrobust.layout.PREDICTIONS`) for the sets ``test`` (the dataset's test split, the same
 for every limit), ``inference`` and ``audit``. What a family reads for a set: the classical
 family the set's descriptor table (the test split's rows of the dataset's), Allegro the set's
-structures. Both write through :func:`write_predictions`, checked against
+structures (for ``inference``, the largest, the graph file of rule ``allegro_graphs``: the
+structures with their neighbour lists, computed once per system; byte-identical predictions,
+half the CPU per cell, bench/README.md). Both write through :func:`write_predictions`, checked against
 ``predictions.schema.yaml``.
 """
 
@@ -78,15 +80,19 @@ def predict_allegro(inputs: Mapping[str, str], set_name: str, device: str = "cpu
     import torch
 
     from qcrobust.allegro.data import model_frame, select
+    from qcrobust.allegro.graphs import GraphFile
     from qcrobust.allegro.predict import Predictor
     from qcrobust.io import read_frames
 
+    if threads:
+        torch.set_num_threads(int(threads))
+    if "graphs" in inputs:  # the set's neighbour lists, computed once for every model (rule allegro_graphs)
+        graphs = GraphFile(inputs["graphs"])
+        return prediction_table(graphs.info.ids, Predictor(inputs["model"], device=device).predict_graphs(graphs))
     frames = read_frames(inputs["structures"])
     if set_name == "test":
         frames = [frames[i] for i in select(frames, _test_ids(inputs["splits"]), inputs["splits"])]
     frames = [model_frame(a) for a in frames]
-    if threads:
-        torch.set_num_threads(int(threads))
     return prediction_table([a.info["id"] for a in frames], Predictor(inputs["model"], device=device).predict(frames))
 
 
@@ -108,6 +114,8 @@ def prediction_inputs(study, wildcards) -> dict[str, str]:
     source = "dataset" if set_name == "test" else set_name
     if family == "classical":
         inputs["features"] = layout.path(layout.FEATURES, system=system, set=source)
+    elif set_name == "inference":  # the largest set: its graphs are computed once per system
+        inputs["graphs"] = layout.path(layout.ALLEGRO_GRAPHS, system=system)
     else:
         inputs["structures"] = layout.path(layout.STRUCTURES, system=system, set=source)
     if set_name == "test":

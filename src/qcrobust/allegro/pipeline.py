@@ -140,15 +140,15 @@ def fit(
     }
 
 
-def write_inference_graphs(*, settings: Mapping, frames: str | Path, output: str | Path) -> dict:
+def write_inference_graphs(*, r_max: float, frames: str | Path, output: str | Path) -> dict:
     """Rule ``allegro_graphs`` (one per system): ``frames`` (the system's inference extxyz) with
-    their neighbour lists within the models' cutoff (``settings['model']['cutoff_radius']``,
-    the schema default filled in), written once to ``output`` (a ``.npz``) for every model's
-    predictions (rule ``predict`` of the Allegro family: ``Predictor.predict_graphs``); returns its facts."""
+    their neighbour lists within the models' cutoff ``r_max`` (``allegro.model.cutoff_radius``),
+    written once to ``output`` (a ``.npz``) for every model's predictions (rule ``predict`` of the
+    Allegro family: ``Predictor.predict_graphs``); returns its facts."""
     from qcrobust.allegro.graphs import write_graphs
 
     start = time.process_time()
-    info = write_graphs(frames, output, r_max=float(settings["model"]["cutoff_radius"]))
+    info = write_graphs(frames, output, r_max=float(r_max))
     return {"frames": len(info.ids), "r_max": info.r_max, "backend": info.backend, "species": info.species,
             "cpu_seconds": time.process_time() - start, "bytes": Path(output).stat().st_size}
 
