@@ -356,6 +356,19 @@ def test_noise_heatmap_with_one_seed(tmp_path):
     assert (tmp_path / "one.png").stat().st_size > 0
 
 
+def test_noise_heatmap_when_the_mean_of_equal_seeds_lands_an_ulp_above_them(tmp_path):
+    """Three seeds agreeing on 0.1: their mean (0.1 + 0.1 + 0.1) / 3 is above 0.1 in floating point,
+    so max - mean < 0; the bars must still draw (the default study's ScRh Allegro failed here)."""
+    grid = _grid({0: [0.01, 0.02, 0.03], 8: [0.05, 0.06, 0.07]}, {0: ["abc", "", "abc"], 8: ["xyz", "xyz", "xyw"]})
+    noise, spread = noise_table(grid, TRUTH, [BELOW], [0, 8]), seed_spread(grid, TRUTH, [BELOW], [0, 8])
+    rows = spread["quantity"] == "jaccard"
+    spread.loc[rows, ["min", "max"]] = 0.1
+    spread.loc[rows, "mean"] = np.mean([0.1, 0.1, 0.1])
+    assert (spread.loc[rows, "max"] - spread.loc[rows, "mean"] < 0).all()
+    plots.noise_heatmap(noise, spread, tmp_path / "ulp.png", "jaccard", "below")
+    assert (tmp_path / "ulp.png").stat().st_size > 0
+
+
 def test_replica_scores_need_no_inference_predictions():
     test_only = {key: {"test": value["test"]} for key, value in SEPARATED.items()}
     assert replica_scores(test_only, TRUTH, [0, 8])["rmse"].tolist() == pytest.approx([0.01, 0.02, 0.03, 0.05, 0.06, 0.07])

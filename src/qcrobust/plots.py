@@ -275,8 +275,9 @@ def noise_heatmap(noise: pd.DataFrame, spread: pd.DataFrame, path: str | os.Path
         right.bar(x, mean, yerr=error, capsize=3, color="tab:blue", alpha=0.7)
         right.set_ylabel("test RMSE over seeds (eV/atom): mean ± sd")
     else:
-        lower = np.nan_to_num(mean - own["min"].to_numpy(dtype=float))
-        upper = np.nan_to_num(own["max"].to_numpy(dtype=float) - mean)
+        # clipped: the mean of equal values can land an ulp outside them ((0.1 + 0.1 + 0.1) / 3 > 0.1)
+        lower = np.clip(np.nan_to_num(mean - own["min"].to_numpy(dtype=float)), 0.0, None)
+        upper = np.clip(np.nan_to_num(own["max"].to_numpy(dtype=float) - mean), 0.0, None)
         right.bar(x, np.nan_to_num(mean), yerr=[lower, upper], capsize=3, color="tab:green", alpha=0.7)
         right.set_ylabel(f"{NOISE_LABELS.get(quantity, quantity)} between seeds: mean, min-max")
         right.set_ylim(min(0.0, float(np.nanmin(mean)) if np.isfinite(mean).any() else 0.0), 1.05)
