@@ -1,6 +1,7 @@
 """The default study end to end, from an empty ``results/`` (issue 15).
 
     .venv/bin/python bench/e2e.py [--workdir /tmp/qcrobust-e2e] [--cores 2] [--rev HEAD]
+    .venv/bin/python bench/e2e.py --resume /tmp/qcrobust-e2e        # go on after a failed job (fixed in the copy)
     .venv/bin/python bench/e2e.py --summarize /tmp/qcrobust-e2e     # tables of a finished run again
 
 A clean copy of the repository at ``--rev`` (``git archive``: no results/, no logs, the shipped
@@ -11,7 +12,8 @@ resident memory of the whole process tree (snakemake + every job). Afterwards: a
 the same command (wall, nothing to do) and the per-stage figures from snakemake's log (each job's
 start and finish, 1-s resolution): jobs, job-seconds (the sum of each job's wall time: what the
 stage costs in core-time on a 1-thread-per-job run) and span (first start to last finish; stages
-overlap). Results: ``WORKDIR/e2e.json`` and a markdown table on stdout.
+overlap). A run stopped by a failing job can go on (``--resume``, after fixing the copy): the
+wall time is then the sum of the segments, without the pause between them. Results: ``WORKDIR/e2e.json`` and a markdown table on stdout.
 
 Heavy: the whole default study (1,645 jobs). Run it on otherwise idle cores; the figure is only
 comparable between runs on the same machine (bench/README.md).
@@ -81,12 +83,11 @@ def parse_log(path: Path) -> list[dict]:
                 jobs[m.group(1)]["end"] = stamp
         elif line.startswith("Select jobs") or line.startswith("Execute"):
             pending = None
-    unfinished = [j for j, job in jobs.items() if "end" not in job]
-    if unfinished:
-        raise SystemExit(f"{path}: {len(unfinished)} jobs started and never finished (e.g. jobid {unfinished[0]})")
-    for job in jobs.values():
+    # a failed job has no "Finished" line: a segment's failure is counted where it is printed
+    finished = [job for job in jobs.values() if "end" in job]
+    for job in finished:
         job["stage"] = stage_of(job["rule"], job["wildcards"])
-    return list(jobs.values())
+    return finished
 
 
 def stage_table(jobs: list[dict]) -> list[dict]:
@@ -136,8 +137,7 @@ def run_monitored(cmd: list[str], cwd: Path, env: dict, log_path: Path) -> dict:
 def summarize(workdir: Path) -> dict:
     result = json.loads((workdir / "e2e.json").read_text())
     logs = sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log"))
-    run_log = max(logs, key=lambda p: p.stat().st_size)
-    jobs = parse_log(run_log)
+    jobs = [job for log in logs for job in parse_log(log)]  # every segment's; no-op and dry runs have none
     result["stages"] = stage_table(jobs)
     result["jobs"] = len(jobs)
     result["job_seconds"] = sum(j["end"] - j["start"] for j in jobs)
@@ -146,13 +146,17 @@ def summarize(workdir: Path) -> dict:
 
 
 def print_tables(result: dict) -> None:
-    run = result["run"]
+    segments = result.get("segments", [result["run"]])
+    run = {k: sum(seg[k] for seg in segments) for k in ("wall_s", "snakemake_cpu_s")}
+    run["snakemake_cpu_share"] = run["snakemake_cpu_s"] / run["wall_s"]
+    run["peak_tree_rss_mb"] = max(seg["peak_tree_rss_mb"] for seg in segments)
+    run["peak_job_rss_mb"] = max(seg["peak_job_rss_mb"] for seg in segments)
     t0 = min(s["span_start"] for s in result["stages"])
     print(f"default study at {result['rev']}, --cores {result['cores']}: {result['jobs']} jobs, "
           f"wall {run['wall_s'] / 60:.1f} min, job-seconds {result['job_seconds'] / 60:.1f} min, "
           f"snakemake's own CPU {run['snakemake_cpu_s']:.0f} s = {100 * run['snakemake_cpu_share']:.1f} % of a core, "
           f"peak RSS {run['peak_tree_rss_mb']:.0f} MB (tree), {run['peak_job_rss_mb']:.0f} MB (one job); "
-          f"no-op rerun {result['noop']['wall_s']:.1f} s; load before {result['load_before']}")
+          f"no-op rerun {result['noop']['wall_s']:.1f} s; {len(segments)} segment(s); load before {result['load_before']}")
     print("\n| stage | jobs | job-minutes | share | span (min from start) |\n|---|---|---|---|---|")
     for s in result["stages"]:
         print(f"| {s['stage']} | {s['jobs']} | {s['job_seconds'] / 60:.1f} | {100 * s['share']:.0f} % | "
@@ -165,9 +169,21 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--rev", default="HEAD")
     parser.add_argument("--summarize", type=Path, help="print the tables of a finished run's workdir")
+    parser.add_argument("--resume", type=Path, help="go on with a stopped run's workdir (another segment)")
     args = parser.parse_args()
     if args.summarize:
         print_tables(summarize(args.summarize))
+        return
+    if args.resume:
+        workdir = args.resume
+        result = json.loads((workdir / "e2e.json").read_text())
+        result.setdefault("segments", [result["run"]])
+        env = {**os.environ, "PYTHONPATH": str(workdir / "src")}
+        cmd = result["command"].split()
+        k = len(result["segments"])
+        result["segments"].append(run_monitored(cmd, workdir, env, workdir / f"e2e-run{k}.out"))
+        result["run"] = result["segments"][-1]
+        finish(result, workdir, cmd, env)
         return
     workdir = args.workdir
     if workdir.exists() and any(workdir.iterdir()):
@@ -181,9 +197,14 @@ def main() -> None:
     cmd = [str(SNAKEMAKE), "--cores", str(args.cores)]
     result = {"rev": rev, "cores": args.cores, "load_before": os.getloadavg(), "command": " ".join(cmd)}
     result["run"] = run_monitored(cmd, workdir, env, workdir / "e2e-run.out")
+    finish(result, workdir, cmd, env)
+
+
+def finish(result: dict, workdir: Path, cmd: list[str], env: dict) -> None:
+    """After a segment: stop if it failed (``--resume`` goes on), else time the no-op rerun."""
     (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
     if result["run"]["returncode"] != 0:
-        raise SystemExit(f"snakemake failed ({result['run']['returncode']}): see {workdir / 'e2e-run.out'}")
+        raise SystemExit(f"snakemake failed ({result['run']['returncode']}): see the e2e-run*.out files in {workdir}")
     result["noop"] = run_monitored(cmd, workdir, env, workdir / "e2e-noop.out")
     (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
     print_tables(summarize(workdir))
