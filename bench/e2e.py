@@ -141,6 +141,10 @@ def summarize(workdir: Path) -> dict:
     result["stages"] = stage_table(jobs)
     result["jobs"] = len(jobs)
     result["job_seconds"] = sum(j["end"] - j["start"] for j in jobs)
+    # the retraining-noise floor's own cost (issue 14): the replicas' jobs (seed >= 1) and rule noise
+    replica = [j for j in jobs if j["rule"] == "noise" or re.search(r"\bseed=[1-9]", j["wildcards"])]
+    result["replica_jobs"] = len(replica)
+    result["replica_job_seconds"] = sum(j["end"] - j["start"] for j in replica)
     (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -157,6 +161,9 @@ def print_tables(result: dict) -> None:
           f"snakemake's own CPU {run['snakemake_cpu_s']:.0f} s = {100 * run['snakemake_cpu_share']:.1f} % of a core, "
           f"peak RSS {run['peak_tree_rss_mb']:.0f} MB (tree), {run['peak_job_rss_mb']:.0f} MB (one job); "
           f"no-op rerun {result['noop']['wall_s']:.1f} s; {len(segments)} segment(s); load before {result['load_before']}")
+    base = result["job_seconds"] - result["replica_job_seconds"]
+    print(f"replicas (seed >= 1) and rule noise: {result['replica_jobs']} jobs, {result['replica_job_seconds'] / 60:.1f} "
+          f"job-minutes = +{100 * result['replica_job_seconds'] / base:.0f} % over the {base / 60:.1f} job-minutes without them")
     print("\n| stage | jobs | job-minutes | share | span (min from start) |\n|---|---|---|---|---|")
     for s in result["stages"]:
         print(f"| {s['stage']} | {s['jobs']} | {s['job_seconds'] / 60:.1f} | {100 * s['share']:.0f} % | "
