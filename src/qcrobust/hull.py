@@ -14,13 +14,23 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ase import Atoms
-from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
-from pymatgen.core import Composition
 
 from qcrobust.errors import InputError
 from qcrobust.io import frame_value
+
+if TYPE_CHECKING:
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
+
+
+def _composition(formula):
+    # pymatgen on first use: the rules import this module (via qcrobust.dataset) only for names,
+    # and pymatgen's phase diagram pulls in scipy and matplotlib (~0.35 s of every snakemake start)
+    from pymatgen.core import Composition
+
+    return Composition(formula)
 
 
 def phase_energy(atoms: Atoms, path, index: int) -> float:
@@ -59,14 +69,16 @@ class Hull:
 
     @classmethod
     def build(cls, references: Mapping[str, float], phases: Iterable[Atoms] = (), path=None) -> Hull:
-        entries = [PDEntry(Composition({el: 1}), float(mu), name=f"{el} (reference)") for el, mu in references.items()]
+        from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
+
+        entries = [PDEntry(_composition({el: 1}), float(mu), name=f"{el} (reference)") for el, mu in references.items()]
         for index, atoms in enumerate(phases):
             unknown = sorted(set(atoms.get_chemical_symbols()) - set(references))
             if unknown:
                 raise InputError(path, f"frame {index}", f"element(s) {unknown} have no reference energy")
             entries.append(
                 PDEntry(
-                    Composition(atoms.get_chemical_formula()),
+                    _composition(atoms.get_chemical_formula()),
                     phase_energy(atoms, path, index),
                     name=str(atoms.info.get("name", atoms.get_chemical_formula())),
                 )
@@ -78,9 +90,9 @@ class Hull:
         return (energy - sum(self.references[s] for s in symbols)) / len(symbols)
 
     def hull_energy_per_atom(self, formula: str) -> float:
-        key = Composition(formula).reduced_formula
+        key = _composition(formula).reduced_formula
         if key not in self._cache:  # many structures share a composition
-            self._cache[key] = float(self.diagram.get_hull_energy_per_atom(Composition(key)))
+            self._cache[key] = float(self.diagram.get_hull_energy_per_atom(_composition(key)))
         return self._cache[key]
 
     def energy_above_hull(self, symbols: list[str], energy: float, formula: str) -> float:
@@ -88,7 +100,7 @@ class Hull:
 
     def hull_formation_energy(self, formula: str) -> float:
         """E_form of the hull itself at this composition (eV/atom)."""
-        comp = Composition(formula)
+        comp = _composition(formula)
         mu = sum(self.references[str(el)] * frac for el, frac in comp.fractional_composition.items())
         return self.hull_energy_per_atom(formula) - mu
 

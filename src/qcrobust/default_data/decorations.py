@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import spglib
 from ase import Atoms
 
 from qcrobust.default_data.parent import disordered_indices
@@ -81,6 +80,8 @@ def site_permutations(parent: Atoms, symprec: float = 0.01) -> np.ndarray:
     Row ``g`` maps site ``i`` to site ``perm[g, i]``. Built from spglib's operations of the
     parent cell (centring translations included); each must map the glue sites onto themselves.
     """
+    import spglib  # here, not at the top: the rules import this module for names only
+
     cell = (parent.cell[:], parent.get_scaled_positions(), parent.numbers)
     dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
     if dataset is None:

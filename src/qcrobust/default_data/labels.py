@@ -17,15 +17,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from qcrobust.default_data.decorations import COLUMNS as DECORATION_COLUMNS
-from qcrobust.default_data.labeler import Protocol, relax_positions
 from qcrobust.default_data.structures import decorate
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv, write_csv
+
+if TYPE_CHECKING:  # the labeler (ASE's optimizers, ase.io) is imported where a structure is relaxed:
+    from qcrobust.default_data.labeler import Protocol  # the rules import this module for names only
 
 LABEL_COLUMNS = ["id", "energy", "n_steps", "converged", "fmax"]
 log = logging.getLogger(__name__)
@@ -73,6 +76,8 @@ def label_rows(parent, rows: pd.DataFrame, dopant: str, protocol: Protocol, what
     Columns: :data:`LABEL_COLUMNS`, then ``n_atoms`` and ``fmax_margin`` (how close a visited
     geometry's largest force came to ``protocol.fmax``; not written to the shipped files).
     """
+    from qcrobust.default_data.labeler import relax_positions
+
     out = []
     for number, (ident, decoration) in enumerate(zip(rows["id"], rows["decoration"]), start=1):
         atoms = decorate(parent, decoration, dopant)
@@ -134,6 +139,7 @@ def recompute_labels(data: str | os.PathLike, system: str, ids: list[str], proto
     with its ``protocol.json``; returns :func:`label_rows`' table."""
     import json
 
+    from qcrobust.default_data.labeler import Protocol
     from qcrobust.default_data.parent import dopant_of
     from qcrobust.default_data.structures import read_parent
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import spglib
 from ase import Atoms
-from ase.spacegroup import crystal
+
+# spglib and ase.spacegroup are imported where used: the rules import this module for names
+# only (qcrobust.default_data.workflow), and ase.spacegroup pulls in ase.io (~0.3 s per snakemake start)
 
 GOLDEN_RATIO = (1 + math.sqrt(5)) / 2
 SPACE_GROUP = 204  # Im-3
@@ -58,6 +59,8 @@ def build_ideal_parent(dopant: str, a: float = LATTICE_CONSTANT) -> Atoms:
 
     Atoms are ordered by site (``SITE_LABELS``), so the A4 atoms then the A5 atoms close the list.
     """
+    from ase.spacegroup import crystal
+
     reps = _wyckoff_representatives(a)
     symbols = [dopant if label.startswith("M") else "Sc" for label in SITE_LABELS]
     atoms = crystal(
@@ -79,6 +82,8 @@ def build_ideal_parent(dopant: str, a: float = LATTICE_CONSTANT) -> Atoms:
 
 def space_group_symbol(atoms: Atoms, symprec: float = 0.01) -> str | None:
     """spglib's international symbol of ``atoms`` (species-aware), or None if it finds none."""
+    import spglib
+
     cell = (atoms.cell[:], atoms.get_scaled_positions(), atoms.numbers)
     dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
     return None if dataset is None else dataset.international

@@ -8,7 +8,6 @@ import numpy as np
 from ase import Atoms
 
 from qcrobust.default_data.decorations import DOPANT, N_A4, N_A5, SC, VACANCY
-from qcrobust.default_data.labeler import relax_cell_and_positions
 from qcrobust.default_data.parent import build_ideal_parent, disordered_indices, dopant_of, min_pair_distance, space_group_symbol
 from qcrobust.errors import InputError
 from qcrobust.io import frame_value, read_frames, write_frames
@@ -53,6 +52,8 @@ def decoration_of(atoms: Atoms, parent: Atoms, dopant: str, tolerance: float = 1
 
 def relaxed_parent(system: str, fmax: float = 0.01, steps: int = 500) -> tuple[Atoms, dict]:
     """Build and relax (cell + positions, symmetry kept) the parent of ``system``; check it is intact."""
+    from qcrobust.default_data.labeler import relax_cell_and_positions  # ASE's optimizers: only when relaxing
+
     dopant = dopant_of(system)
     atoms = build_ideal_parent(dopant)
     label = relax_cell_and_positions(atoms, fmax=fmax, steps=steps)
