@@ -269,3 +269,22 @@ def test_a_graph_file_gives_the_prediction_steps_csv_byte_for_byte(files, traine
     write_predictions(from_graphs, tmp_path / "graphs.csv")
     assert (tmp_path / "graphs.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
     assert from_graphs.id.tolist() == [f"f{i:04d}" for i in range(200, 221)]
+
+
+@pytest.mark.slow  # trains two tiny nequip models
+def test_one_loaded_model_predicts_several_sets_as_one_per_set_would(files, trained, tmp_path):
+    """Rule ``predict_replica``'s step (qcrobust.predict.predict_sets: the model loaded once, one
+    set from the graph file, one from its structures) gives each set's table of predict_allegro."""
+    from qcrobust.allegro.pipeline import write_inference_graphs
+    from qcrobust.predict import predict_allegro, predict_sets
+
+    write_inference_graphs(r_max=R_MAX, frames=files["inference"], output=tmp_path / "inference.graphs.npz")
+    model = str(trained["model"])
+    inputs = {"inference": {"model": model, "graphs": str(tmp_path / "inference.graphs.npz")},
+              "audit": {"model": model, "structures": str(files["val"])}}
+    tables = predict_sets("allegro", inputs)
+    assert list(tables) == ["inference", "audit"]
+    for name, table in tables.items():
+        alone = predict_allegro(inputs[name], name)
+        assert table["id"].tolist() == alone["id"].tolist()
+        assert table["y_pred"].to_numpy().tobytes() == alone["y_pred"].to_numpy().tobytes(), name

@@ -172,6 +172,25 @@ def test_saved_model_predicts_every_set_and_scores_the_test_set(tmp_path):
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
+def test_one_loaded_model_predicts_several_sets_as_one_per_set_would(tmp_path):
+    """qcrobust.predict.predict_sets (rule predict_replica: the model loaded once) gives each
+    set the bytes predict_set gives it; the sets of two models are refused."""
+    from qcrobust.predict import predict_sets
+
+    _, _, inputs, _ = _saved_model(tmp_path)
+    inference, _ = _features(9, seed=5, prefix="inf")
+    _write_descriptors(inference, tmp_path / "inference.parquet")
+    by_set = {"test": inputs, "inference": {"model": inputs["model"], "features": str(tmp_path / "inference.parquet")}}
+    tables = predict_sets("classical", by_set)
+    for name, table in tables.items():
+        write_predictions(table, tmp_path / f"together_{name}.csv")
+        write_predictions(predict_set("classical", name, by_set[name]), tmp_path / f"alone_{name}.csv")
+        assert (tmp_path / f"together_{name}.csv").read_bytes() == (tmp_path / f"alone_{name}.csv").read_bytes()
+    assert list(tables) == ["test", "inference"] and len(tables["inference"]) == 9
+    with pytest.raises(ValueError, match="the sets of one model"):
+        predict_sets("classical", by_set | {"audit": {"model": "other.joblib", "features": "x.parquet"}})
+
+
 def test_saved_model_predicts_exactly_what_the_fit_predicts(tmp_path):
     for model in ("rf", "lgbm"):
         fit, _, inputs, (features, _, splits) = _saved_model(tmp_path / model, model=model)

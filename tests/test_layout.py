@@ -11,6 +11,7 @@ from qcrobust import layout
 from qcrobust.config import load_config, schema_defaults, validate_config
 from qcrobust.evaluate import EvaluationSettings
 from qcrobust.features import FeatureSettings
+from qcrobust.predict import inputs_by_set, prediction_inputs, prediction_targets, replica_prediction_inputs
 from qcrobust.study import Study
 from qcrobust.synthetic import make_study
 
@@ -116,6 +117,33 @@ def test_replicas_give_seeds_at_their_limits_and_models(tmp_path):
     # classical: 4 models x (3 + 1 + 1 + 1 + 3) seeds; allegro: scratch 2 limits x 2 seeds, self 2 limits x 1
     assert len(trained) == 4 * 9 + 2 * 2 + 2
     assert len({tuple(sorted(k.items())) for k in trained}) == len(trained)
+    # a replica predicts what the noise tables and candidates read of it; the base seed also the audit set
+    assert study.prediction_sets("CuPt", "classical", 0) == ("test", "inference", "audit")
+    assert study.prediction_sets("CuPt", "classical", 2) == ("test", "inference")
+    assert study.prediction_sets("CuPt", "allegro", allegro_seed) == ("test", "inference", "audit")
+    assert study.prediction_sets("CuPt", "allegro", allegro_seed + 1) == ("test", "inference")
+    targets = prediction_targets(study)
+    assert "results/CuPt/classical/rf/limit_0/seed_0/pred_audit.csv" in targets
+    assert "results/CuPt/classical/rf/limit_0/seed_1/pred_inference.csv" in targets
+    audit = [layout.matches(layout.PREDICTIONS, t) for t in targets if t.endswith("pred_audit.csv")]
+    # one per (system, model, limit), of its base seed: 2 systems x (classical 4 x 5 limits + allegro 2 x 2)
+    assert len(audit) == 2 * (4 * 5 + 2 * 2)
+    assert all(int(key["seed"]) == study.base_seed(key["family"]) for key in audit)
+    assert len(targets) == sum(len(study.prediction_sets(k["system"], k["family"], k["seed"])) for k in study.trained())
+    # rule predict_replica: the replica seeds of every family (base seeds 0 and allegro's are not)
+    assert study.replica_seed_regex() == "|".join(map(str, sorted({1, 2, allegro_seed + 1})))
+    assert not re.fullmatch(study.replica_seed_regex(), "0") and not re.fullmatch(study.replica_seed_regex(), str(allegro_seed))
+    wildcards = {"system": "CuPt", "family": "classical", "model": "rf", "limit": "8", "seed": "2"}
+    named = replica_prediction_inputs(study, _Wildcards(wildcards))
+    assert inputs_by_set(named) == {
+        name: prediction_inputs(study, _Wildcards(wildcards | {"set": name})) for name in ("test", "inference")
+    }
+
+
+class _Wildcards(dict):
+    """Snakemake's wildcards as input functions see them: attributes and items()."""
+
+    __getattr__ = dict.__getitem__
 
 
 def test_replica_limits_must_be_the_familys(tmp_path):

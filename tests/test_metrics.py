@@ -6,7 +6,6 @@ import logging
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.metrics import precision_recall_fscore_support
 

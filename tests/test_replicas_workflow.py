@@ -4,12 +4,15 @@ findings against the noise are made from the replicas."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
 from conftest import SMALL_STUDY, make_self_contained_study, run_workflow
 from qcrobust import layout
 from qcrobust.config import load_config
+from qcrobust.predict import prediction_inputs, predict_set, write_predictions
 from qcrobust.study import Study
 
 pytestmark = pytest.mark.workflow
@@ -34,6 +37,23 @@ def test_seeds_are_trained_where_the_config_puts_them(replica_run):
         for limit, seeds in ((0, 3), (4, 1), (8, 3)):
             found = sorted((folder / layout.path(layout.MODEL_DIR, system=system, family="classical", model="rf", limit=limit, seed=0)).parent.glob("seed_*"))
             assert [p.name for p in found] == [f"seed_{s}" for s in range(seeds)]
+    # a replica predicts what is read of it (test, inference), the base seed also the audit set
+    replica = folder / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=8, seed=1, set="audit")
+    assert not replica.exists() and replica.with_name("pred_test.csv").exists() and replica.with_name("pred_inference.csv").exists()
+    assert (folder / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=8, seed=0, set="audit")).exists()
+
+
+def test_a_replica_predicts_test_and_inference_in_one_job(replica_run, tmp_path):
+    """Rule predict_replica writes a replica's two prediction files, the bytes rule predict's
+    step (qcrobust.predict.predict_set) gives each set."""
+    folder, study = replica_run
+    key = {"system": "CuPt", "family": "classical", "model": "rf", "limit": 8, "seed": 1}
+    text = (folder / layout.log("{system}/{family}/{model}/limit_{limit}_seed_{seed}_predict_replica", **key)).read_text()
+    assert "test predictions" in text and "inference predictions" in text
+    for name in ("test", "inference"):
+        inputs = prediction_inputs(study, SimpleNamespace(**key, set=name))
+        write_predictions(predict_set("classical", name, {k: str(folder / v) for k, v in inputs.items()}), tmp_path / f"{name}.csv")
+        assert (folder / layout.path(layout.PREDICTIONS, **key, set=name)).read_bytes() == (tmp_path / f"{name}.csv").read_bytes()
 
 
 def test_the_base_seed_is_the_study_without_replicas_byte_for_byte(replica_run, small_study_run):

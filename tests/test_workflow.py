@@ -52,7 +52,7 @@ def test_every_model_predicts_every_set_through_one_rule(finished_study):
     assert {key["family"] for key in trained} == {"classical", "allegro"}
     for key in trained:
         splits = pd.read_csv(workdir / layout.path(layout.SPLITS, system=key["system"]), dtype={"id": str})
-        for set_name in study.prediction_sets(key["system"]):
+        for set_name in study.prediction_sets(key["system"], key["family"], key["seed"]):
             predictions = pd.read_csv(workdir / layout.path(layout.PREDICTIONS, **key, set=set_name), dtype={"id": str})
             assert predictions["y_pred"].notna().all()
             if set_name == "test":

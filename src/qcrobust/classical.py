@@ -50,7 +50,7 @@ def _regressor_class(model: str):
         from catboost import CatBoostRegressor
 
         return CatBoostRegressor
-    raise InputError("config.yaml", f"key 'classical.models'", f"unknown model {model!r}; known: {list(MODELS)}")
+    raise InputError("config.yaml", "key 'classical.models'", f"unknown model {model!r}; known: {list(MODELS)}")
 
 
 def _fixed_settings(model: str, seed: int, threads: int) -> dict:

@@ -58,13 +58,14 @@ def _test_ids(splits_path) -> list[str]:
     return test_ids(read_csv(splits_path, required=["id", "split"], dtype={"id": str}))
 
 
-def predict_classical(inputs: Mapping[str, str], set_name: str) -> pd.DataFrame:
-    """The fold models' mean prediction of the set's descriptor rows."""
+def predict_classical(inputs: Mapping[str, str], set_name: str, model=None) -> pd.DataFrame:
+    """The fold models' mean prediction of the set's descriptor rows (``model``: what
+    :func:`qcrobust.classical.load_model` returned for ``inputs["model"]``, to load it once)."""
     from qcrobust.classical import load_model, predict_mean
     from qcrobust.errors import InputError
     from qcrobust.features import read_features
 
-    pipelines, names = load_model(inputs["model"])
+    pipelines, names = model if model is not None else load_model(inputs["model"])
     features = read_features(inputs["features"])
     if set_name == "test":
         ids = _test_ids(inputs["splits"])
@@ -75,8 +76,10 @@ def predict_classical(inputs: Mapping[str, str], set_name: str) -> pd.DataFrame:
     return prediction_table(features["id"], predict_mean(pipelines, names, features))
 
 
-def predict_allegro(inputs: Mapping[str, str], set_name: str, device: str = "cpu", threads: int | None = None) -> pd.DataFrame:
-    """The packaged model's per-atom prediction of the set's structures (``threads``: torch's)."""
+def predict_allegro(inputs: Mapping[str, str], set_name: str, device: str = "cpu", threads: int | None = None,
+                    predictor=None) -> pd.DataFrame:
+    """The packaged model's per-atom prediction of the set's structures (``threads``: torch's;
+    ``predictor``: a :class:`qcrobust.allegro.predict.Predictor` of ``inputs["model"]``, to load it once)."""
     import torch
 
     from qcrobust.allegro.data import model_frame, select
@@ -86,14 +89,16 @@ def predict_allegro(inputs: Mapping[str, str], set_name: str, device: str = "cpu
 
     if threads:
         torch.set_num_threads(int(threads))
+    if predictor is None:
+        predictor = Predictor(inputs["model"], device=device)
     if "graphs" in inputs:  # the set's neighbour lists, computed once for every model (rule allegro_graphs)
         graphs = GraphFile(inputs["graphs"])
-        return prediction_table(graphs.info.ids, Predictor(inputs["model"], device=device).predict_graphs(graphs))
+        return prediction_table(graphs.info.ids, predictor.predict_graphs(graphs))
     frames = read_frames(inputs["structures"])
     if set_name == "test":
         frames = [frames[i] for i in select(frames, _test_ids(inputs["splits"]), inputs["splits"])]
     frames = [model_frame(a) for a in frames]
-    return prediction_table([a.info["id"] for a in frames], Predictor(inputs["model"], device=device).predict(frames))
+    return prediction_table([a.info["id"] for a in frames], predictor.predict(frames))
 
 
 def predict_set(family: str, set_name: str, inputs: Mapping[str, str], device: str = "cpu", threads: int | None = None) -> pd.DataFrame:
@@ -101,6 +106,27 @@ def predict_set(family: str, set_name: str, inputs: Mapping[str, str], device: s
         return predict_classical(inputs, set_name)
     if family == "allegro":
         return predict_allegro(inputs, set_name, device, threads)
+    raise ValueError(f"unknown family {family!r}")
+
+
+def predict_sets(family: str, inputs_by_set: Mapping[str, Mapping[str, str]], device: str = "cpu",
+                 threads: int | None = None) -> dict[str, pd.DataFrame]:
+    """Several sets of one saved model, loaded once (rule ``predict_replica``): per set the table
+    :func:`predict_set` gives for it. Every set's inputs name the same ``model``."""
+    models = {inputs["model"] for inputs in inputs_by_set.values()}
+    if len(models) != 1:
+        raise ValueError(f"predict_sets takes the sets of one model, got {sorted(models)}")
+    path = models.pop()
+    if family == "classical":
+        from qcrobust.classical import load_model
+
+        model = load_model(path)
+        return {name: predict_classical(inputs, name, model) for name, inputs in inputs_by_set.items()}
+    if family == "allegro":
+        from qcrobust.allegro.predict import Predictor
+
+        predictor = Predictor(path, device=device)
+        return {name: predict_allegro(inputs, name, device, threads, predictor) for name, inputs in inputs_by_set.items()}
     raise ValueError(f"unknown family {family!r}")
 
 
@@ -123,6 +149,31 @@ def prediction_inputs(study, wildcards) -> dict[str, str]:
     return inputs
 
 
+def replica_prediction_inputs(study, wildcards) -> dict[str, str]:
+    """Inputs of rule ``predict_replica``: the saved model, and per set of
+    :data:`~qcrobust.study.REPLICA_PREDICTION_SETS` what :func:`prediction_inputs` gives it,
+    named ``{set}__{name}`` (:func:`inputs_by_set` undoes it)."""
+    from types import SimpleNamespace
+
+    from qcrobust.study import REPLICA_PREDICTION_SETS
+
+    out = {}
+    for set_name in REPLICA_PREDICTION_SETS:
+        per_set = prediction_inputs(study, SimpleNamespace(**dict(wildcards.items()), set=set_name))
+        out |= {name if name == "model" else f"{set_name}__{name}": path for name, path in per_set.items()}
+    return out
+
+
+def inputs_by_set(named: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """``{"model": m, "test__features": f, ...}`` (rule predict_replica's inputs) -> ``{"test": {"model": m, "features": f}, ...}``."""
+    out: dict[str, dict[str, str]] = {}
+    for name, path in named.items():
+        if "__" in name:
+            set_name, key = name.split("__", 1)
+            out.setdefault(set_name, {"model": named["model"]})[key] = str(path)
+    return out
+
+
 def gpus(wildcards) -> int:
     """An Allegro prediction asks for one GPU, a classical one for none (with allegro.device
     cuda; see :func:`qcrobust.allegro.workflow.gpu_resources`)."""
@@ -130,9 +181,9 @@ def gpus(wildcards) -> int:
 
 
 def prediction_targets(study) -> list[str]:
-    """Every prediction file of the study."""
+    """Every prediction file of the study (a replica's: test and inference, what is read of it)."""
     return [
         layout.path(layout.PREDICTIONS, **key, set=set_name)
         for key in study.trained()
-        for set_name in study.prediction_sets(key["system"])
+        for set_name in study.prediction_sets(key["system"], key["family"], key["seed"])
     ]
