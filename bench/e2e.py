@@ -15,7 +15,7 @@ stage costs in core-time on a 1-thread-per-job run) and span (first start to las
 overlap). A run stopped by a failing job can go on (``--resume``, after fixing the copy): the
 wall time is then the sum of the segments, without the pause between them. Results: ``WORKDIR/e2e.json`` and a markdown table on stdout.
 
-Heavy: the whole default study (1,645 jobs). Run it on otherwise idle cores; the figure is only
+Heavy: the whole default study (1,354 jobs at 9d3e45b). Run it on otherwise idle cores; the figure is only
 comparable between runs on the same machine (bench/README.md).
 """
 
@@ -43,7 +43,7 @@ STAGES = {
              "default_assemble", "default_crosscheck", "ingest", "ingest_inference", "split", "limit_sizes", "hull_histogram"],
     "descriptors": ["feature_space", "features"],
     "classical": ["classical_train"],
-    "allegro pretraining": ["allegro_data", "allegro_self_data", "allegro_species", "allegro_corpus",
+    "allegro pretraining": ["allegro_data", "allegro_graphs", "allegro_self_data", "allegro_species", "allegro_corpus",
                             "allegro_pretrain", "allegro_self_pretrain"],
     "allegro training": ["allegro_train"],
     "evaluation": ["evaluate", "evaluate_audit", "evaluate_figures", "audit_figures", "noise"],
@@ -60,7 +60,7 @@ FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
 
 
 def stage_of(rule: str, wildcards: str) -> str:
-    if rule == "predict":
+    if rule in ("predict", "predict_replica"):
         return "allegro prediction" if "family=allegro" in wildcards else "classical prediction"
     return RULE_STAGE.get(rule, "other")
 
