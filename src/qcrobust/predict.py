@@ -102,17 +102,15 @@ def predict_allegro(inputs: Mapping[str, str], set_name: str, device: str = "cpu
 
 
 def predict_set(family: str, set_name: str, inputs: Mapping[str, str], device: str = "cpu", threads: int | None = None) -> pd.DataFrame:
-    if family == "classical":
-        return predict_classical(inputs, set_name)
-    if family == "allegro":
-        return predict_allegro(inputs, set_name, device, threads)
-    raise ValueError(f"unknown family {family!r}")
+    """One set (rule ``predict``): :func:`predict_sets` with that set alone."""
+    return predict_sets(family, {set_name: inputs}, device, threads)[set_name]
 
 
 def predict_sets(family: str, inputs_by_set: Mapping[str, Mapping[str, str]], device: str = "cpu",
                  threads: int | None = None) -> dict[str, pd.DataFrame]:
-    """Several sets of one saved model, loaded once (rule ``predict_replica``): per set the table
-    :func:`predict_set` gives for it. Every set's inputs name the same ``model``."""
+    """Several sets of one saved model, loaded once (rule ``predict_replica``; rule ``predict``
+    through :func:`predict_set`): per set the table of :func:`predict_classical` /
+    :func:`predict_allegro`. Every set's inputs name the same ``model``."""
     models = {inputs["model"] for inputs in inputs_by_set.values()}
     if len(models) != 1:
         raise ValueError(f"predict_sets takes the sets of one model, got {sorted(models)}")
@@ -123,8 +121,12 @@ def predict_sets(family: str, inputs_by_set: Mapping[str, Mapping[str, str]], de
         model = load_model(path)
         return {name: predict_classical(inputs, name, model) for name, inputs in inputs_by_set.items()}
     if family == "allegro":
+        import torch
+
         from qcrobust.allegro.predict import Predictor
 
+        if threads:  # before the model is loaded, as predict_allegro alone does
+            torch.set_num_threads(int(threads))
         predictor = Predictor(path, device=device)
         return {name: predict_allegro(inputs, name, device, threads, predictor) for name, inputs in inputs_by_set.items()}
     raise ValueError(f"unknown family {family!r}")

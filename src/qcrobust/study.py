@@ -120,8 +120,7 @@ class Study:
     def replica_seed_regex(self) -> str:
         """The seeds other than a family's base seed, as a wildcard constraint (rule
         predict_replica's); a regex that matches nothing when no family has replicas."""
-        seeds = sorted({seed for family, (family_seeds, _, _) in self.replicas.items() for seed in family_seeds
-                        if seed != self.base_seed(family)})
+        seeds = sorted({seed for family_seeds, _, _ in self.replicas.values() for seed in family_seeds[1:]})  # [0]: the base seed
         return "|".join(map(str, seeds)) or "(?!)"
 
     def replica_limits(self, family: str, model: str) -> tuple[int, ...]:
