@@ -283,9 +283,10 @@ def summarize(
     per_mode: dict[str, list[pd.DataFrame]] = {name: [] for name in ("screening_vs_max_limit", "overlaps", "classification_test")}
     for mode in settings.modes:
         selected = {x: mode.select(inference_pred[x]) for x in limits}
-        per_mode["screening_vs_max_limit"].append(metrics.agreement_with_reference(selected, limits[-1], len(inference_ids)))
+        agreement = metrics.agreement_with_reference(selected, limits[-1], len(inference_ids))
+        per_mode["screening_vs_max_limit"].append(with_nominal(agreement, mode, len(inference_ids), before="n_selected"))
         per_mode["overlaps"].append(metrics.overlaps(selected))
-        per_mode["classification_test"].append(metrics.classification_table(y_test, test_pred, select=mode.mask))
+        per_mode["classification_test"].append(classification_by_limit(y_test, test_pred, mode))
         for name in per_mode:
             per_mode[name][-1].insert(0, "mode", mode.name)
     tables |= _by_mode(key, per_mode)
@@ -317,13 +318,27 @@ def summarize_audit(
     audit_pred = {x: read_predictions(predictions[x]["audit"], audit["id"])["y_pred"].to_numpy() for x in limits}
     per_mode: dict[str, list[pd.DataFrame]] = {"classification_audit": [], "audit_cumulative": []}
     for mode in modes:
-        per_mode["classification_audit"].append(metrics.classification_table(y_audit, audit_pred, select=mode.mask))
+        per_mode["classification_audit"].append(classification_by_limit(y_audit, audit_pred, mode))
         per_mode["audit_cumulative"].append(pd.concat(
             [cumulative_precision_recall(y_audit, audit_pred[x], mode).assign(limit=x) for x in limits], ignore_index=True
         ))
         for name in per_mode:
             per_mode[name][-1].insert(0, "mode", mode.name)
     return _by_mode(key, per_mode)
+
+
+def with_nominal(table: pd.DataFrame, mode: ScreeningMode, n: int, *, before: str) -> pd.DataFrame:
+    """``table`` with a ``k_nominal`` column before column ``before``: the size a ``top`` mode asks
+    for on ``n`` structures (empty for other modes), beside the realized size that ties can raise."""
+    table = table.copy()
+    table.insert(table.columns.get_loc(before), "k_nominal", pd.array([mode.nominal(n)] * len(table), dtype="Int64"))
+    return table
+
+
+def classification_by_limit(y_true, predictions: Mapping[int, np.ndarray], mode: ScreeningMode) -> pd.DataFrame:
+    """:func:`qcrobust.metrics.classification_table` of one mode, with its nominal size (truth and
+    predictions both select by the mode; ties at a ``top`` cut are all in)."""
+    return with_nominal(metrics.classification_table(y_true, predictions, select=mode.mask), mode, len(y_true), before="tp")
 
 
 def _by_mode(key: Mapping[str, str], per_mode: Mapping[str, list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:

@@ -15,11 +15,17 @@
   screening mode selects its (true or predicted) target -- for the paper's mode, below
   ``threshold``, the same strict rule as the screening (matbench-discovery counts ``<=``; the two
   differ only for values exactly at the threshold).
-Undefined ratios (empty denominators) are NaN, never an exception.
+- intervals: every precision, recall, F1 and DAF against true labels carries a 95 % Wilson score
+  interval (``{name}_ci_low``, ``{name}_ci_high``; ``ci_method`` names it): precision and recall
+  as binomial proportions; F1 through J = TP/(TP+FP+FN), a proportion with F1 = 2J/(1+J), so
+  the interval of J maps onto one of F1; DAF as the precision interval over the labeled set's
+  prevalence (a fixed property of that set, not an estimate).
+Undefined ratios (empty denominators) are NaN, never an exception; so are their intervals.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -154,6 +160,33 @@ def overlaps(selected: Mapping[int, frozenset]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+CI_METHOD = "wilson_95"
+
+
+@functools.cache
+def _wilson(successes: int, total: int, confidence: float) -> tuple[float, float]:
+    from scipy.stats import binomtest
+
+    interval = binomtest(successes, total).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def wilson_interval(successes, totals, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of the proportion successes / totals (scipy's ``binomtest``),
+    elementwise; NaN where the total is 0."""
+    successes = np.atleast_1d(np.asarray(successes, dtype=np.int64))
+    totals = np.broadcast_to(np.atleast_1d(np.asarray(totals, dtype=np.int64)), successes.shape)
+    low, high = np.full(successes.shape, math.nan), np.full(successes.shape, math.nan)
+    for index in np.flatnonzero(totals > 0):
+        low[index], high[index] = _wilson(int(successes[index]), int(totals[index]), confidence)
+    return low, high
+
+
+def _interval(successes: int, total: int) -> tuple[float, float]:
+    low, high = wilson_interval([successes], [total])
+    return float(low[0]), float(high[0])
+
+
 def _selector(threshold: float, select):
     """The rule that marks values "selected": ``select`` (e.g. a screening mode's ``mask``) or ``< threshold``."""
     return select or (lambda values: np.asarray(values, dtype=np.float64) < threshold)
@@ -174,23 +207,35 @@ def stable_counts(y_true, y_pred, threshold: float = 0.0, select=None) -> dict[s
 
 
 def classification_scores(y_true, y_pred, threshold: float = 0.0, select=None) -> dict[str, float]:
-    """Counts plus precision, recall, F1, accuracy, prevalence and DAF (matbench-discovery definitions)."""
+    """Counts plus precision, recall, F1, accuracy, prevalence and DAF (matbench-discovery
+    definitions), each rate with its 95 % Wilson interval (see the module docstring)."""
     c = stable_counts(y_true, y_pred, threshold, select)
+    tp, fp, fn = c["tp"], c["fp"], c["fn"]
     n = sum(c.values())
-    precision = _ratio(c["tp"], c["tp"] + c["fp"])
-    recall = _ratio(c["tp"], c["tp"] + c["fn"])
-    prevalence = _ratio(c["tp"] + c["fn"], n)
-    f1 = _ratio(2 * precision * recall, precision + recall) if not (math.isnan(precision) or math.isnan(recall)) else math.nan
-    return {
+    precision = _ratio(tp, tp + fp)
+    recall = _ratio(tp, tp + fn)
+    prevalence = _ratio(tp + fn, n)
+    defined = not (math.isnan(precision) or math.isnan(recall))
+    f1 = _ratio(2 * precision * recall, precision + recall) if defined else math.nan
+    daf_defined = not (math.isnan(precision) or math.isnan(prevalence)) and prevalence > 0
+    intervals = {"precision": _interval(tp, tp + fp), "recall": _interval(tp, tp + fn)}
+    # F1 = 2J / (1 + J), J = TP / (TP + FP + FN) a proportion: J's interval maps onto F1's
+    j_low, j_high = _interval(tp, tp + fp + fn) if defined else (math.nan, math.nan)
+    intervals["f1"] = (2 * j_low / (1 + j_low), 2 * j_high / (1 + j_high)) if not math.isnan(f1) else (math.nan, math.nan)
+    intervals["daf"] = tuple(v / prevalence for v in intervals["precision"]) if daf_defined else (math.nan, math.nan)
+    scores = {
         **c,
         "n": n,
         "prevalence": prevalence,
         "precision": precision,
         "recall": recall,
         "f1": f1,
-        "accuracy": _ratio(c["tp"] + c["tn"], n),
-        "daf": _ratio(precision, prevalence) if not (math.isnan(precision) or math.isnan(prevalence)) else math.nan,
+        "accuracy": _ratio(tp + c["tn"], n),
+        "daf": _ratio(precision, prevalence) if daf_defined else math.nan,
     }
+    for name, (low, high) in intervals.items():
+        scores[f"{name}_ci_low"], scores[f"{name}_ci_high"] = low, high
+    return scores | {"ci_method": CI_METHOD}
 
 
 def classification_table(y_true, predictions: Mapping[int, Sequence[float]], threshold: float = 0.0, select=None) -> pd.DataFrame:

@@ -13,7 +13,10 @@ that precision and recall on a labeled set are measured against:
   its models on their most-stable predictions. Its truth is rank-based too: the same number of
   structures with the lowest true values.
 
-Ties are broken by the order of the rows given (stable sort), so a selection is reproducible.
+Ties: a ``top`` mode selects every structure whose value is at most the k-th lowest value, so
+all structures tied with the k-th are in and the realized size can exceed k (the tables write
+both, ``k_nominal`` and the realized count). No selection, truth or cumulative curve depends on
+the order of the rows given: equal values are always treated alike.
 """
 
 from __future__ import annotations
@@ -60,14 +63,23 @@ class ScreeningMode:
             return min(self.k, n)
         return min(n, max(1, math.ceil(self.fraction * n))) if n else 0
 
+    def nominal(self, n: int) -> int | None:
+        """The size a ``top`` mode asks for on ``n`` structures (None for threshold and window:
+        they have no nominal size); the realized size adds the ties at the cut."""
+        return self.count(n) if self.kind == "top" else None
+
     def mask(self, values: Sequence[float]) -> np.ndarray:
-        """Which of ``values`` (predictions, or true labels for the truth) the mode selects."""
+        """Which of ``values`` (predictions, or true labels for the truth) the mode selects.
+
+        A ``top`` mode takes every value at most the k-th lowest: ties at the cut are all in,
+        whatever their order in ``values``."""
         values = np.asarray(values, dtype=np.float64)
         if self.kind != "top":
             return values < self.value
-        chosen = np.zeros(len(values), dtype=bool)
-        chosen[np.argsort(values, kind="stable")[: self.count(len(values))]] = True
-        return chosen
+        k = self.count(len(values))
+        if k == 0:
+            return np.zeros(len(values), dtype=bool)
+        return values <= np.partition(values, k - 1)[k - 1]
 
     def select(self, predictions: pd.DataFrame) -> frozenset[str]:
         """The ids of a prediction table (``id, y_pred``) the mode selects."""
@@ -94,20 +106,29 @@ def modes_from_config(modes: Iterable[Mapping]) -> list[ScreeningMode]:
 
 
 def cumulative_precision_recall(y_true: Sequence[float], y_pred: Sequence[float], mode: ScreeningMode) -> pd.DataFrame:
-    """Precision and recall of the first k structures by predicted value, for every k (1..N), on
-    a labeled set (matbench-discovery's cumulative precision/recall): how deep into the ranking a
-    screen stays right. Truth: the mode applied to the true values."""
+    """Precision and recall of the structures predicted at or below each predicted value, on a
+    labeled set (matbench-discovery's cumulative precision/recall): how deep into the ranking a
+    screen stays right. Truth: the mode applied to the true values.
+
+    One row per distinct predicted value, ``k`` = how many structures are predicted at or below
+    it: structures with equal predictions enter together (a screen cannot tell them apart), so
+    no row depends on the order of the input. Without ties this is every k = 1..N. Precision
+    and recall carry 95 % Wilson intervals (:func:`qcrobust.metrics.wilson_interval`).
+    """
+    from qcrobust.metrics import wilson_interval
+
     truth = mode.mask(y_true)
-    order = np.argsort(np.asarray(y_pred, dtype=np.float64), kind="stable")
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    order = np.argsort(y_pred, kind="stable")
     hits = np.cumsum(truth[order])
-    k = np.arange(1, len(order) + 1)
+    values = y_pred[order]
+    # the last position of every block of equal predictions
+    ends = np.flatnonzero(np.append(values[1:] != values[:-1], True)) if len(values) else np.array([], dtype=int)
+    k, hits, values = ends + 1, hits[ends], values[ends]
     positives = int(truth.sum())
-    return pd.DataFrame(
-        {
-            "k": k,
-            "y_pred_at_k": np.asarray(y_pred, dtype=np.float64)[order],
-            "n_true_selected": hits,
-            "precision": hits / k,
-            "recall": hits / positives if positives else np.full(len(k), np.nan),
-        }
-    )
+    table = pd.DataFrame({"k": k, "y_pred_at_k": values, "n_true_selected": hits, "precision": hits / k,
+                          "recall": hits / positives if positives else np.full(len(k), np.nan)})
+    for name, total in (("precision", k), ("recall", np.full(len(k), positives))):
+        low, high = wilson_interval(hits, total)
+        table[f"{name}_ci_low"], table[f"{name}_ci_high"] = low, high
+    return table

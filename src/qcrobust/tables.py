@@ -48,14 +48,17 @@ def check_table(table: pd.DataFrame, schema: str, path: str | os.PathLike) -> No
     if table.empty:
         return
     validator = _validator(schema)
-    first = {c: _plain(table[c].iloc[0]) for c in table.columns}
+    # a nullable column's missing values (NaN once a table is read back from CSV) are its nulls
+    nullable = {c for c in table.columns if "null" in _types(_column_schema(validator.schema, c))}
+    first = {c: _plain(table[c].iloc[0], c in nullable) for c in table.columns}
     numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])]
     records = [first]
     for reduce in (np.nanmin, np.nanmax):
         record = dict(first)
         for column in numeric:
-            values = table[column].to_numpy()
-            if not np.all(np.isnan(values.astype(np.float64))):
+            # nullable integer columns (pandas Int64) carry pd.NA where a value is undefined
+            values = table[column].to_numpy(dtype=np.float64, na_value=np.nan)
+            if not np.all(np.isnan(values)):
                 record[column] = _plain(reduce(values))
         records.append(record)
     for record in records:
@@ -93,8 +96,16 @@ def _row_of(table: pd.DataFrame, column, value) -> int:
     return int(matches[0]) if len(matches) else 0
 
 
-def _plain(value):
-    """numpy scalars as Python numbers (jsonschema checks Python types)."""
+def _types(subschema: Mapping | None) -> list[str]:
+    kind = (subschema or {}).get("type", [])
+    return [kind] if isinstance(kind, str) else list(kind)
+
+
+def _plain(value, nullable: bool = False):
+    """numpy scalars as Python numbers, pandas' NA (and NaN in a nullable column) as None
+    (jsonschema checks Python types)."""
+    if value is pd.NA or (nullable and isinstance(value, float | np.floating) and np.isnan(value)):
+        return None
     if isinstance(value, np.generic):
         return value.item()
     return value
