@@ -10,6 +10,7 @@ rule ingest:
     output:
         structures=L.STRUCTURES,
         targets=L.TARGETS,
+        equivalents=L.EQUIVALENTS,
     log:
         L.log("{system}/ingest_{set}"),
     benchmark:
@@ -21,16 +22,18 @@ rule ingest:
     params:
         spec=system_config,
         defect_step=config["defect_step"],
+        site_tolerance=config["features"]["site_tolerance"],
     script:
         "../workflow/scripts/ingest.py"
 
 
-# The structures to screen (unlabeled).
+# The structures to screen (unlabeled), less those the labeled dataset already holds.
 rule ingest_inference:
     input:
         unpack(partial(ingest_stage.ingest_inputs, STUDY)),
     output:
         structures=L.STRUCTURES,
+        equivalents=L.EQUIVALENTS,
     log:
         L.log("{system}/ingest_{set}"),
     benchmark:
@@ -42,6 +45,7 @@ rule ingest_inference:
     params:
         spec=system_config,
         defect_step=config["defect_step"],
+        site_tolerance=config["features"]["site_tolerance"],
     script:
         "../workflow/scripts/ingest.py"
 

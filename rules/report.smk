@@ -5,6 +5,7 @@
 # and src/qcrobust/candidates.py.
 from qcrobust import candidates as robust
 from qcrobust import report as study_report
+from qcrobust.startup import study_warnings
 
 
 rule report_tables:
@@ -77,6 +78,10 @@ rule report_findings:
         shared_limits=STUDY.shared_limits(),
         notes=study_report.data_notes(config),
         external_note=study_report.external_corpus_note(config),
+        systems=list(STUDY.systems),
+        warnings=study_warnings(config),
+        allegro_limits=list(STUDY.family_limits("allegro")),
+        select_min_val=config["allegro"]["select_min_val"],
     script:
         "../workflow/scripts/report_findings.py"
 
@@ -153,7 +158,7 @@ rule candidates:
 
 rule consensus:
     input:
-        candidates=L.CANDIDATES,
+        unpack(partial(robust.candidate_inputs, STUDY)),
     output:
         consensus=report(
             L.CONSENSUS,
@@ -166,6 +171,9 @@ rule consensus:
         L.log("{system}/consensus"),
     conda:
         "../envs/qcrobust.yaml"
+    params:
+        modes=config["screening"]["modes"],
+        target=config["target"],
     script:
         "../workflow/scripts/consensus.py"
 

@@ -78,7 +78,8 @@ def system(tmp_path_factory):
     paths |= {"targets": at(layout.TARGETS, set="dataset"), "audit_targets": at(layout.TARGETS, set="audit")}
     for name in ("dataset", "inference", "audit"):
         targets = paths["targets"] if name == "dataset" else paths["audit_targets"] if name == "audit" else None
-        ingest_set("CuPt", spec, name, defect_step=2, structures=paths[name], targets=targets)
+        ingest_set("CuPt", spec, name, defect_step=2, structures=paths[name], targets=targets,
+                   equivalents=at(layout.EQUIVALENTS, set=name), labeled_structures=None if name == "dataset" else paths["dataset"])
     paths["splits"] = at(layout.SPLITS)
     splits = make_splits(read_csv(paths["targets"], dtype={"id": str}), test_size=6, val_fraction=0.2, seed=1)
     write_csv(splits, paths["splits"])

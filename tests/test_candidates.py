@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,17 +43,61 @@ def test_candidate_table_by_hand():
     assert hull.loc["a", "truly_selected"] == "yes" and hull.loc["b", "truly_selected"] == "no" and hull.loc["d", "truly_selected"] == ""
     assert math.isnan(hull.loc["d", "y_true"])
     top = table[table["mode"] == "top1"].set_index("id")
-    # the lowest prediction of every screen is a (seed 1 ties a with c at -0.01: row order decides)
-    assert top["share_selected"].to_dict() == {"a": 1.0, "b": 0.0, "c": 0.0, "d": 0.0}
+    # the lowest prediction of every screen is a; seed 1 ties a with c at -0.01: both are in
+    assert top["share_selected"].to_dict() == {"a": 1.0, "c": 0.25, "b": 0.0, "d": 0.0}
+    assert set(table["status"]) == {"screened"} and (table["known_id"] == "").all()
+
+
+def test_candidate_table_does_not_depend_on_row_order():
+    shuffled = {key: table.iloc[::-1].reset_index(drop=True) for key, table in PREDICTIONS.items()}
+    modes = [HULL, ScreeningMode("top1", "top", k=1)]
+    pd.testing.assert_frame_equal(candidate_table(PREDICTIONS, modes, AUDIT), candidate_table(shuffled, modes, AUDIT.iloc[::-1]))
+
+
+def test_labeled_structures_are_listed_with_their_known_label_and_no_rank():
+    known = pd.DataFrame({"id": ["e"], "known_id": ["ds-7"], "known_split": ["test"], "y_known": [-0.02]})
+    table = candidate_table(PREDICTIONS, [HULL, ScreeningMode("top1", "top", k=1)], AUDIT, known, {"a": "a2;a3"})
+    labeled = table[table["status"] == "labeled"].set_index("mode")
+    assert labeled.loc["hull", "id"] == "e" and labeled.loc["hull", "known_id"] == "ds-7" and labeled.loc["hull", "y_known"] == -0.02
+    assert pd.isna(labeled.loc["hull", "rank"]) and pd.isna(labeled.loc["hull", "share_selected"])
+    assert labeled.loc["hull", "truly_selected"] == "yes" and labeled.loc["top1", "truly_selected"] == ""
+    assert table.set_index(["mode", "id"]).loc[("hull", "a"), "equivalent_ids"] == "a2;a3"
 
 
 def test_consensus_precision_against_a_single_screen():
-    table = candidate_table(PREDICTIONS, [HULL], AUDIT)
-    result = consensus_precision(table, levels=(0.5, 1.0)).iloc[0]
-    # audited a (true), b (false), c (true); selections: a by 4 screens, b by 1, c by 1
-    assert result["single_screen_precision"] == pytest.approx(5 / 6)
+    result = consensus_precision(PREDICTIONS, [HULL], AUDIT, levels=(0.5, 1.0)).iloc[0]
+    # audited a (true), b (false), c (true); per screen (a, b, c selected): rf0 a; rf24 a b; allegro0 a; allegro1 a c
+    assert result["single_screen_precision_pooled"] == pytest.approx(5 / 6)
+    assert result["single_screen_precision_mean"] == pytest.approx((1 + 0.5 + 1 + 1) / 4)
+    assert result["n_screens"] == 4 and result["n_screens_none"] == 0
     assert result["consensus50_selected"] == 1 and result["consensus50_precision"] == 1.0
     assert result["consensus100_selected"] == 1 and result["n_truly_selected"] == 2
+    # Wilson interval of 1 of 1, and bootstrap intervals that hold the estimates
+    assert result["consensus50_ci_low"] == pytest.approx(0.2065, abs=1e-4) and result["consensus50_ci_high"] == 1.0
+    for name in ("mean", "pooled"):
+        low, high = result[f"single_screen_precision_{name}_ci_low"], result[f"single_screen_precision_{name}_ci_high"]
+        assert low <= result[f"single_screen_precision_{name}"] <= high
+    # with three audited structures nothing separates: no verdict beyond the intervals
+    assert result["consensus50_verdict"] == "no difference beyond the intervals"
+    again = consensus_precision(PREDICTIONS, [HULL], AUDIT, levels=(0.5, 1.0)).iloc[0]
+    assert again.equals(result)  # seeded resampling
+
+
+def test_consensus_verdict_needs_separated_intervals():
+    # 200 audited structures; every screen picks the 40 truly stable ones and 20 others, each screen different ones
+    rng = np.random.default_rng(1)
+    ids = [f"s{k:03d}" for k in range(200)]
+    truth = np.r_[np.full(40, -0.01), np.full(160, 0.01)]
+    screens = {}
+    for k in range(10):
+        y = truth.copy()
+        y[rng.choice(np.arange(40, 200), size=20, replace=False)] = -0.005
+        screens[("classical", "rf", k, 0)] = pd.DataFrame({"id": ids, "y_pred": y})
+    audit = pd.DataFrame({"id": ids, "y_true": truth})
+    result = consensus_precision(screens, [HULL], audit, levels=(0.5,)).iloc[0]
+    assert result["single_screen_precision_mean"] == pytest.approx(2 / 3)
+    assert result["consensus50_precision"] >= 0.95 and result["consensus50_verdict"] == "consensus better"
+    assert result["consensus50_ci_low"] > result["single_screen_precision_mean_ci_high"]
 
 
 def test_candidate_figure_is_drawn(tmp_path):

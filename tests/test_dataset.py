@@ -127,10 +127,14 @@ def test_references_come_from_elemental_phases_and_config_overrides(tmp_path):
 
 
 def outputs_under(folder, set_name):
-    """``structures`` (+ ``targets`` for the labeled sets) of one set, at their layout paths under ``folder``."""
-    outputs = {"structures": folder / layout.path(layout.STRUCTURES, system="CuPt", set=set_name)}
+    """``structures``, ``equivalents`` (+ ``targets`` for the labeled sets) of one set, at their
+    layout paths under ``folder``; a set to predict reads the dataset ingested there."""
+    outputs = {"structures": folder / layout.path(layout.STRUCTURES, system="CuPt", set=set_name),
+               "equivalents": folder / layout.path(layout.EQUIVALENTS, system="CuPt", set=set_name)}
     if set_name in ("dataset", "audit"):
         outputs["targets"] = folder / layout.path(layout.TARGETS, system="CuPt", set=set_name)
+    if set_name != "dataset":
+        outputs["labeled_structures"] = folder / layout.path(layout.STRUCTURES, system="CuPt", set="dataset")
     return outputs
 
 
@@ -138,58 +142,75 @@ def test_ingest_writes_nothing_when_the_file_is_bad(tmp_path):
     good = write(tmp_path, [frame(0, energy=-4.0)], "good.extxyz")
     bad = write(tmp_path, [frame(0), frame(0)], "bad.extxyz")
     out = tmp_path / "out"
-    with pytest.raises(InputError, match="bad.extxyz: frame 1"):
-        ingest_set("CuPt", {"dataset": good, "inference": bad, "references": REFS}, "inference", defect_step=2,
-                   **outputs_under(out, "inference"))
     with pytest.raises(InputError, match=r"bad.extxyz: frame 0 \(id='s-0'\): missing 'energy'"):  # labeled: energies checked first
         ingest_set("CuPt", {"dataset": bad, "inference": good, "references": REFS}, "dataset", defect_step=2,
                    **outputs_under(out, "dataset"))
     assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
     spec = {"dataset": good, "inference": good, "references": REFS}
-    for set_name in ("dataset", "inference"):
-        ingest_set("CuPt", spec, set_name, defect_step=2, **outputs_under(out, set_name))
+    ingest_set("CuPt", spec, "dataset", defect_step=2, **outputs_under(out, "dataset"))
+    with pytest.raises(InputError, match="bad.extxyz: frame 1"):
+        ingest_set("CuPt", spec | {"inference": bad}, "inference", defect_step=2, **outputs_under(out, "inference"))
+    with pytest.raises(InputError, match="good.extxyz: every frame is equivalent to a structure of the labeled dataset .*: nothing is left to screen"):
+        ingest_set("CuPt", spec, "inference", defect_step=2, **outputs_under(out, "inference"))
+    strained = frame(1)
+    strained.set_cell([3.8] * 3, scale_atoms=True)  # another structure (the matcher does not rescale)
+    novel = write(tmp_path, [strained, frame(2)], "novel.extxyz")
+    ingest_set("CuPt", spec | {"inference": novel}, "inference", defect_step=2, **outputs_under(out, "inference"))
     dataset = outputs_under(out, "dataset")
     targets = pd.read_csv(dataset["targets"])
     assert targets.e_form.iloc[0] == pytest.approx(0.0) and math.isfinite(targets.energy.iloc[0])
     assert [a.info["id"] for a in ase.io.read(dataset["structures"], ":")] == ["s-0"]
     assert dataset["targets"].name == "dataset_targets.csv"
-    assert sorted(p.name for p in (out / "results" / "CuPt").iterdir()) == ["dataset.extxyz", "dataset_targets.csv", "inference.extxyz"]
+    assert sorted(p.name for p in (out / "results" / "CuPt").iterdir()) == [
+        "dataset.extxyz", "dataset_equivalents.csv", "dataset_targets.csv", "inference.extxyz", "inference_equivalents.csv"]
+    # s-2 is the dataset's structure: left out of the set to screen, and said so
+    assert pd.read_csv(outputs_under(out, "inference")["equivalents"]).to_dict("records") == [
+        {"id": "s-1", "relation": "kept", "equivalent_id": "s-1", "equivalent_set": "inference"},
+        {"id": "s-2", "relation": "labeled", "equivalent_id": "s-0", "equivalent_set": "dataset"}]
+    assert [a.info["id"] for a in ase.io.read(outputs_under(out, "inference")["structures"], ":")] == ["s-1"]
 
 
 def test_labeled_sets_and_only_they_write_targets(tmp_path):
     good = write(tmp_path, [frame(0, energy=-4.0)], "good.extxyz")
     spec = {"dataset": good, "inference": good, "audit": good, "references": REFS}
+    out = tmp_path / "out"
+    ingest_set("CuPt", spec, "dataset", defect_step=2, **outputs_under(out, "dataset"))
     with pytest.raises(ValueError, match="a target table is written for"):
-        ingest_set("CuPt", spec, "audit", defect_step=2, structures=tmp_path / "a.extxyz")
+        ingest_set("CuPt", spec, "audit", defect_step=2, **(outputs_under(out, "audit") | {"targets": None}))
     with pytest.raises(ValueError, match="a target table is written for"):
-        ingest_set("CuPt", spec, "inference", defect_step=2, structures=tmp_path / "i.extxyz", targets=tmp_path / "i.csv")
-    assert not list(tmp_path.glob("[ai].*"))
+        ingest_set("CuPt", spec, "inference", defect_step=2, **outputs_under(out, "inference"), targets=tmp_path / "i.csv")
+    with pytest.raises(ValueError, match="checked against the ingested dataset"):
+        ingest_set("CuPt", spec, "inference", defect_step=2, **(outputs_under(out, "inference") | {"labeled_structures": None}))
+    assert not list(tmp_path.glob("[ai].*")) and not list((out / "results" / "CuPt").glob("[ai]*"))
     # the inference set is not labeled: its frames need no energy
-    unlabeled = write(tmp_path, [frame(0, "Cu4")], "unlabeled.extxyz")
-    ingest_set("CuPt", spec | {"inference": unlabeled}, "inference", defect_step=2, structures=tmp_path / "inference.extxyz")
-    assert len(ase.io.read(tmp_path / "inference.extxyz", ":")) == 1
+    unlabeled = frame(0)
+    unlabeled.set_cell([3.8] * 3, scale_atoms=True)
+    unlabeled = write(tmp_path, [unlabeled], "unlabeled.extxyz")
+    ingest_set("CuPt", spec | {"inference": unlabeled}, "inference", defect_step=2, **outputs_under(out, "inference"))
+    assert len(ase.io.read(outputs_under(out, "inference")["structures"], ":")) == 1
 
 
-@pytest.mark.parametrize("part, ingested", [("inference", "inference"), ("audit", "audit"), ("audit", "dataset"), ("inference", "dataset")])
-def test_element_to_predict_that_the_dataset_lacks_is_an_error_at_ingest(tmp_path, part, ingested):
+@pytest.mark.parametrize("part", ["inference", "audit"])
+def test_element_to_predict_that_the_dataset_lacks_is_an_error_at_ingest(tmp_path, part):
     """Au has a reference energy, so the frame is a valid structure, but no model learns Au.
-    Ingesting the dataset checks every configured file to predict, ingesting a file to predict
-    checks it against the dataset."""
+    Ingesting a file to predict checks it against the ingested dataset; ingesting the dataset
+    reads no other file, so the error is said once, by the file at fault."""
     dataset = write(tmp_path, [frame(0, "Cu3Pt", energy=-5.0), frame(1, energy=-4.0)], "labeled.extxyz")
     good = write(tmp_path, [frame(0, "Cu3Pt")], "good.extxyz")
     other = write(tmp_path, [frame(i, "Cu3Au" if i == 2 else "Cu4", energy=-4.0) for i in range(3)], f"{part}.extxyz")
     spec = {"dataset": dataset, "inference": other if part == "inference" else good,
             "audit": other if part == "audit" else dataset, "references": {**REFS, "Au": -3.0}}
+    out = tmp_path / "out"
+    ingest_set("CuPt", spec, "dataset", defect_step=2, **outputs_under(out, "dataset"))  # the bad file is not the dataset's business
     with pytest.raises(InputError) as err:
-        ingest_set("CuPt", spec, ingested, defect_step=2, **outputs_under(tmp_path / "out", ingested))
+        ingest_set("CuPt", spec, part, defect_step=2, **outputs_under(out, part))
     assert str(err.value) == (f"{other}: frame 2 (id='s-2'): element(s) ['Au'] absent from the labeled dataset "
                               f"{str(dataset)!r}: no model learns them")
-    assert not (tmp_path / "out").exists()
-    # the set's own check does not depend on the others being ingested: a good set passes
-    if ingested != "dataset":
-        fine = {**spec, part: dataset}
-        ingest_set("CuPt", fine, ingested, defect_step=2, **outputs_under(tmp_path / "out", ingested))
-        assert outputs_under(tmp_path / "out", ingested)["structures"].is_file()
+    assert not outputs_under(out, part)["structures"].exists()
+    fine = frame(5, "Cu3Pt", energy=-5.0)
+    fine.set_cell([3.8] * 3, scale_atoms=True)
+    ingest_set("CuPt", {**spec, part: write(tmp_path, [fine], "fine.extxyz")}, part, defect_step=2, **outputs_under(out, part))
+    assert outputs_under(out, part)["structures"].is_file()
 
 
 def test_truncated_file_names_the_frame_it_breaks_off_in(tmp_path):

@@ -4,8 +4,11 @@ Every screen -- one (family, model, limit, seed) model under one screening mode 
 of inference structures. Per system and mode, :func:`candidate_table` gives every inference
 structure the share of screens that select it (in all and per family), the mean and spread of
 its predicted target over every model, and its audit label where it has one, ranked by the
-share (then by the mean prediction). :func:`consensus_precision` asks, on the audit set, whether
-structures selected by most screens are right more often than those of a single screen.
+share (then by the mean prediction, then the id). Inference structures the labeled dataset
+already holds were left out of the screens at ingest; they are listed after the ranked ones with
+their known label (``status`` ``labeled``). :func:`consensus_precision` asks, on the audit set,
+whether structures selected by most screens are right more often than those of a single screen,
+with intervals, and says so only where the intervals separate.
 """
 
 from __future__ import annotations
@@ -16,16 +19,19 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from qcrobust.metrics import wilson_interval
 from qcrobust.screening import ScreeningMode
 
 # (family, model, limit, seed)
 ScreenKey = tuple[str, str, int, int]
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
 
 
 def _matrix(predictions: Mapping[ScreenKey, pd.DataFrame]) -> tuple[list[ScreenKey], list[str], np.ndarray]:
-    """Prediction matrix (screens x ids), ids in the first table's order; every table must hold the same ids."""
+    """Prediction matrix (screens x ids), ids sorted; every table must hold the same ids."""
     keys = list(predictions)
-    ids = [str(i) for i in predictions[keys[0]]["id"]]
+    ids = sorted(str(i) for i in predictions[keys[0]]["id"])
     rows = []
     for key in keys:
         table = predictions[key].set_index(predictions[key]["id"].astype(str))["y_pred"]
@@ -35,28 +41,39 @@ def _matrix(predictions: Mapping[ScreenKey, pd.DataFrame]) -> tuple[list[ScreenK
     return keys, ids, np.vstack(rows)
 
 
+def _selections(values: np.ndarray, mode: ScreeningMode) -> np.ndarray:
+    return np.vstack([mode.mask(row) for row in values])
+
+
 def candidate_table(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequence[ScreeningMode],
-                    audit: pd.DataFrame | None = None) -> pd.DataFrame:
+                    audit: pd.DataFrame | None = None, known: pd.DataFrame | None = None,
+                    equivalent_ids: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per (mode, inference structure), ranked within each mode (``rank`` 1 = most robust).
 
-    Columns: ``mode, rank, id, share_selected`` (of all screens), ``share_{family}`` per family,
-    ``share_balanced`` (the mean of the family shares: each family weighs the same), ``n_screens``,
-    ``y_pred_mean``, ``y_pred_sd`` (over all models, ddof 0), ``y_pred_min``, ``y_pred_max``, and with an audit set ``y_true`` (NaN where the structure is not in it) and
-    ``truly_selected`` (the mode applied to the audit's true labels; empty where not audited).
+    Columns: ``mode, rank, id, status`` (``screened``), ``share_selected`` (of all screens),
+    ``share_{family}`` per family, ``share_balanced`` (the mean of the family shares: each family
+    weighs the same), ``n_screens``, ``y_pred_mean``, ``y_pred_sd`` (over all models, ddof 0),
+    ``y_pred_min``, ``y_pred_max``, ``equivalent_ids`` (other input ids of the same structure,
+    merged into this row at ingest), and with an audit set ``y_true`` (NaN where the structure is
+    not in it) and ``truly_selected`` (the mode applied to the audit's true labels; empty where
+    not audited). ``known`` (``id, known_id, known_split, y_known``): inference structures the
+    labeled dataset holds, appended per mode with ``status`` ``labeled``, no rank and no shares,
+    ``truly_selected`` from their known label for threshold and window modes.
     """
     keys, ids, values = _matrix(predictions)
     families = list(dict.fromkeys(key[0] for key in keys))
     # what does not depend on the mode: the predictions' statistics and the audit labels
     common = pd.DataFrame({"n_screens": len(keys), "y_pred_mean": values.mean(axis=0), "y_pred_sd": values.std(axis=0),
-                           "y_pred_min": values.min(axis=0), "y_pred_max": values.max(axis=0)})
+                           "y_pred_min": values.min(axis=0), "y_pred_max": values.max(axis=0),
+                           "equivalent_ids": [(equivalent_ids or {}).get(i, "") for i in ids]})
     if audit is not None:
         audit_ids = audit["id"].astype(str).tolist()
         labels = dict(zip(audit_ids, audit["y_true"].astype(float)))
         common["y_true"] = [labels.get(i, math.nan) for i in ids]
     tables = []
     for mode in modes:
-        selected = np.vstack([mode.mask(row) for row in values])
-        table = pd.DataFrame({"mode": mode.name, "id": ids, "share_selected": selected.mean(axis=0)})
+        selected = _selections(values, mode)
+        table = pd.DataFrame({"mode": mode.name, "id": ids, "status": "screened", "share_selected": selected.mean(axis=0)})
         for family in families:
             rows = [k for k, key in enumerate(keys) if key[0] == family]
             table[f"share_{family}"] = selected[rows].mean(axis=0)
@@ -67,42 +84,110 @@ def candidate_table(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequen
             truth = dict(zip(audit_ids, mode.mask(audit["y_true"].to_numpy())))
             table["truly_selected"] = [("yes" if truth[i] else "no") if i in truth else "" for i in ids]
         table = table.sort_values(["share_selected", "y_pred_mean", "id"], ascending=[False, True, True], kind="stable")
-        table.insert(1, "rank", np.arange(1, len(table) + 1))
+        table.insert(1, "rank", pd.array(np.arange(1, len(table) + 1), dtype="Int64"))
+        if known is not None and len(known):
+            table = pd.concat([table, _known_rows(known, mode, audit is not None)], ignore_index=True)
         tables.append(table)
-    return pd.concat(tables, ignore_index=True)
+    out = pd.concat(tables, ignore_index=True)
+    for column in ("known_id", "known_split"):
+        out[column] = out[column].fillna("") if column in out else ""
+    if "y_known" not in out:
+        out["y_known"] = math.nan
+    return out
 
 
-def consensus_precision(table: pd.DataFrame, levels: Sequence[float] = (0.5, 0.9)) -> pd.DataFrame:
-    """Per mode, on the audited structures: the precision of the consensus (structures selected by
-    at least a share ``level`` of the screens) against the mean precision of a single screen.
+def _known_rows(known: pd.DataFrame, mode: ScreeningMode, audited: bool) -> pd.DataFrame:
+    """The labeled structures of one mode: their known label decides ``truly_selected`` where the
+    mode is a fixed rule (a rank-based mode has no meaning outside the set it ranks)."""
+    known = known.sort_values("id", kind="stable")
+    rows = pd.DataFrame({"mode": mode.name, "rank": pd.array([pd.NA] * len(known), dtype="Int64"), "id": known["id"].to_numpy(),
+                         "status": "labeled", "known_id": known["known_id"].to_numpy(), "known_split": known["known_split"].to_numpy(),
+                         "y_known": known["y_known"].to_numpy(dtype=np.float64)})
+    if audited:
+        rows["truly_selected"] = "" if mode.kind == "top" else np.where(rows["y_known"] < mode.value, "yes", "no")
+    return rows
 
-    A single screen's precision is estimated from the shares: over audited structures, the
-    selections of all screens together are sum(share) * n_screens, of which the truly selected
-    ones are the true positives; this equals the mean over screens of TP / selected, weighted by
-    each screen's selection count. Rows where nothing was selected have NaN precision and say so.
+
+def consensus_precision(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequence[ScreeningMode], audit: pd.DataFrame,
+                        levels: Sequence[float] = (0.5, 0.9), resamples: int = BOOTSTRAP_RESAMPLES,
+                        seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
+    """Per mode, on the audited inference structures: the precision of the consensus (structures
+    selected by at least a share ``level`` of the screens) against that of a single screen.
+
+    A screen selects from the whole inference set; its precision here is over the audited
+    structures it selects. A single screen's precision is given two ways: the mean over screens
+    (each screen weighs the same; screens that select no audited structure are counted in
+    ``n_screens_none`` and left out of the mean) and pooled (all screens' selections together,
+    which weights the screens that select more). Their 95 % intervals are percentile bootstrap
+    intervals over the audited structures (``resamples``, ``seed``: the screens stay fixed, the
+    audit sample is what varies); a consensus precision's is Wilson's. ``consensus{L}_verdict``
+    calls the consensus better or worse than a single screen (its mean) only where the two
+    intervals do not overlap, "no difference beyond the intervals" otherwise.
     """
+    keys, ids, values = _matrix(predictions)
+    position = {i: k for k, i in enumerate(ids)}
+    audited = audit[audit["id"].astype(str).isin(position)]
+    columns = [position[str(i)] for i in audited["id"]]
+    rng = np.random.default_rng(seed)
+    # each resample as the multiplicity of every audited structure: counts become matrix products
+    draws = rng.integers(0, len(columns), size=(resamples, len(columns))) if len(columns) else np.zeros((resamples, 0), dtype=int)
+    weights = np.stack([np.bincount(d, minlength=len(columns)) for d in draws]) if len(columns) else np.zeros((resamples, 0))
     rows = []
-    audited = table[table["truly_selected"] != ""]
-    for mode, part in audited.groupby("mode", sort=False):
-        truth = part["truly_selected"] == "yes"
-        picks = part["share_selected"] * part["n_screens"]
-        single = float((picks * truth).sum() / picks.sum()) if picks.sum() else math.nan
-        row = {"mode": mode, "n_audited": len(part), "n_truly_selected": int(truth.sum()),
-               "single_screen_precision": single, "single_screen_selected_mean": float(picks.sum() / part["n_screens"].iloc[0])}
+    for mode in modes:
+        truth = mode.mask(audited["y_true"].to_numpy(dtype=np.float64))
+        chosen = _selections(values, mode)[:, columns].astype(np.int64)
+        hits = chosen * truth
+        row = {"mode": mode.name, "n_audited": len(columns), "n_truly_selected": int(truth.sum()), "n_screens": len(keys),
+               "n_screens_none": int((chosen.sum(axis=1) == 0).sum())}
+        single = _single_screen(chosen.sum(axis=1), hits.sum(axis=1))
+        boot = [_single_screen(chosen @ w, hits @ w) for w in weights]
+        for name in ("mean", "pooled"):
+            estimates = np.array([b[name] for b in boot])
+            estimates = estimates[np.isfinite(estimates)]
+            low, high = np.percentile(estimates, [2.5, 97.5]) if len(estimates) else (math.nan, math.nan)
+            row |= {f"single_screen_precision_{name}": single[name], f"single_screen_precision_{name}_ci_low": float(low),
+                    f"single_screen_precision_{name}_ci_high": float(high)}
+        row["single_screen_selected_mean"] = float(chosen.sum(axis=1).mean())
+        share = chosen.mean(axis=0)
         for level in levels:
-            chosen = part["share_selected"] >= level
-            row[f"consensus{int(100 * level)}_selected"] = int(chosen.sum())
-            row[f"consensus{int(100 * level)}_precision"] = float(truth[chosen].mean()) if chosen.any() else math.nan
-        rows.append(row)
+            name = f"consensus{int(100 * level)}"
+            picked = share >= level
+            right = int(truth[picked].sum())
+            low, high = wilson_interval([right], [int(picked.sum())])
+            precision = right / picked.sum() if picked.any() else math.nan
+            row |= {f"{name}_selected": int(picked.sum()), f"{name}_precision": precision, f"{name}_ci_low": float(low[0]),
+                    f"{name}_ci_high": float(high[0]),
+                    f"{name}_verdict": _verdict((float(low[0]), float(high[0])), (row["single_screen_precision_mean_ci_low"],
+                                                                                  row["single_screen_precision_mean_ci_high"]))}
+        rows.append(row | {"bootstrap_resamples": resamples, "bootstrap_seed": seed})
     return pd.DataFrame(rows)
+
+
+def _single_screen(selected: np.ndarray, right: np.ndarray) -> dict[str, float]:
+    """Mean over screens (of those that select something) and pooled precision."""
+    some = selected > 0
+    return {"mean": float(np.mean(right[some] / selected[some])) if some.any() else math.nan,
+            "pooled": float(right.sum() / selected.sum()) if selected.sum() else math.nan}
+
+
+def _verdict(consensus: tuple[float, float], single: tuple[float, float]) -> str:
+    if any(math.isnan(v) for v in (*consensus, *single)):
+        return "undefined (nothing selected)"
+    if consensus[0] > single[1]:
+        return "consensus better"
+    if consensus[1] < single[0]:
+        return "consensus worse"
+    return "no difference beyond the intervals"
 
 
 # --- rule glue (rules/report.smk) ---
 
 
 def candidate_inputs(study, wildcards) -> dict[str, str]:
-    """Inputs of rule ``candidates``: every model's inference predictions of the system
-    (``pred__{family}__{model}__{limit}__{seed}``: every replica is a screen) and its audit targets, if any."""
+    """Inputs of rules ``candidates`` and ``consensus``: every model's inference predictions of
+    the system (``pred__{family}__{model}__{limit}__{seed}``: every replica is a screen), what
+    became of each inference structure at ingest, the labels and split of the dataset (for the
+    structures it already holds) and the audit targets, if any."""
     from qcrobust import layout
 
     system = wildcards.system
@@ -110,9 +195,36 @@ def candidate_inputs(study, wildcards) -> dict[str, str]:
         f"pred__{k['family']}__{k['model']}__{k['limit']}__{k['seed']}": layout.path(layout.PREDICTIONS, **k, set="inference")
         for k in study.trained(system)
     }
+    inputs |= {"equivalents": layout.path(layout.EQUIVALENTS, system=system, set="inference"),
+               "targets": layout.path(layout.TARGETS, system=system, set="dataset"), "splits": layout.path(layout.SPLITS, system=system)}
     if study.has_audit(system):
         inputs["audit_targets"] = layout.path(layout.TARGETS, system=system, set="audit")
     return inputs
+
+
+def known_structures(equivalents: pd.DataFrame, targets: pd.DataFrame, splits: pd.DataFrame, target: str) -> pd.DataFrame:
+    """``id, known_id, known_split, y_known``: the inference structures that the labeled dataset
+    holds (rows ``labeled`` of the inference equivalents table), with the dataset's label."""
+    labeled = equivalents[equivalents["relation"] == "labeled"]
+    label = targets.set_index(targets["id"].astype(str))[target]
+    split = splits.set_index(splits["id"].astype(str))["split"]
+    known_id = labeled["equivalent_id"].astype(str)
+    return pd.DataFrame({"id": labeled["id"].astype(str).to_numpy(), "known_id": known_id.to_numpy(),
+                         "known_split": known_id.map(split).fillna("").to_numpy(), "y_known": known_id.map(label).to_numpy(dtype=np.float64)})
+
+
+def merged_ids(equivalents: pd.DataFrame) -> dict[str, str]:
+    """Kept inference id -> the other input ids merged into it at ingest ("a;b")."""
+    duplicates = equivalents[equivalents["relation"] == "duplicate"]
+    return {kept: ";".join(sorted(group["id"].astype(str))) for kept, group in duplicates.groupby("equivalent_id")}
+
+
+def audit_on_kept_ids(audit: pd.DataFrame, equivalents: pd.DataFrame) -> pd.DataFrame:
+    """The audit labels keyed by the kept inference ids: an audited structure given under the id
+    of a duplicate that ingest merged counts for the kept one."""
+    duplicate = equivalents[equivalents["relation"] == "duplicate"]
+    kept = dict(zip(duplicate["id"].astype(str), duplicate["equivalent_id"].astype(str)))
+    return audit.assign(id=audit["id"].astype(str).map(lambda i: kept.get(i, i))).drop_duplicates("id")
 
 
 def screens_from_inputs(named: Mapping[str, str]) -> dict[ScreenKey, str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from ase import Atoms
 
@@ -213,34 +214,86 @@ def ingest_set(
     *,
     defect_step: int,
     structures: str | Path,
+    equivalents: str | Path,
     targets: str | Path | None = None,
+    labeled_structures: str | Path | None = None,
+    site_tolerance: float = 0.5,
 ) -> None:
     """Check one structure set of a system (``spec`` = its config entry, ``set_name`` one of
-    dataset, inference, audit) and write its normalized copy (+ its target table if labeled).
+    dataset, inference, audit) and write its normalized copy (+ its target table if labeled) and
+    its ``equivalents`` table (:mod:`qcrobust.equivalence`).
 
-    The elements of the sets to predict (inference, audit) must be the dataset's: ingesting the
-    dataset checks every configured one, ingesting one of them checks it against the dataset.
+    Frames are written in id order, each with its atoms in one canonical order. Frames that are the same
+    structure are kept once (the smallest id; a labeled set gives it the mean of their labels).
+    The sets to predict (inference, audit) are checked against the ingested dataset
+    ``labeled_structures``: their elements must be the dataset's, and a frame equivalent to a
+    dataset structure is left out (its label is known; screening or scoring it again would
+    measure what the models saw). The equivalents table says what happened to every frame.
     Nothing is written unless all checks pass.
     """
+    from qcrobust.equivalence import canonical_atom_order, classify, equivalents as fate
+    from qcrobust.features import read_parent
     from qcrobust.io import write_csv, write_frames
 
     labeled = set_name in LABELED_SETS
     if labeled != (targets is not None):
         raise ValueError(f"set {set_name!r}: a target table is written for {LABELED_SETS} and only for them")
+    if (set_name == "dataset") != (labeled_structures is None):
+        raise ValueError(f"set {set_name!r}: the sets to predict, and only they, are checked against the ingested dataset")
     hull = build_hull(system, references=spec.get("references"), competing_phases=spec.get("competing_phases"))
-    checked = read_system_file(spec[set_name], system, hull=hull, defect_step=defect_step, labeled=labeled)
-    if set_name == "dataset":
-        learned = elements_of(checked.frames)
-        for key in ("inference", "audit"):
-            if spec.get(key):
-                check_elements_learned(read_frames(spec[key]), spec[key], learned, spec["dataset"])
-    else:
-        check_elements_learned(checked.frames, spec[set_name], elements_of(read_frames(spec["dataset"])), spec["dataset"])
-    below = "" if checked.targets is None else f", {int((checked.targets['e_above_hull'] < 0).sum())} below the hull"
-    log.info("%s %s: %d frames%s", system, set_name, len(checked.frames), below)
-    write_frames(checked.frames, structures)
+    path = spec[set_name]
+    checked = read_system_file(path, system, hull=hull, defect_step=defect_step, labeled=labeled)
+    sets, paths = {set_name: checked.frames}, {set_name: path}
+    if labeled_structures is not None:
+        sets["dataset"], paths["dataset"] = read_frames(labeled_structures), spec["dataset"]
+        check_elements_learned(checked.frames, path, elements_of(sets["dataset"]), spec["dataset"])
+    parent_path = spec.get("parent")
+    classes, sites = classify(sets, parent=read_parent(parent_path), parent_path=parent_path or "parent", paths=paths, tolerance=site_tolerance)
+    own = classes[classes["set"] == set_name].reset_index(drop=True)
+    table = fate(own, classes[classes["set"] == "dataset"] if labeled_structures is not None else None, set_name)
+    _check_classes(own.assign(n_A5_defects=[a.info["n_A5_defects"] for a in checked.frames]), path)
+    # frames in id order: every file after ingest is then the same, whatever the input's order
+    kept = np.flatnonzero(table["relation"].to_numpy() == "kept")
+    kept = kept[np.argsort(table["id"].to_numpy()[kept], kind="stable")]
+    if not len(kept):
+        raise InputError(path, None, f"every frame is equivalent to a structure of the labeled dataset {str(spec['dataset'])!r}: "
+                         f"nothing is left to {'screen' if set_name == 'inference' else 'audit'}")
+    frames = []
+    for index in kept:
+        atoms = checked.frames[index]
+        frames.append(atoms[canonical_atom_order(atoms, None if sites[set_name] is None else sites[set_name][index])])
+    if labeled:
+        merged = _merge_labels(checked.targets, table)
+        for atoms, row in zip(frames, merged.itertuples()):
+            atoms.info.update({key: getattr(row, key) for key in ENERGY_KEYS})
+    counts = table["relation"].value_counts()
+    below = "" if checked.targets is None else f", {int((merged['e_above_hull'] < 0).sum())} below the hull"
+    log.info("%s %s: %d frames, %d kept%s; %d duplicates of another frame, %d equivalent to a labeled dataset structure "
+             "(left out; see %s)", system, set_name, len(checked.frames), len(frames), below, counts.get("duplicate", 0),
+             counts.get("labeled", 0), Path(equivalents).name)
+    write_frames(frames, structures)
+    write_csv(table, equivalents)
     if targets is not None:
-        write_csv(checked.targets, targets)
+        write_csv(merged, targets)
+
+
+def _check_classes(own: pd.DataFrame, path) -> None:
+    """Equivalent frames of one set must agree on what decides their limit."""
+    spread = own.groupby("class")["n_A5_defects"].nunique()
+    if (spread > 1).any():
+        members = own[own["class"] == spread[spread > 1].index[0]]
+        raise InputError(path, f"ids {members['id'].tolist()}", f"the same structure with different n_A5_defects {sorted(set(members['n_A5_defects']))}")
+
+
+def _merge_labels(targets: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The target rows of the kept frames in id order, each with the mean labels of its duplicates."""
+    representative = table.set_index("id")["equivalent_id"]
+    members = targets[table["relation"].isin(["kept", "duplicate"]).to_numpy()].sort_values("id", kind="stable")
+    means = members.groupby(members["id"].map(representative))[list(ENERGY_KEYS)].mean()
+    kept = targets[(table["relation"] == "kept").to_numpy()].sort_values("id", kind="stable").reset_index(drop=True)
+    for key in ENERGY_KEYS:
+        kept[key] = kept["id"].map(means[key]).to_numpy()
+    return kept
 
 
 # --- rule glue (rules/data.smk) ---
@@ -254,11 +307,13 @@ def data_targets(study) -> list[str]:
 
 
 def ingest_inputs(study, wildcards) -> dict:
-    """Inputs of the ingest rules: the user's file of the set and the hull's; the other sets are
-    read for the elements check (ancient: their own ingest job reruns on their change and checks again)."""
-    from snakemake.io import ancient
+    """Inputs of the ingest rules: the user's file of the set, the hull's and the parent's (it
+    decides which frames are equivalent); a set to predict also reads the ingested dataset."""
+    from qcrobust import layout
 
     spec = study.spec(wildcards.system)
-    others = ("inference", "audit") if wildcards.set == "dataset" else ("dataset",)
-    inputs = {"structures": spec[wildcards.set], "hull": [spec["competing_phases"]] if spec.get("competing_phases") else []}
-    return inputs | {key: ancient(spec[key]) for key in others if spec.get(key)}
+    inputs = {"structures": spec[wildcards.set], "hull": [spec["competing_phases"]] if spec.get("competing_phases") else [],
+              "parent": [spec["parent"]] if spec.get("parent") else []}
+    if wildcards.set != "dataset":
+        inputs["labeled_structures"] = layout.path(layout.STRUCTURES, system=wildcards.system, set="dataset")
+    return inputs

@@ -71,7 +71,7 @@ class Hull:
     def build(cls, references: Mapping[str, float], phases: Iterable[Atoms] = (), path=None) -> Hull:
         from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 
-        entries = [PDEntry(_composition({el: 1}), float(mu), name=f"{el} (reference)") for el, mu in references.items()]
+        entries = [PDEntry(_composition({el: 1}), float(mu), name=f"{el} (reference)") for el, mu in sorted(references.items())]
         for index, atoms in enumerate(phases):
             unknown = sorted(set(atoms.get_chemical_symbols()) - set(references))
             if unknown:
@@ -83,6 +83,9 @@ class Hull:
                     name=str(atoms.info.get("name", atoms.get_chemical_formula())),
                 )
             )
+        # one order of the entries, whatever the order of the phases' file: the hull's floating-point
+        # arithmetic (and so every E_above_hull, to the last bit) must not depend on it
+        entries.sort(key=lambda e: (e.composition.reduced_formula, e.energy_per_atom, e.composition.num_atoms, e.name))
         return cls(dict(references), PhaseDiagram(entries))
 
     def formation_energy(self, symbols: list[str], energy: float) -> float:

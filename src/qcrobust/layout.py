@@ -21,6 +21,7 @@ BENCHMARKS = "benchmarks"
 # --- data stage ---
 STRUCTURES = "results/{system}/{set}.extxyz"  # normalized copies: dataset, inference, audit
 TARGETS = "results/{system}/{set}_targets.csv"  # labels of the labeled sets: dataset, audit
+EQUIVALENTS = "results/{system}/{set}_equivalents.csv"  # every input frame: kept, duplicate or already labeled
 SPLITS = "results/{system}/splits.csv"
 LIMIT_SIZES = "results/{system}/limit_sizes.csv"
 HULL_STATS = "results/{system}/hull/hull_stats.json"
@@ -66,6 +67,7 @@ REPORT_HTML = "results/report/report.html"
 
 # --- the embedded default dataset ---
 DEFAULT_DATA = "results/default_data/{system}/{name}"  # the published files fed to ingest
+DEFAULT_DATA_PREFIX = DEFAULT_DATA.split("{")[0]  # a config path under it is made by the default-data rules
 DEFAULT_COMPUTED = "results/default_data/{system}/computed/{name}"  # recomputed sources
 DEFAULT_LABEL_SHARD = "labels/shard_{shard}.csv"  # in a shipped or computed source folder
 

@@ -74,7 +74,13 @@ DATASET_COLUMNS = [
     "target_min",
     "target_max",
     "share_negative",
+    *[f"n_{name}_duplicates" for name in ("dataset", "inference", "audit")],
+    "n_inference_labeled",
+    "n_audit_labeled",
+    *[f"n_{name}_shared_descriptor" for name in ("dataset", "inference", "audit")],
+    "n_test_shared_descriptor",
 ]
+SETS = ("dataset", "inference", "audit")
 
 
 # --- which files the report rules read (used by rules/report.smk) ---
@@ -88,9 +94,15 @@ def dataset_inputs(study) -> dict[str, list[str]]:
         "splits": [layout.path(layout.SPLITS, system=s) for s in systems],
         "inference": [layout.path(layout.STRUCTURES, system=s, set="inference") for s in systems],
     }
-    audit = [layout.path(layout.TARGETS, system=s, set="audit") for s in systems if study.has_audit(s)]
+    audit = [s for s in systems if study.has_audit(s)]
     if audit:
-        inputs["audit_targets"] = audit
+        inputs["audit_targets"] = [layout.path(layout.TARGETS, system=s, set="audit") for s in audit]
+    for name in SETS:
+        owners = audit if name == "audit" else systems
+        if owners:
+            inputs[f"equivalents_{name}"] = [layout.path(layout.EQUIVALENTS, system=s, set=name) for s in owners]
+            if study.family_limits("classical"):  # descriptor tables exist where the classical family trains
+                inputs[f"features_{name}"] = [layout.path(layout.FEATURES, system=s, set=name) for s in owners]
     return inputs
 
 
@@ -103,13 +115,14 @@ def findings_inputs(study) -> dict[str, str | list[str]]:
         "screening": layout.path(layout.REPORT_TABLE, name="screening_all"),
         "similarity": [layout.path(layout.SUMMARY_TABLE, **k, table="similarity") for k in keys],
         "overlaps": [layout.path(layout.SUMMARY_TABLE, **k, table="overlaps") for k in keys],
+        "limit_sizes": [layout.path(layout.LIMIT_SIZES, system=s) for s in study.systems],
     }
     if noise_report_inputs(study)["noise"]:  # with replicas: the findings against the noise
         inputs["noise_findings"] = layout.path(layout.REPORT_TABLE, name="findings_noise")
     return inputs
 
 
-DEFAULT_DATA_PREFIX = layout.DEFAULT_DATA.split("{")[0]  # the default-data rules publish there
+DEFAULT_DATA_PREFIX = layout.DEFAULT_DATA_PREFIX
 STAND_IN_NOTE = "CHGNet stand-in labels (capped relaxations), not DFT"
 
 
@@ -208,11 +221,16 @@ def summary_key(path: str | os.PathLike) -> tuple[str, str, str]:
 
 
 def dataset_row(system: str, targets: pd.DataFrame, splits: pd.DataFrame, n_inference: int,
-                n_audit: int, target: str) -> dict:
-    """One system's row of the dataset table."""
+                n_audit: int, target: str, equivalents: Mapping[str, pd.DataFrame] | None = None,
+                descriptors: Mapping[str, pd.DataFrame] | None = None) -> dict:
+    """One system's row of the dataset table. ``equivalents``: each set's equivalents table (what
+    became of its frames at ingest); ``descriptors``: each set's descriptor table (absent without
+    the classical family: its counts are then empty)."""
+    from qcrobust.features import descriptor_groups
+
     y = targets[target].astype(float)
     counts = splits["split"].value_counts()
-    return {
+    row = {
         "system": system,
         "n_labeled": len(targets),
         "n_limit0": int((targets["n_A5_defects"] == 0).sum()),
@@ -228,11 +246,32 @@ def dataset_row(system: str, targets: pd.DataFrame, splits: pd.DataFrame, n_infe
         "target_max": float(y.max()),
         "share_negative": float((y < 0).mean()),
     }
+    for name, table in (equivalents or {}).items():
+        relation = table["relation"].value_counts()
+        row[f"n_{name}_duplicates"] = int(relation.get("duplicate", 0))
+        if name != "dataset":
+            row[f"n_{name}_labeled"] = int(relation.get("labeled", 0))
+    for name, table in (descriptors or {}).items():
+        groups = descriptor_groups(table)
+        row[f"n_{name}_shared_descriptor"] = int(groups.duplicated(keep=False).sum())
+    if descriptors and "dataset" in descriptors:
+        groups = descriptor_groups(descriptors["dataset"]).set_axis(descriptors["dataset"]["id"].astype(str))
+        split = splits.set_index(splits["id"].astype(str))["split"]
+        seen = set(groups[split.reindex(groups.index).isin(["train", "val"]).to_numpy()])
+        test = groups[(split.reindex(groups.index) == "test").to_numpy()]
+        row["n_test_shared_descriptor"] = int(test.isin(seen).sum())
+    return row
 
 
 def dataset_table(systems: Sequence[str], inputs: Mapping[str, Sequence[str]], audit_systems: Iterable[str],
                   target: str) -> pd.DataFrame:
     """The dataset table from :func:`dataset_inputs`' files (``audit_systems``: those with an audit set)."""
+    from qcrobust.features import read_features
+
+    audit_systems = list(audit_systems)
+    owners = {name: audit_systems if name == "audit" else list(systems) for name in SETS}
+    per_system = {kind: dict(zip(owners[kind.split("_", 1)[1]], inputs.get(kind, []))) for kind in
+                  [f"{what}_{name}" for what in ("equivalents", "features") for name in SETS] if kind in inputs}
     audit_paths = dict(zip(audit_systems, inputs.get("audit_targets", []), strict=True))
     rows = []
     for system, targets_path, splits_path, inference in zip(
@@ -241,8 +280,14 @@ def dataset_table(systems: Sequence[str], inputs: Mapping[str, Sequence[str]], a
         targets = read_csv(targets_path, required=["id", "n_A5_defects", target], dtype={"id": str})
         splits = read_csv(splits_path, required=["id", "split"], dtype={"id": str})
         n_audit = len(read_csv(audit_paths[system])) if system in audit_paths else 0
-        rows.append(dataset_row(system, targets, splits, count_frames(inference), n_audit, target))
-    return pd.DataFrame(rows, columns=DATASET_COLUMNS)
+        equivalents = {name: read_csv(per_system[f"equivalents_{name}"][system], required=["id", "relation"], dtype={"id": str})
+                       for name in SETS if system in per_system.get(f"equivalents_{name}", {})}
+        descriptors = {name: read_features(per_system[f"features_{name}"][system])
+                       for name in SETS if system in per_system.get(f"features_{name}", {})}
+        rows.append(dataset_row(system, targets, splits, count_frames(inference), n_audit, target, equivalents, descriptors))
+    table = pd.DataFrame(rows, columns=DATASET_COLUMNS)
+    integer = [c for c in DATASET_COLUMNS if c.startswith("n_")]
+    return table.astype({c: "Int64" for c in integer})
 
 
 # --- stability of each model across the limit grid ---
@@ -505,14 +550,39 @@ def noise_lines(noise_findings: pd.DataFrame | None, notes: Mapping[str, str] | 
     return [f"{line} [{notes[s]}]" if notes.get(s) else line for line, s in zip(lines, noise_findings["system"])]
 
 
+def result_warnings(screening: pd.DataFrame, limit_sizes: Mapping[str, pd.DataFrame], allegro_limits: Sequence[int],
+                    select_min_val: int) -> list[str]:
+    """Results that are legal but not meaningful, one sentence each: a (system, mode) whose
+    screen is empty on every model at some limits, and Allegro limits whose validation split is
+    too small to choose a checkpoint on (``limit_sizes``: system -> its limit_sizes.csv)."""
+    out = []
+    for (system, mode), part in screening.groupby(["system", "mode"], sort=False):
+        selected = part.groupby("limit")["n_selected"].max()
+        empty = [int(x) for x in selected.index[selected == 0]]
+        if empty:
+            where = "at every limit" if len(empty) == len(selected) else f"at limits {', '.join(map(str, empty))}"
+            out.append(f"{system}, mode {mode}: no model selects any inference structure {where}; "
+                       "its screening comparisons there are undefined or trivially equal.")
+    for system, sizes in limit_sizes.items():
+        few = sizes[sizes["limit"].isin(list(allegro_limits)) & (sizes["n_val"] < select_min_val)]
+        if len(few):
+            detail = ", ".join(f"limit {int(r.limit)}: {int(r.n_val)}" for r in few.itertuples())
+            out.append(f"{system}: Allegro's validation split is smaller than allegro.select_min_val = {select_min_val} "
+                       f"({detail}); those models are their last epoch's, not chosen on validation data.")
+    return out
+
+
 def findings_html(stability: pd.DataFrame, target: str, notes: Mapping[str, str] | None = None,
                   modes: Mapping[str, str] | None = None, extra: Sequence[str] = (),
-                  noise_findings: pd.DataFrame | None = None) -> str:
-    """A small standalone HTML page: the findings (plus ``extra`` sentences), the findings
-    against the retraining noise (holds / fails / within retraining noise, when the study has
-    replicas), then the per-family and per-model tables."""
+                  noise_findings: pd.DataFrame | None = None, warnings: Sequence[str] = ()) -> str:
+    """A small standalone HTML page: the warnings (results legal but not meaningful), the
+    findings (plus ``extra`` sentences), the findings against the retraining noise (holds /
+    fails / within retraining noise, when the study has replicas), then the per-family and
+    per-model tables."""
     sentences = findings(stability, target, notes, modes) + list(extra)
     items = "\n".join(f"<li>{html.escape(sentence)}</li>" for sentence in sentences)
+    if warnings:
+        items = ("<li><b>Warnings</b><ul>\n" + "\n".join(f"<li>{html.escape(w)}</li>" for w in warnings) + "\n</ul></li>\n" + items)
     against_noise = noise_lines(noise_findings, notes)
     if against_noise:
         items += ("\n</ul>\n<h2>Against the retraining noise</h2>\n<p>Replicas (config replicas): each finding "

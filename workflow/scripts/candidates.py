@@ -1,21 +1,27 @@
-"""Rule candidates: every inference structure with the share of screens (model, limit, seed, per mode) that select it."""
+"""Rule candidates: every inference structure with the share of screens (model, limit, seed, per mode) that select it,
+and the structures the labeled dataset already holds, with their known label."""
 
 from qcrobust import plots
-from qcrobust.candidates import candidate_table, screens_from_inputs
+from qcrobust.candidates import audit_on_kept_ids, candidate_table, known_structures, merged_ids, screens_from_inputs
 from qcrobust.evaluate import read_audit_targets, read_predictions
-from qcrobust.io import write_csv
+from qcrobust.io import read_csv, write_csv
 from qcrobust.scripting import rule_logging
 from qcrobust.screening import modes_from_config
 
 with rule_logging(snakemake) as log:
-    screens = screens_from_inputs(dict(snakemake.input.items()))
+    params, inputs = snakemake.params, snakemake.input
+    screens = screens_from_inputs(dict(inputs.items()))
     predictions = {key: read_predictions(path) for key, path in screens.items()}
+    equivalents = read_csv(inputs.equivalents, required=["id", "relation", "equivalent_id"], dtype=str)
+    known = known_structures(equivalents, read_csv(inputs.targets, dtype={"id": str}), read_csv(inputs.splits, dtype={"id": str}),
+                             params.target)
     audit = None
-    if "audit_targets" in snakemake.input.keys():
-        audit = read_audit_targets(snakemake.input.audit_targets, snakemake.params.target)
-    table = candidate_table(predictions, modes_from_config(snakemake.params.modes), audit)
+    if "audit_targets" in inputs.keys():
+        audit = audit_on_kept_ids(read_audit_targets(inputs.audit_targets, params.target), equivalents)
+    table = candidate_table(predictions, modes_from_config(params.modes), audit, known, merged_ids(equivalents))
     top = table[table["rank"] <= 10]
-    log.info("%d screens; top 10 per mode:\n%s", len(screens), top.to_string(index=False))
+    log.info("%d screens, %d structures already labeled (listed, not screened); top 10 per mode:\n%s",
+             len(screens), len(known), top.to_string(index=False))
     write_csv(table, snakemake.output.candidates)
-    plots.candidate_shares(table, snakemake.output.figure, snakemake.params.target,
+    plots.candidate_shares(table[table["status"] == "screened"], snakemake.output.figure, params.target,
                            f"{snakemake.wildcards.system}: robust candidates ({len(screens)} screens per mode)")

@@ -1,12 +1,16 @@
 """Rule consensus: on the audit set, are structures selected by most screens right more often than a single screen's?"""
 
-from qcrobust.candidates import consensus_precision
+from qcrobust.candidates import audit_on_kept_ids, consensus_precision, screens_from_inputs
+from qcrobust.evaluate import read_audit_targets, read_predictions
 from qcrobust.io import read_csv, write_csv
 from qcrobust.scripting import rule_logging
+from qcrobust.screening import modes_from_config
 
 with rule_logging(snakemake) as log:
-    table = read_csv(snakemake.input.candidates, required=["mode", "share_selected", "n_screens", "truly_selected"],
-                     dtype={"id": str, "mode": str, "truly_selected": str}, keep_default_na=False)
-    result = consensus_precision(table)
+    inputs = snakemake.input
+    predictions = {key: read_predictions(path) for key, path in screens_from_inputs(dict(inputs.items())).items()}
+    equivalents = read_csv(inputs.equivalents, required=["id", "relation", "equivalent_id"], dtype=str)
+    audit = audit_on_kept_ids(read_audit_targets(inputs.audit_targets, snakemake.params.target), equivalents)
+    result = consensus_precision(predictions, modes_from_config(snakemake.params.modes), audit)
     log.info("\n%s", result.to_string(index=False))
     write_csv(result, snakemake.output.consensus)

@@ -1,5 +1,5 @@
 """Rules ingest / ingest_inference: check one structure set of a system against the dataset
-contract, write its normalized copy (and target table, if labeled)."""
+contract, write its normalized copy (and target table, if labeled) and what became of each frame."""
 
 from qcrobust.dataset import ingest_set
 from qcrobust.scripting import rule_logging
@@ -11,5 +11,8 @@ with rule_logging(snakemake):
         snakemake.wildcards.set,
         defect_step=snakemake.params.defect_step,
         structures=snakemake.output.structures,
+        equivalents=snakemake.output.equivalents,
         targets=snakemake.output.get("targets"),
+        labeled_structures=snakemake.input.get("labeled_structures"),
+        site_tolerance=snakemake.params.site_tolerance,
     )

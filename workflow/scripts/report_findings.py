@@ -1,7 +1,7 @@
 """Rule report_findings: each model's stability across the limits every family shares, and the findings page."""
 
 from qcrobust.io import atomic_write_text, read_csv, write_csv
-from qcrobust.report import KEY, as_paths, findings_html, read_summaries, stability_table
+from qcrobust.report import KEY, as_paths, findings_html, read_summaries, result_warnings, stability_table
 from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
@@ -17,4 +17,9 @@ with rule_logging(snakemake) as log:
     write_csv(stability, snakemake.output.stability)
     extra = [params.external_note] if params.external_note else []
     noise = read_csv(inputs.noise_findings, dtype={"system": str, "mode": str}) if "noise_findings" in inputs.keys() else None
-    atomic_write_text(snakemake.output.findings, findings_html(stability, params.target, params.notes, params.modes, extra, noise))
+    screening = read_csv(inputs.screening, required=KEY + ["mode", "limit", "n_selected"], dtype={"system": str, "mode": str})
+    sizes = {system: read_csv(path, required=["limit", "n_val"]) for system, path in zip(params.systems, as_paths(inputs.limit_sizes), strict=True)}
+    warnings = list(params.warnings) + result_warnings(screening, sizes, params.allegro_limits, params.select_min_val)
+    for warning in warnings:
+        log.warning("%s", warning)
+    atomic_write_text(snakemake.output.findings, findings_html(stability, params.target, params.notes, params.modes, extra, noise, warnings))

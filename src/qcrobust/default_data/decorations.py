@@ -77,31 +77,19 @@ def random_decoration(comp: Composition, rng: np.random.Generator) -> str:
 def site_permutations(parent: Atoms, symprec: float = 0.01) -> np.ndarray:
     """The parent's symmetry operations as permutations of the 36 disordered sites.
 
-    Row ``g`` maps site ``i`` to site ``perm[g, i]``. Built from spglib's operations of the
-    parent cell (centring translations included); each must map the glue sites onto themselves.
+    Row ``g`` maps site ``i`` to site ``perm[g, i]``: spglib's operations of the parent cell
+    (centring translations included, :func:`qcrobust.equivalence.site_permutations`) restricted
+    to the glue sites, which they map onto themselves, A4 onto A4 and A5 onto A5.
     """
-    import spglib  # here, not at the top: the rules import this module for names only
+    from qcrobust.equivalence import site_permutations as all_sites
 
-    cell = (parent.cell[:], parent.get_scaled_positions(), parent.numbers)
-    dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
-    if dataset is None:
-        raise ValueError("spglib finds no symmetry for the parent")
     index = disordered_indices(parent)
-    frac = parent.get_scaled_positions()[index]
-    sites = parent.get_array("site")[index]
-    perms = []
-    for rot, trans in zip(dataset.rotations, dataset.translations):
-        image = frac @ rot.T + trans
-        delta = image[:, None, :] - frac[None, :, :]
-        delta -= np.round(delta)
-        dist = np.linalg.norm(delta @ parent.cell[:], axis=2)
-        target = dist.argmin(axis=1)
-        if dist[np.arange(len(index)), target].max() > 0.1 or len(set(target)) != len(index):
-            raise ValueError("a symmetry operation of the parent does not permute its glue sites")
-        if np.any(sites[target] != sites):
-            raise ValueError("a symmetry operation of the parent mixes A4 and A5 sites")
-        perms.append(target)
-    return np.unique(np.array(perms), axis=0)
+    position = np.full(len(parent), -1)
+    position[index] = np.arange(len(index))
+    perms = position[all_sites(parent, symprec)[:, index]]
+    if np.any(perms < 0):
+        raise ValueError("a symmetry operation of the parent does not permute its glue sites")
+    return np.unique(perms, axis=0)
 
 
 def apply_permutation(decoration: str, perm: np.ndarray) -> str:
