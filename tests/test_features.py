@@ -52,10 +52,48 @@ def test_tables_share_one_column_set_in_a_fixed_order(tables):
     assert list(dataset["id"]) == ["d0", "d1", "d2"] and list(inference["id"]) == ["d3", "d4"]
     columns = list(dataset.columns)
     groups = [c.split("_")[0] for c in columns[1:]]
-    # n_atoms, composition, site counts, cluster vector, pair counts, coordination: in that order
-    assert groups == sorted(groups, key=["n", "frac", "site", "ce", "nb", "cn"].index)
+    # n_atoms, composition, site counts, cluster vector, pair counts, coordination, environments: in that order
+    assert groups == sorted(groups, key=["n", "frac", "site", "ce", "nb", "cn", "env"].index)
     assert all(dataset[c].dtype == np.float64 for c in columns[1:])
     assert {"frac_Cu", "frac_Pd", "site_A4_X", "site_A5_Pd", "site_host_Cu", "nb_Cu_Pd_s1", "cn_site_A5"} <= set(columns)
+
+
+def test_environment_descriptors_by_hand(tables):
+    """Per atom, the G2 density of each neighbour element from ASE's own neighbour list, then
+    mean, minimum and maximum per centre element, against the table."""
+    from ase.neighborlist import neighbor_list
+
+    env = SETTINGS.environment
+    atoms = _frames()[3]
+    row = tables["inference"].set_index("id").loc["d3"]
+    i, j, d = neighbor_list("ijd", atoms, env.cutoff)
+    symbols = np.array(atoms.get_chemical_symbols())
+    for k, centre in enumerate(env.centres):
+        weight = np.exp(-0.5 * ((d - centre) / env.width) ** 2) * 0.5 * (np.cos(np.pi * d / env.cutoff) + 1)
+        for neighbour in ("Cu", "Pd"):
+            density = np.zeros(len(atoms))
+            np.add.at(density, i[symbols[j] == neighbour], weight[symbols[j] == neighbour])
+            for element in ("Cu", "Pd"):
+                own = density[symbols == element]
+                for stat, value in (("mean", own.mean()), ("min", own.min()), ("max", own.max())):
+                    assert row[f"env_{element}_{neighbour}_{stat}_g{k:02d}"] == pytest.approx(value, rel=1e-12, abs=1e-12)
+    assert len(env.centres) == 13  # 2.0, 2.5, ..., 8.0 A
+
+
+def test_environment_descriptors_are_optional():
+    settings = FeatureSettings.from_config({**SETTINGS.to_json(), "environment": None})
+    frames = _frames()[:2]
+    table = compute_features([Table("dataset", "dataset.extxyz", frames)], settings, parent(), "parent.extxyz")["dataset"]
+    assert not [c for c in table.columns if c.startswith("env_")]
+
+
+def test_descriptor_groups_join_rows_with_equal_vectors():
+    from qcrobust.features import descriptor_groups
+
+    table = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": [1.0, 2.0, 1.0 + 1e-12, -0.0], "y": [0.5, 0.5, 0.5, 0.0]})
+    groups = descriptor_groups(table)
+    assert groups.iloc[0] == groups.iloc[2]  # round-off does not split a group
+    assert groups.nunique() == 3 and groups.duplicated(keep=False).sum() == 2
 
 
 def test_composition_and_site_counts_match_the_decoration(tables):

@@ -41,7 +41,9 @@ def schema_defaults(*keys: str) -> dict:
 def _defaults(node: Mapping):
     if "properties" in node:
         out = {k: _defaults(v) for k, v in node["properties"].items()}
-        return {k: v for k, v in out.items() if v is not _NONE}
+        # a block whose default is written whole (features.environment) starts from it
+        base = node.get("default")
+        return (dict(base) if isinstance(base, dict) else {}) | {k: v for k, v in out.items() if v is not _NONE}
     return node.get("default", _NONE)
 
 

@@ -14,7 +14,15 @@ One row per structure, keyed by ``id``, float64 columns in a fixed order:
   (``[0, shells[0])``, ``[shells[0], shells[1])``, ...), from ASE's neighbour list;
 - ``cn_mean``, ``cn_std``, ``cn_{El}``, ``cn_site_{label}``: coordination numbers within
   ``coordination_cutoff`` (mean over all atoms, over each element, over each site label; 0 where
-  there is no such atom).
+  there is no such atom);
+- ``env_{C}_{N}_{stat}_g{k}``: many-body environment statistics (config ``environment``; absent
+  when it is null). Every atom gets radial densities of each neighbour element N, Behler and
+  Parrinello's G2 functions: sum over its N neighbours of a Gaussian of the distance (width
+  ``width``, centre ``k`` of a grid from ``start`` every ``spacing`` up to ``cutoff``) times a
+  cosine cut-off. Per centre element C, the ``mean``, ``min`` and ``max`` over its atoms (0 where
+  there is none). The mean is a pair sum; minimum and maximum are not, which is what tells apart
+  decorations that every pair and triplet correlation of the cluster expansion calls equal
+  (bench/descriptor_resolution.py measures how many).
 
 The element list, the site labels and the cluster space (the :class:`FeatureSpace`) are taken
 from all structure sets of a system together (dataset, inference, audit), so the tables of its
@@ -55,6 +63,7 @@ class FeatureSettings:
     cluster_cutoffs: tuple[float, ...]
     site_tolerance: float
     symprec: float
+    environment: EnvironmentSettings | None = None
 
     @classmethod
     def from_config(cls, block: Mapping | None = None) -> FeatureSettings:
@@ -64,7 +73,14 @@ class FeatureSettings:
         block = schema_defaults("features") | dict(block or {})
         for key in ("shells", "cluster_cutoffs"):
             block[key] = tuple(float(x) for x in block[key])
+        if block.get("environment") is not None:
+            block["environment"] = EnvironmentSettings(**{k: float(v) for k, v in block["environment"].items()})
         return cls(**block)
+
+    def to_json(self) -> dict:
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+        out["environment"] = None if self.environment is None else dict(self.environment.__dict__)
+        return out
 
     def check(self, source: str = "config.yaml") -> None:
         edges = np.asarray(self.shells)
@@ -72,6 +88,23 @@ class FeatureSettings:
             raise InputError(source, "key 'features.shells'", f"must be positive and strictly increasing, got {list(self.shells)}")
         if self.coordination_cutoff <= 0 or self.site_tolerance <= 0:
             raise InputError(source, "key 'features'", "coordination_cutoff and site_tolerance must be > 0")
+        env = self.environment
+        if env is not None and not 0 < env.start < env.cutoff:
+            raise InputError(source, "key 'features.environment'", f"needs 0 < start < cutoff, got start {env.start:g}, cutoff {env.cutoff:g}")
+
+
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    """The ``features.environment`` block: the G2 radial grid of the ``env_`` descriptors (Å)."""
+
+    cutoff: float
+    start: float
+    spacing: float
+    width: float
+
+    @property
+    def centres(self) -> np.ndarray:
+        return np.arange(self.start, self.cutoff + 1e-9, self.spacing)
 
 
 @dataclass
@@ -198,13 +231,18 @@ def cluster_space(lattice: ParentLattice, allowed: list[list[str]], settings: Fe
     return space
 
 
-def _neighbour_block(atoms: Atoms, species: np.ndarray, n_elements: int, settings: FeatureSettings, labels, label_index):
-    """Pair counts per shell (per atom) and coordination numbers of one frame."""
+def _pairs(atoms: Atoms, settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One neighbour list per frame, out to the largest distance any descriptor block needs."""
+    cutoff = max(settings.shells[-1], settings.coordination_cutoff, settings.environment.cutoff if settings.environment else 0.0)
+    return neighbor_list("ijd", atoms, cutoff)
+
+
+def _neighbour_block(pairs, n: int, species: np.ndarray, n_elements: int, settings: FeatureSettings, labels, label_index):
+    """Pair counts per shell (per atom) and coordination numbers of one frame (``n`` atoms).
+    Sums of integers only, so the order of the pairs never changes a bit."""
     edges = np.asarray(settings.shells)
     n_shells = len(edges)
-    cutoff = max(edges[-1], settings.coordination_cutoff)
-    i, j, d = neighbor_list("ijd", atoms, cutoff)
-    n = len(atoms)
+    i, j, d = pairs
     within = d < edges[-1]
     shell = np.searchsorted(edges, d[within], side="right")
     a, b = species[i[within]], species[j[within]]
@@ -228,6 +266,30 @@ def _neighbour_block(atoms: Atoms, species: np.ndarray, n_elements: int, setting
             count = np.bincount(codes, minlength=len(label_index))
             block.append(np.divide(per_label, count, out=np.zeros(len(label_index)), where=count > 0))
     return np.concatenate([np.asarray(x, dtype=float) for x in block])
+
+
+ENVIRONMENT_STATS = ("mean", "min", "max")
+
+
+def _environment_block(pairs, n: int, species: np.ndarray, n_elements: int, env: EnvironmentSettings) -> np.ndarray:
+    """The ``env_`` descriptors of one frame (``n`` atoms): per-atom G2 densities of each
+    neighbour element, pooled per centre element by mean, minimum and maximum (centre,
+    neighbour, stat, grid order). The sums run in the neighbour list's order, which follows the
+    atom order; ingest writes every frame's atoms in one canonical order."""
+    centres = env.centres
+    i, j, d = pairs
+    inside = d < env.cutoff
+    i, j, d = i[inside], j[inside], d[inside]
+    weight = np.exp(-0.5 * ((d[:, None] - centres[None, :]) / env.width) ** 2) * (0.5 * (np.cos(np.pi * d / env.cutoff) + 1.0))[:, None]
+    index = i * n_elements + species[j]
+    density = np.stack([np.bincount(index, weights=weight[:, k], minlength=n * n_elements) for k in range(len(centres))], axis=1)
+    density = density.reshape(n, n_elements, len(centres))
+    out = np.zeros((n_elements, n_elements, len(ENVIRONMENT_STATS), len(centres)))
+    for centre in range(n_elements):
+        own = density[species == centre]
+        if len(own):
+            out[centre, :, 0], out[centre, :, 1], out[centre, :, 2] = own.mean(axis=0), own.min(axis=0), own.max(axis=0)
+    return out.ravel()
 
 
 @dataclass(frozen=True)
@@ -255,14 +317,20 @@ class FeatureSpace:
             + ["cn_mean", "cn_std"]
             + [f"cn_{e}" for e in elements]
             + [f"cn_site_{lab}" for lab in self.site_labels]
+            + self._environment_columns()
         )
+
+    def _environment_columns(self) -> list[str]:
+        env = self.settings.environment
+        if env is None:
+            return []
+        grid = range(len(env.centres))
+        return [f"env_{c}_{n}_{stat}_g{k:02d}" for c in self.elements for n in self.elements for stat in ENVIRONMENT_STATS for k in grid]
 
     def to_json(self) -> dict:
         return {
             "elements": self.elements, "site_labels": self.site_labels, "site_columns": [list(c) for c in self.site_columns],
-            "allowed": self.allowed, "ce_orders": self.ce_orders, "settings": {
-                k: list(v) if isinstance(v, tuple) else v for k, v in self.settings.__dict__.items()
-            }, "columns": self.columns,
+            "allowed": self.allowed, "ce_orders": self.ce_orders, "settings": self.settings.to_json(), "columns": self.columns,
         }
 
     @classmethod
@@ -353,7 +421,10 @@ def _feature_table(space: FeatureSpace, table: Table, parent, parent_path) -> pd
             decorated.set_chemical_symbols(list(occupations[k]))
             parts.append(ce.get_cluster_vector(decorated))
         frame_labels = lattice.labels[atom_sites[k]] if lattice is not None else labels
-        parts.append(_neighbour_block(atoms, species, len(space.elements), settings, frame_labels, label_index))
+        pairs = _pairs(atoms, settings)
+        parts.append(_neighbour_block(pairs, len(atoms), species, len(space.elements), settings, frame_labels, label_index))
+        if settings.environment is not None:
+            parts.append(_environment_block(pairs, len(atoms), species, len(space.elements), settings.environment))
         rows[k] = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
     out = pd.DataFrame(rows, columns=columns)
     out.insert(0, "id", [str(a.info["id"]) for a in table.frames])
@@ -401,6 +472,15 @@ def read_features(path: str | os.PathLike) -> pd.DataFrame:
         row, col = map(int, np.argwhere(bad)[0])
         raise InputError(path, f"id {table['id'].iloc[row]!r}", f"column {values.columns[col]!r} is not finite")
     return table
+
+
+def descriptor_groups(table: pd.DataFrame, decimals: int = 9) -> pd.Series:
+    """Per row of a descriptor table, the number of its group: rows whose descriptor vectors are
+    equal (after rounding to ``decimals``, so that float round-off between equivalent computations
+    does not split a group) share one. Group numbers follow the sorted vectors, not the rows."""
+    values = np.round(table.drop(columns="id").to_numpy(dtype=np.float64), decimals) + 0.0  # -0.0 -> 0.0
+    _, inverse = np.unique(values, axis=0, return_inverse=True)
+    return pd.Series(inverse.ravel(), index=table.index, name="descriptor_group")
 
 
 # --- rule glue (rules/features.smk) ---
