@@ -4,6 +4,11 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+# a study folder's config.yaml that is not YAML: name its line and column (snakemake would not)
+from qcrobust.startup import check_yaml
+
+check_yaml("config.yaml")
+
 
 configfile: "config.yaml"
 

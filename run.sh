@@ -34,6 +34,8 @@ cores=${CORES:-$(nproc)}
 case "${1:-}" in
     study)
         shift
+        # config files that are not YAML (with line and column), and the lock a killed run left
+        .venv/bin/python -m qcrobust.startup "$@" || exit 1
         exec .venv/bin/snakemake --cores "$cores" "$@"
         ;;
     test)

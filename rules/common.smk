@@ -5,14 +5,21 @@
 import os
 from functools import partial
 
+from snakemake.logging import logger
+
 from qcrobust import layout as L
 from qcrobust.config import check_config_files, export_workflow_root, validate_config
+from qcrobust.startup import check_study
 from qcrobust.study import FAMILIES, PREDICTION_SETS, Study
 
+CONFIG_SOURCE = ", ".join(map(os.path.abspath, workflow.configfiles)) or "config"
 check_config_files(config, workflow.configfiles, workflow.overwrite_configfiles)
-validate_config(
-    config, source=", ".join(map(os.path.abspath, workflow.configfiles)) or "config"
-)
+validate_config(config, source=CONFIG_SOURCE)
+# what the config and the datasets' frame headers decide, before any job (the main process only:
+# a cluster job re-reads the Snakefile, and its run was checked when it was planned)
+if workflow.is_main_process:
+    for warning in check_study(config, CONFIG_SOURCE, L.DEFAULT_DATA_PREFIX):
+        logger.warning(f"qcrobust: warning: {warning}")
 # envs/qcrobust.yaml installs this checkout through ${QCROBUST_ROOT}
 export_workflow_root(workflow.basedir)
 

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from typing import NamedTuple
 
@@ -164,7 +165,12 @@ def test_killed_run_completes_on_rerun_with_the_same_tables(small_study_run, tmp
     assert proc.returncode == -signal.SIGKILL
     assert planned_jobs(config, workdir, *targets), "nothing left to do after the kill"
 
-    run_workflow(config, workdir, "--unlock")  # the killed run's lock stays behind
+    # the killed run's lock stays behind: snakemake alone refuses to go on ...
+    locked = run_workflow(config, workdir, *targets, check=False)
+    assert locked.returncode != 0 and "LockException" in locked.stdout + locked.stderr
+    # ... and `bash run.sh study` first removes it, since no snakemake process works there
+    startup = subprocess.run([sys.executable, "-m", "qcrobust.startup", "--directory", str(workdir)], capture_output=True, text=True)
+    assert startup.returncode == 0 and "removed the lock a killed run left" in startup.stderr
     run_workflow(config, workdir, *targets)
     done, reference = result_tables(workdir), result_tables(small_study_run)
     assert set(targets) <= set(done) <= set(reference)

@@ -88,6 +88,9 @@ def read_csv(path: str | os.PathLike, required: Iterable[str] = (), **kwargs) ->
     return df
 
 
+NOT_TEXT = "not a text file (it holds bytes that are not UTF-8): give an extxyz file"
+
+
 def read_frames(path: str | os.PathLike) -> list[Atoms]:
     """All frames of an extxyz file, or an :class:`InputError` saying why it cannot be read,
     naming the first frame that cannot (index, and its id where its comment line has one)."""
@@ -100,6 +103,9 @@ def read_frames(path: str | os.PathLike) -> list[Atoms]:
     try:
         for atoms in ase.io.iread(path, index=":", format="extxyz"):
             frames.append(atoms)
+    except UnicodeDecodeError:
+        where = f"frame {len(frames)}" if frames else None
+        raise InputError(path, where, NOT_TEXT) from None
     except Exception as exc:  # ASE raises many types for malformed files
         problem = f"not a readable extxyz frame ({type(exc).__name__}: {exc})"
         if not frames and _frame_header(path, 0) is None:
@@ -118,7 +124,7 @@ def _frame_header(path: Path, index: int) -> dict | None:
     None where the file does not get that far in the extxyz layout."""
     from ase.io.extxyz import key_val_str_to_dict
 
-    with open(path) as handle:
+    with open(path, errors="replace") as handle:
         for n in itertools.count():
             count = handle.readline()
             while count and not count.strip():
