@@ -132,3 +132,33 @@ def test_two_studies_side_by_side_run_only_their_systems_and_leave_each_other_un
     snakemake("--snakefile", str(REPO / "Snakefile"), "--report", "results/report/report.html", cwd=a)
     report = (a / "results" / "report" / "report.html").read_text()
     assert "results/CuPt/limit_sizes.csv" in report and "results/CuPd" not in report
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("not_yaml", r"config.yaml: line 3, column \d+: not valid YAML: "),
+    ("missing_file", r"config.yaml: key 'systems.CuPt.inference': .*nowhere.extxyz: no such file"),
+    ("hyperparameter", r"config.yaml: key 'classical.params.rf.n_estimatorz': not a parameter of RandomForestRegressor"),
+    ("test_size", r"CuPt_dataset.extxyz: only \d+ limit-0 structures \(n_A5_defects = 0\), fewer than split.test_size = 400"),
+])
+def test_mistakes_stop_before_the_first_job_with_one_line(tmp_path, fault, message):
+    """A study folder with one mistake: snakemake stops before any job, its output names the
+    file and the key or record once, and nothing is written."""
+    folder = make_user_study(tmp_path / "study", "CuPt")
+    path = folder / "config.yaml"
+    config = yaml.safe_load(path.read_text())
+    if fault == "missing_file":
+        config["systems"]["CuPt"]["inference"] = "nowhere.extxyz"
+    elif fault == "hyperparameter":
+        config["classical"]["params"]["rf"]["n_estimatorz"] = 10
+    elif fault == "test_size":
+        config["split"] = {"test_size": 400}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    if fault == "not_yaml":
+        lines = path.read_text().splitlines()
+        lines[2] += " : : ["
+        path.write_text("\n".join(lines) + "\n")
+    proc = subprocess.run([SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--cores", "2"], cwd=folder, capture_output=True, text=True)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert len(re.findall(message, output)) == 1, output[-3000:]
+    assert not (folder / "results").exists() and "Finished jobid" not in output
