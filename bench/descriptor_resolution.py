@@ -35,11 +35,11 @@ from qcrobust.io import read_csv, read_frames  # noqa: E402
 
 ENV = schema_defaults("features")["environment"] or {"cutoff": 8.0, "start": 2.0, "spacing": 0.5, "width": 0.5}
 SETTINGS = {
-    "before": {"cluster_cutoffs": [7.0, 5.0], "environment": None},  # the defaults until issue 22
+    "before": {"cluster_cutoffs": [7.0, 5.0], "environment": None},  # the defaults until issue 22 (4a1e555)
     "ce12": {"cluster_cutoffs": [12.0, 6.0], "environment": None},
     "env": {"cluster_cutoffs": [7.0, 5.0], "environment": ENV},
     "ce12+env": {"cluster_cutoffs": [12.0, 6.0], "environment": ENV},
-    "ce10+env": {"cluster_cutoffs": [10.0, 6.0], "environment": ENV},
+    "ce10+env": {"cluster_cutoffs": [10.0, 6.0], "environment": ENV},  # the defaults since issue 22
 }
 SETS = ("dataset", "inference", "audit")
 

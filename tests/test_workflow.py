@@ -80,7 +80,8 @@ def _break_frame(path, key, value):
     [
         ("odd_defects", "frame 3 (id='CuPt-0003'): 'n_A5_defects' = 3 is not a multiple of defect_step = 2"),
         ("config_type", "'lots' is not of type 'integer'"),
-        ("too_few_limit0", "CuPt_dataset.extxyz: only 16 limit-0 structures, fewer than split.test_size = 500"),
+        # decided at start, from the frame headers, before any job
+        ("too_few_limit0", "CuPt_dataset.extxyz: only 16 limit-0 structures (n_A5_defects = 0), fewer than split.test_size = 500"),
     ],
 )
 def test_bad_input_stops_the_run_with_one_clear_message(fixture_study, tmp_path, breakage, message):
@@ -109,7 +110,9 @@ def test_bad_input_stops_the_run_with_one_clear_message(fixture_study, tmp_path,
     "breakage, message",
     [
         ("unknown_element", "{inference}: frame 2 (id={id!r}): element(s) ['Ag'] absent from the labeled dataset"),
-        ("too_many_folds", "{dataset}: limit 0: only 10 train+val structures, fewer than classical.folds = 11"),
+        # decided at start, from the frame headers (the job would say it too, without the detail)
+        ("too_many_folds", "{dataset}: limit 0: only 10 train+val structures (n_A5_defects <= 0, less the 6 test ones), "
+                           "fewer than classical.folds = 11"),
     ],
 )
 def test_bad_data_stops_the_run_before_any_model_trains_naming_the_users_file(fixture_study, tmp_path, breakage, message):
@@ -130,7 +133,8 @@ def test_bad_data_stops_the_run_before_any_model_trains_naming_the_users_file(fi
     proc = run_workflow(fixture_study, workdir, "results/CuPt/classical/rf/limit_8/seed_0/metrics.json", check=False)
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
-    assert f"qcrobust: bad input: {message.format(**spec, id=unknown_id)}" in output
+    assert message.format(**spec, id=unknown_id) in output
+    assert "no reference energy" not in output  # the dataset's ingest no longer reports the inference file too
     assert f"{layout.path(layout.TARGETS, system='CuPt', set='dataset')}:" not in output and "splits.csv:" not in output
     assert not (workdir / "results" / "CuPt" / "classical").exists()  # no model started
 
