@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from ase.geometry import cell_to_cellpar
 
+from qcrobust import layout
 from qcrobust.allegro.sources import (
     AFLUX_KEYWORDS,
     OPTIMADE_PROVIDERS,
@@ -218,3 +219,21 @@ def test_pretrain_sources_are_exclusive_and_consistent(tmp_path, pretrain, recor
     with pytest.raises(InputError) as err:
         validate_config(config, "my.yaml")
     assert str(err.value).startswith(f"my.yaml: key '{record}': ") and problem in str(err.value)
+
+
+def test_the_findings_name_the_external_regimes_source():
+    from qcrobust.report import external_corpus_note
+
+    def note(**pretrain):
+        config = validate_config({"systems": {"CuPt": {"dataset": "d.extxyz", "inference": "i.extxyz"}},
+                                  "allegro": {"models": ["external"], "pretrain": pretrain}})
+        return external_corpus_note(config)
+
+    assert note().startswith("Allegro external: pretrained on the built-in corpus")
+    assert "allegro.pretrain.source to fetch a corpus from AFLOW or an OPTIMADE provider" in note()
+    assert note(source={"api": "optimade", "provider": "alexandria"}) == (
+        "Allegro external: pretrained on a corpus fetched from alexandria (OPTIMADE, https://alexandria.icams.rub.de/pbe; "
+        "label _alexandria_formation_energy_per_atom, eV/atom): Alexandria's PBE formation energy per atom, the relaxed "
+        f"structures of the host-dopant binaries and elements; the entries, queries and retrieval date are in "
+        f"{layout.PRETRAIN_PROVENANCE}.")
+    assert note(package="oam.nequip.zip").startswith("Allegro external: fine-tuned from the published package oam.nequip.zip")
