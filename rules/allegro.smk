@@ -1,7 +1,8 @@
 # Stage 'allegro' (issue 6): Allegro trained three ways per (system, limit) with nequip's own
 # machinery; see src/qcrobust/allegro/__init__.py for the design.
 #   scratch   train on the limit's train split, validate on its val split
-#   external  fine-tune the model pretrained once on the external corpus
+#   external  fine-tune the model pretrained once on the external corpus (built-in, the user's, or
+#             fetched from AFLOW / an OPTIMADE provider), or a published package (allegro.pretrain.package)
 #   self      pretrain on the limit's structures with A5 defects, fine-tune on limit 0
 #             (at limit 0 there is nothing to pretrain on: self = scratch, copied)
 # Each training writes model.nequip.zip and metrics.json to its model folder; rule predict
@@ -87,9 +88,56 @@ rule allegro_corpus:
         "../envs/qcrobust.yaml"
     threads: 1
     params:
-        pretrain=ALLEGRO["pretrain"],
+        pretrain=allegro.pretrain_settings(config),
     script:
         "../workflow/scripts/allegro_corpus.py"
+
+
+# A corpus fetched from AFLOW's AFLUX API or an OPTIMADE provider (config allegro.pretrain.source;
+# src/qcrobust/allegro/sources.py). The raw responses are rule allegro_fetch's output: a rerun
+# never queries again (only a change of the source settings, or --forcerun allegro_fetch, does).
+# A local rule: on a cluster it runs where snakemake runs, the login node, which reaches the network.
+localrules:
+    allegro_fetch,
+
+
+rule allegro_fetch:
+    input:
+        species=partial(allegro.fetch_inputs, STUDY),
+    output:
+        responses=L.PRETRAIN_RESPONSES,
+    log:
+        L.log("allegro_pretrain/fetch"),
+    benchmark:
+        L.benchmark("allegro_pretrain/fetch")
+    conda:
+        "../envs/qcrobust.yaml"
+    threads: 1
+    params:
+        source=ALLEGRO["pretrain"]["source"],
+        elements=ALLEGRO["pretrain"]["elements"],
+    script:
+        "../workflow/scripts/allegro_fetch.py"
+
+
+rule allegro_fetched_corpus:
+    input:
+        responses=L.PRETRAIN_RESPONSES,
+        species=partial(allegro.corpus_inputs, STUDY),
+    output:
+        corpus=L.PRETRAIN_FETCHED_CORPUS,
+        provenance=L.PRETRAIN_PROVENANCE,
+    log:
+        L.log("allegro_pretrain/fetched_corpus"),
+    benchmark:
+        L.benchmark("allegro_pretrain/fetched_corpus")
+    conda:
+        "../envs/qcrobust.yaml"
+    threads: 1
+    params:
+        elements=ALLEGRO["pretrain"]["elements"],
+    script:
+        "../workflow/scripts/allegro_fetched_corpus.py"
 
 
 rule allegro_pretrain:
@@ -109,7 +157,7 @@ rule allegro_pretrain:
     resources:
         **ALLEGRO_GPU,
     params:
-        settings=ALLEGRO_TRAINING | {"pretrain": ALLEGRO["pretrain"]},
+        settings=ALLEGRO_TRAINING | {"pretrain": allegro.pretrain_settings(config)},
         run_dir=f"{L.PRETRAIN_DIR}/{L.RUN_DIR}",
     script:
         "../workflow/scripts/allegro_pretrain.py"

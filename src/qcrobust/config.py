@@ -86,6 +86,7 @@ def check_config(config: dict, source: str = "config.yaml") -> None:
             allegro_limits(config)
         except InputError as err:  # it names no file: it also runs where none is known
             raise InputError(source, err.record, err.problem) from None
+        check_pretrain(config["allegro"].get("pretrain") or {}, source)
     for family, block in (config.get("replicas") or {}).items():
         if family not in config or not block.get("limits"):
             continue
@@ -93,6 +94,29 @@ def check_config(config: dict, source: str = "config.yaml") -> None:
         unknown = sorted(set(block["limits"]) - set(family_limits))
         if unknown:
             raise InputError(source, f"key 'replicas.{family}.limits'", f"{unknown} not among the {family} limits {family_limits}")
+
+
+def check_pretrain(pretrain: Mapping, source: str = "config.yaml") -> None:
+    """The external regime starts from one of ``corpus``, ``source`` (a fetch) and ``package``,
+    each set consistently (``allegro.pretrain``; src/qcrobust/allegro/sources.py)."""
+    fetch = pretrain.get("source") or {}
+    chosen = [key for key, value in (("corpus", pretrain.get("corpus")), ("source.api", fetch.get("api")),
+                                     ("package", pretrain.get("package"))) if value]
+    if len(chosen) > 1:
+        raise InputError(source, f"key 'allegro.pretrain.{chosen[1]}'",
+                         f"set together with 'allegro.pretrain.{chosen[0]}': the external regime starts from one of corpus, source and package")
+    if fetch.get("api") == "aflux":
+        if fetch.get("provider") not in (None, "aflow"):
+            raise InputError(source, "key 'allegro.pretrain.source.provider'", "AFLUX is AFLOW's own API: a provider is chosen with api: optimade")
+        if fetch.get("energy_field"):
+            raise InputError(source, "key 'allegro.pretrain.source.energy_field'", "AFLUX's label is enthalpy_formation_atom: energy_field is for api: optimade")
+    if fetch.get("api") == "optimade" and not fetch.get("provider") and not (fetch.get("url") and fetch.get("energy_field")):
+        raise InputError(source, "key 'allegro.pretrain.source.provider'", "null needs both url and energy_field (or name aflow, oqmd, mp or alexandria)")
+    if fetch.get("api") and pretrain.get("target", "e_form") != "e_form":
+        raise InputError(source, "key 'allegro.pretrain.target'", "a fetched corpus is labelled e_form (formation energy per atom)")
+    package = pretrain.get("package")
+    if package and not str(package).endswith(".nequip.zip"):
+        raise InputError(source, "key 'allegro.pretrain.package'", f"{package}: not a nequip package (.nequip.zip)")
 
 
 def allegro_limits(config: Mapping) -> list[int]:

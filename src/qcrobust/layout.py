@@ -39,6 +39,11 @@ ALLEGRO_GRAPHS = "results/{system}/allegro_data/inference.graphs.npz"
 PRETRAIN_DIR = "results/allegro_pretrain"
 PRETRAIN_CORPUS = "results/allegro_pretrain/corpus.extxyz"
 PRETRAIN_SPLIT = "results/allegro_pretrain/{part}.extxyz"  # train, val
+# a fetched corpus (config allegro.pretrain.source): the provider's raw responses (the fetch's
+# cache), the corpus made of them and where every frame came from
+PRETRAIN_RESPONSES = "results/allegro_pretrain/fetched/responses.json"
+PRETRAIN_FETCHED_CORPUS = "results/allegro_pretrain/fetched/corpus.extxyz"
+PRETRAIN_PROVENANCE = "results/allegro_pretrain/fetched/provenance.json"
 SELF_PRETRAIN_DIR = "results/{system}/allegro/self/limit_{limit}/seed_{seed}/pretrain"
 
 # --- one trained model: (system, family, model, limit, seed); seeds: config replicas ---

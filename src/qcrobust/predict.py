@@ -137,12 +137,15 @@ def predict_sets(family: str, inputs_by_set: Mapping[str, Mapping[str, str]], de
 
 def prediction_inputs(study, wildcards) -> dict[str, str]:
     """The saved model, and what its family reads of the set (+ the splits for the test set)."""
+    from qcrobust.allegro.workflow import predicts_from_graphs
+
     system, family, set_name = wildcards.system, wildcards.family, wildcards.set
     inputs = {"model": layout.model_file(family, system=system, model=wildcards.model, limit=wildcards.limit, seed=wildcards.seed)}
     source = "dataset" if set_name == "test" else set_name
     if family == "classical":
         inputs["features"] = layout.path(layout.FEATURES, system=system, set=source)
-    elif set_name == "inference":  # the largest set: its graphs are computed once per system
+    elif set_name == "inference" and predicts_from_graphs(study.config, wildcards.model):
+        # the largest set: its graphs are computed once per system (at the config's cutoff)
         inputs["graphs"] = layout.path(layout.ALLEGRO_GRAPHS, system=system)
     else:
         inputs["structures"] = layout.path(layout.STRUCTURES, system=system, set=source)

@@ -145,16 +145,29 @@ def mode_descriptions(config: Mapping) -> dict[str, str]:
 
 
 def external_corpus_note(config: Mapping) -> str:
-    """What the external regime's pretraining corpus is, said next to its results."""
+    """Where the external regime starts from (the built-in corpus, the user's, a fetched one or a
+    published package), said next to its results."""
     allegro = config["allegro"]
     if "external" not in allegro["models"]:
         return ""
-    corpus = allegro["pretrain"]["corpus"]
+    pretrain = allegro["pretrain"]
+    corpus, package, fetched = pretrain["corpus"], pretrain.get("package"), (pretrain.get("source") or {}).get("api")
     if corpus:
-        return f"Allegro external: pretrained on the user corpus {corpus} (label {allegro['pretrain']['target']})."
+        return f"Allegro external: pretrained on the user corpus {corpus} (label {pretrain['target']})."
+    if package:
+        return (f"Allegro external: fine-tuned from the published package {package}, with no pretraining here (its type "
+                "names and cutoff; per-type energy scales and shifts reset to each training set).")
+    if fetched:
+        from qcrobust.allegro.sources import Source
+
+        source = Source.from_config(pretrain["source"])
+        return (f"Allegro external: pretrained on a corpus fetched from {source.describe()}: {source.meaning}, the "
+                f"relaxed structures of the host-dopant binaries{' and elements' if source.unaries else ''}; the entries, "
+                f"queries and retrieval date are in {layout.PRETRAIN_PROVENANCE}.")
     same = " -- the same model that labels the default data, so fine-tuning from it is partly distillation from the labeler, not transfer from independent data" if data_notes(config) else ""
     return ("Allegro external: pretrained on the built-in corpus of host-dopant prototype cells labelled by CHGNet"
-            f"{same}. Set allegro.pretrain.corpus to an extxyz corpus of yours (e.g. an AFLOW or Materials Project export).")
+            f"{same}. Set allegro.pretrain.source to fetch a corpus from AFLOW or an OPTIMADE provider, allegro.pretrain.package "
+            "to fine-tune a published model, or allegro.pretrain.corpus to an extxyz corpus of yours.")
 
 
 BUDGET_COLUMNS = ["system", "model", "limit", "rmse", "n_train", "n_val", "epochs", "steps", "checkpoint",

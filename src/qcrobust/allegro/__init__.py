@@ -30,9 +30,13 @@ Regimes (the ``{model}`` wildcard)
 ----------------------------------
 - ``scratch``: a fresh model trained on the limit's train split, validated on its val split.
 - ``external``: the model pretrained ONCE on the external corpus (:mod:`.corpus`: host–dopant
-  prototype cells labeled by CHGNet with ``e_form``, or a user's extxyz) is fine-tuned on the
-  limit's train/val split. Its per-atom shift is reset to the fine-tuning data's mean (the
-  corpus is labeled with e_form, the study's target is usually e_above_hull).
+  prototype cells labeled by CHGNet with ``e_form``; a user's extxyz; or a corpus fetched from
+  AFLOW's AFLUX API or an OPTIMADE provider, :mod:`.sources`) is fine-tuned on the limit's
+  train/val split. Its per-atom shift is reset to the fine-tuning data's mean (the corpus is
+  labeled with e_form, the study's target is usually e_above_hull). Or, with
+  ``allegro.pretrain.package``, a published package (a foundation model) is fine-tuned directly:
+  its type names and cutoff, its per-type scales and shifts reset to the fine-tuning data
+  (``model/finetune_package.yaml``).
 - ``self`` (paper §4.2, "sequential training"): a fresh model trained on the limit's
   structures with n_A5_defects > 0, then fine-tuned on the limit-0 part (same train/val split).
   At limit 0 there is nothing to pretrain on, so self at limit 0 IS the scratch model: its
@@ -45,6 +49,6 @@ optimizer steps. The model is the best-validation checkpoint when the validation
 least ``select_min_val`` structures, else the last epoch's (:func:`.pipeline.checkpoint_rule`).
 
 Modules: :mod:`.data` (training files), :mod:`.training` (nequip-train, resume, package),
-:mod:`.predict`, :mod:`.corpus` (the default external corpus), :mod:`.callbacks` (per-epoch
+:mod:`.predict`, :mod:`.corpus` (the default external corpus), :mod:`.sources` (fetched corpora), :mod:`.callbacks` (per-epoch
 timings), :mod:`.pipeline` (one function per rule).
 """

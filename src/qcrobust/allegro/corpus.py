@@ -15,7 +15,8 @@ states (lowest of hcp/fcc/bcc per element). Every random draw comes from ``seed`
 call gives the same corpus.
 
 A user may bring their own corpus instead (config ``allegro.pretrain.corpus``): any extxyz
-whose frames carry the per-atom label named by ``allegro.pretrain.target`` (``e_form``).
+whose frames carry the per-atom label named by ``allegro.pretrain.target`` (``e_form``); or
+fetch one from AFLOW or an OPTIMADE provider (``allegro.pretrain.source``, :mod:`.sources`).
 """
 
 from __future__ import annotations

@@ -82,6 +82,25 @@ def type_names_for(frames_species: list[str], init_model: str | Path | None, sou
     return names
 
 
+def package_info(package_path: str | Path) -> dict:
+    """``type_names`` and cutoff ``r_max`` (Å) of a nequip package, from its model's metadata."""
+    from nequip.model.saved_models.load_utils import load_saved_model
+    from nequip.nn import graph_model
+
+    metadata = load_saved_model(str(package_path)).metadata
+    return {"type_names": str(metadata[graph_model.TYPE_NAMES_KEY]).split(" "), "r_max": float(metadata[graph_model.R_MAX_KEY])}
+
+
+def package_type_names_for(frames_species: list[str], info: Mapping, package_path, system: str, species_file) -> list[str]:
+    """The type names of a model fine-tuned from ``allegro.pretrain.package``: the package's,
+    which must hold every species of the system."""
+    missing = sorted(set(frames_species) - set(info["type_names"]))
+    if missing:
+        raise InputError(package_path, "key 'allegro.pretrain.package'",
+                         f"the package knows {info['type_names']}, not the species {missing} of system {system} ({species_file})")
+    return list(info["type_names"])
+
+
 def fit(
     *,
     settings: Mapping,
@@ -93,8 +112,12 @@ def fit(
     model_out: str | Path,
     init_model: str | Path | None = None,
     threads: int | None = None,
+    model_settings: Mapping | None = None,
+    finetune_model: str = "finetune",
 ) -> dict:
-    """Train (or resume), package the best checkpoint to ``model_out``; returns training facts."""
+    """Train (or resume), package the best checkpoint to ``model_out``; returns training facts.
+    ``model_settings`` replaces ``settings['model']`` (a package's cutoff); ``finetune_model``
+    is the template's model config that loads ``init_model``."""
     n_train, n_val = count_frames(train_file), count_frames(val_file)
     spec = TrainSpec(
         run_dir=run_dir,
@@ -108,8 +131,9 @@ def fit(
         lr_schedule=settings["lr_schedule"],
         lr_min_factor=settings["lr_min_factor"],
         device=settings["device"],
-        model=dict(settings["model"]),
+        model=dict(settings["model"] if model_settings is None else model_settings),
         init_model=init_model,
+        finetune_model=finetune_model,
     )
     rule = checkpoint_rule(n_val, settings["select_min_val"])
     start = time.perf_counter()
@@ -169,14 +193,25 @@ def run_model(
     (training facts; the prediction sets are rule ``predict``'s, the test set is never read here).
 
     ``inputs``: ``train``, ``val`` (extxyz of :mod:`.data`), ``species`` (json), and for
-    ``external``/``self`` ``init_model`` (+ its ``init_metrics`` json). ``outputs``: ``model``, ``metrics``.
+    ``external``/``self`` ``init_model`` (+ its ``init_metrics`` json), or for ``external``
+    ``init_package`` (config ``allegro.pretrain.package``: type names and cutoff are the package's,
+    per-type scales and shifts reset to the training data, ``model/finetune_package.yaml``).
+    ``outputs``: ``model``, ``metrics``.
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
-    init_model = inputs.get("init_model") if model != "scratch" else None
+    package = inputs.get("init_package") if model == "external" else None
+    init_model = package or (inputs.get("init_model") if model != "scratch" else None)
     if model != "scratch" and not init_model:
         raise ValueError(f"model {model!r} needs an init_model")
-    type_names = type_names_for(read_species(inputs["species"]), init_model, inputs["species"])
+    model_settings, finetune_model = dict(settings["model"]), "finetune"
+    if package:
+        info = package_info(package)
+        type_names = package_type_names_for(read_species(inputs["species"]), info, package, system, inputs["species"])
+        model_settings["cutoff_radius"], finetune_model = info["r_max"], "finetune_package"
+        log.info("fine-tuning the package %s: type names %s, cutoff %.3f A", package, info["type_names"], info["r_max"])
+    else:
+        type_names = type_names_for(read_species(inputs["species"]), init_model, inputs["species"])
     facts = fit(
         settings=settings,
         stage=model,
@@ -187,6 +222,8 @@ def run_model(
         model_out=outputs["model"],
         init_model=init_model,
         threads=threads,
+        model_settings=model_settings,
+        finetune_model=finetune_model,
     )
     metrics = {
         **facts,
@@ -200,6 +237,9 @@ def run_model(
     if inputs.get("init_metrics"):
         pre = json.loads(Path(inputs["init_metrics"]).read_text())
         metrics["pretrain"] = {k: pre.get(k) for k in ("stage", "fit_seconds", "epochs", "steps", "n_train", "n_val", "best_val_rmse")}
+    if package:  # pretrained elsewhere: no steps or seconds of ours
+        metrics["pretrain"] = {"stage": "package", "package": str(package), "type_names": info["type_names"], "r_max": info["r_max"]}
+        metrics["cutoff_radius"] = info["r_max"]
     write_json(metrics, outputs["metrics"])
     log.info("%s %s limit %d: val rmse %.4f eV/atom at epoch %d (%s checkpoint) of %d", system, model, limit,
              metrics["selected_val_rmse"], metrics["selected_epoch"], metrics["checkpoint"], metrics["epochs"])

@@ -56,6 +56,7 @@ class TrainSpec:
     device: str = "cpu"  # cpu | cuda
     model: dict = field(default_factory=dict)  # MODEL_KEYS -> value; missing keys keep the template's
     init_model: Path | None = None  # fine-tune this .nequip.zip instead of building a fresh model
+    finetune_model: str = "finetune"  # the template's model/ config that loads init_model (finetune | finetune_package)
 
     def __post_init__(self):
         self.run_dir = Path(self.run_dir).resolve()
@@ -69,6 +70,8 @@ class TrainSpec:
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if not (TEMPLATE_DIR / "model" / f"{self.finetune_model}.yaml").is_file():
+            raise ValueError(f"no fine-tuning model config {self.finetune_model!r} in {TEMPLATE_DIR / 'model'}")
 
 
 @dataclass
@@ -111,7 +114,7 @@ def overrides(spec: TrainSpec) -> list[str]:
         items.append(f"lr_min={float(spec.lr) * float(spec.lr_min_factor)!r}")
     items += [f"{key}={_quote(spec.model[key])}" for key in MODEL_KEYS if key in spec.model]
     if spec.init_model is not None:
-        items += ["model@training_module.model=finetune", f"init_model={_quote(spec.init_model)}"]
+        items += [f"model@training_module.model={spec.finetune_model}", f"init_model={_quote(spec.init_model)}"]
     return items
 
 

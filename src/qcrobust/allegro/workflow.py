@@ -12,7 +12,8 @@ from snakemake.io import ancient
 
 from qcrobust import layout
 
-__all__ = ["corpus_inputs", "corpus_path", "gpu_resources", "seeded_settings", "threads", "train_inputs", "training_settings"]
+__all__ = ["corpus_inputs", "corpus_path", "fetch_inputs", "gpu_resources", "pretrain_settings", "predicts_from_graphs",
+           "seeded_settings", "threads", "train_inputs", "training_settings"]
 
 
 def training_settings(config: Mapping) -> dict:
@@ -26,9 +27,26 @@ def seeded_settings(config: Mapping, wildcards) -> dict:
     return training_settings(config) | {"seed": int(wildcards.seed)}
 
 
+def pretrain_settings(config: Mapping) -> dict:
+    """``allegro.pretrain`` as the built-in corpus and the pretraining depend on it (rule params):
+    without ``source`` and ``package``, which choose where the external regime starts (as files)."""
+    return {k: v for k, v in config["allegro"]["pretrain"].items() if k not in ("source", "package")}
+
+
 def corpus_path(config: Mapping) -> str:
-    """The external corpus: the user's extxyz, or the one rule ``allegro_corpus`` builds."""
-    return config["allegro"]["pretrain"]["corpus"] or layout.PRETRAIN_CORPUS
+    """The external corpus: the user's extxyz, the fetched one (rule ``allegro_fetched_corpus``)
+    or the built-in one (rule ``allegro_corpus``)."""
+    pretrain = config["allegro"]["pretrain"]
+    if pretrain["corpus"]:
+        return pretrain["corpus"]
+    return layout.PRETRAIN_FETCHED_CORPUS if pretrain["source"]["api"] else layout.PRETRAIN_CORPUS
+
+
+def predicts_from_graphs(config: Mapping, model: str) -> bool:
+    """Whether an Allegro model predicts its inference set from the system's graph file (rule
+    ``allegro_graphs``, neighbour lists within ``allegro.model.cutoff_radius``): every model but
+    one fine-tuned from ``allegro.pretrain.package``, whose cutoff is the package's."""
+    return not (model == "external" and config["allegro"]["pretrain"]["package"])
 
 
 def threads(config: Mapping) -> int:
@@ -62,7 +80,10 @@ def train_inputs(study, wildcards) -> dict[str, str]:
     # table retrains nothing
     inputs["checked"] = ancient(layout.path(layout.LIMIT_SIZES, system=system))
     inputs["species"] = layout.path(layout.ALLEGRO_SPECIES, system=system)
-    if model in ("external", "self"):
+    package = study.config["allegro"]["pretrain"]["package"]
+    if model == "external" and package:  # a published package: no pretraining here
+        inputs["init_package"] = package
+    elif model in ("external", "self"):
         folder = layout.PRETRAIN_DIR if model == "external" else layout.path(layout.SELF_PRETRAIN_DIR, system=system, limit=limit, seed=seed)
         inputs |= {f"init_{name}": path for name, path in layout.trained_files(folder).items()}
     return inputs
@@ -74,3 +95,9 @@ def corpus_inputs(study, wildcards) -> list[str]:
     if study.config["allegro"]["pretrain"]["elements"]:
         return []
     return [layout.path(layout.ALLEGRO_SPECIES, system=system) for system in study.systems]
+
+
+def fetch_inputs(study, wildcards) -> list:
+    """:func:`corpus_inputs`, ``ancient``: re-ingesting a dataset must not query the provider
+    again (rule ``allegro_fetched_corpus`` checks that the cached responses cover the pairs)."""
+    return [ancient(path) for path in corpus_inputs(study, wildcards)]
