@@ -68,6 +68,9 @@ def test_missing_file_names_the_config_key(tmp_path):
     assert str(err.value).startswith(f"study/config.yaml: key 'systems.S.audit': {tmp_path}/nowhere.extxyz: no such file")
     config["systems"]["S"]["audit"] = MADE_BY_RULES + "S/audit.extxyz"  # a rule makes it
     check_study_files(config, "study/config.yaml", MADE_BY_RULES)
+    config["allegro"]["pretrain"]["package"] = str(tmp_path / "model.nequip.zip")
+    with pytest.raises(InputError, match=r"key 'allegro.pretrain.package': .*model.nequip.zip: no such file"):
+        check_study_files(config, "study/config.yaml", MADE_BY_RULES)
 
 
 def test_frame_facts_decide_the_test_set_and_the_folds_before_any_job(tmp_path):

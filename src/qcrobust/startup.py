@@ -56,15 +56,18 @@ def check_yaml(path: str | os.PathLike) -> None:
 
 
 def check_study_files(config: Mapping, source: str, made_by_rules: str) -> None:
-    """Every file named under ``systems`` exists, except those under ``made_by_rules`` (a path
-    prefix the default-data rules write to)."""
-    for system, spec in config["systems"].items():
-        for key, value in spec.items():
-            if not isinstance(value, str) or str(value).startswith(made_by_rules):
-                continue
-            if not Path(value).is_file():
-                what = "is a folder, not a file" if Path(value).is_dir() else "no such file"
-                raise InputError(source, f"key 'systems.{system}.{key}'", f"{value}: {what} (paths are relative to the study folder {os.getcwd()})")
+    """Every file the config names exists (the systems' files, the external regime's corpus or
+    package), except those under ``made_by_rules`` (a path prefix the default-data rules write to)."""
+    named = [(f"systems.{system}.{key}", value) for system, spec in config["systems"].items() for key, value in spec.items()]
+    pretrain = (config.get("allegro") or {}).get("pretrain") or {}
+    if (config.get("allegro") or {}).get("models") and "external" in config["allegro"]["models"]:
+        named += [(f"allegro.pretrain.{key}", pretrain.get(key)) for key in ("corpus", "package")]
+    for key, value in named:
+        if not isinstance(value, str) or str(value).startswith(made_by_rules):
+            continue
+        if not Path(value).is_file():
+            what = "is a folder, not a file" if Path(value).is_dir() else "no such file"
+            raise InputError(source, f"key '{key}'", f"{value}: {what} (paths are relative to the study folder {os.getcwd()})")
 
 
 def frame_facts(path: str | os.PathLike, cache: dict | None = None) -> list[tuple[str, int | None]]:
