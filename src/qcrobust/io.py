@@ -119,28 +119,36 @@ def read_frames(path: str | os.PathLike) -> list[Atoms]:
     return frames
 
 
-def _frame_header(path: Path, index: int) -> dict | None:
-    """The ``key=value`` pairs of frame ``index``'s comment line, walking the atom-count lines;
-    None where the file does not get that far in the extxyz layout."""
-    from ase.io.extxyz import key_val_str_to_dict
-
-    with open(path, errors="replace") as handle:
-        for n in itertools.count():
-            count = handle.readline()
-            while count and not count.strip():
-                count = handle.readline()
-            comment = handle.readline()
-            if not comment:
-                return None
+def comment_lines(path: str | os.PathLike) -> Iterator[str]:
+    """The comment line of every frame of an extxyz file, found by walking its atom-count lines
+    (atoms are skipped, not parsed); an :class:`InputError` naming the frame at a line that is
+    not an atom count. A binary file raises ``UnicodeDecodeError``."""
+    with open(path) as handle:
+        n = 0
+        while line := handle.readline():
+            if not line.strip():
+                continue
             try:
-                atoms = int(count)
-                header = key_val_str_to_dict(comment)
+                atoms = int(line)
             except ValueError:
-                return None
-            if n == index:
-                return header
+                raise InputError(path, f"frame {n}", f"not extxyz: expected an atom count line, got {line.strip()[:40]!r}") from None
+            yield handle.readline()
             for _ in range(atoms):
                 handle.readline()
+            n += 1
+
+
+def _frame_header(path: Path, index: int) -> dict | None:
+    """The ``key=value`` pairs of frame ``index``'s comment line; None where the file does not
+    get that far in the extxyz layout."""
+    from ase.io.extxyz import key_val_str_to_dict
+
+    try:
+        for n, comment in enumerate(comment_lines(path)):
+            if n == index:
+                return key_val_str_to_dict(comment) if comment else None
+    except (InputError, UnicodeDecodeError, ValueError):
+        return None
     return None
 
 
@@ -166,17 +174,4 @@ def frame_value(atoms: Atoms, key: str):
 
 def count_frames(path: str | os.PathLike) -> int:
     """Frames in an extxyz file, from the atom-count lines alone (no parsing of atoms)."""
-    n = 0
-    with open(path) as handle:
-        while line := handle.readline():
-            if not line.strip():
-                continue
-            try:
-                atoms = int(line)
-            except ValueError as err:
-                raise InputError(path, n, f"expected an atom count line, got {line.strip()[:40]!r}") from err
-            handle.readline()  # comment line
-            for _ in range(atoms):
-                handle.readline()
-            n += 1
-    return n
+    return sum(1 for _ in comment_lines(path))

@@ -76,28 +76,22 @@ def frame_facts(path: str | os.PathLike, cache: dict | None = None) -> list[tupl
     of earlier answers, keyed by path, size and mtime."""
     from ase.io.extxyz import key_val_str_to_dict
 
-    from qcrobust.io import NOT_TEXT
+    from qcrobust.io import NOT_TEXT, comment_lines
 
     path = Path(path)
     stat = path.stat()
     key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
     if cache is not None and key in cache:
         return [tuple(f) for f in cache[key]]
-    facts = []
     try:
-        with open(path) as handle:
-            while line := handle.readline():
-                if not line.strip():
-                    continue
-                try:
-                    atoms = int(line)
-                    header = key_val_str_to_dict(handle.readline())
-                except ValueError:
-                    raise InputError(path, f"frame {len(facts)}", f"not extxyz: expected an atom count line, got {line.strip()[:40]!r}") from None
-                value = header.get("n_A5_defects")
-                facts.append((str(header.get("id")), int(value) if isinstance(value, Integral) and not isinstance(value, bool) else None))
-                for _ in range(atoms):
-                    handle.readline()
+        facts = []
+        for comment in comment_lines(path):
+            try:
+                header = key_val_str_to_dict(comment)
+            except ValueError:  # a malformed comment line: the ingest job names the frame
+                header = {}
+            value = header.get("n_A5_defects")
+            facts.append((str(header.get("id")), int(value) if isinstance(value, Integral) and not isinstance(value, bool) else None))
     except UnicodeDecodeError:
         raise InputError(path, None, NOT_TEXT) from None
     if cache is not None:
