@@ -37,8 +37,9 @@ synchronous, which follows the JSON:API ``links.next`` pages), filter e.g.
 ``elements HAS ALL "Cu","Pt" AND nelements=2``; geometry from the standard fields
 ``lattice_vectors``, ``cartesian_site_positions``, ``species_at_sites`` (each site's species
 resolved to its element through ``species``; disordered or non-element sites are skipped). The
-energy field is provider-specific (``energy_field`` overrides; checked against each provider's
-``/info/structures`` documentation at the time of writing, see :data:`OPTIMADE_PROVIDERS`):
+energy field is provider-specific (``energy_field`` overrides; the names below are the
+providers' published OPTIMADE extensions as public client code uses them -- not checked against
+a live server, which this project's machines cannot reach; see :data:`OPTIMADE_PROVIDERS`):
 
 ==========  ======================================  =====================================================
 provider    base URL                                label (eV/atom) -> ``e_form``
