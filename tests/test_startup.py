@@ -86,8 +86,22 @@ def test_frame_facts_decide_the_test_set_and_the_folds_before_any_job(tmp_path):
     check_frame_facts(_config(tmp_path, classical={"folds": 4}), "study/config.yaml", MADE_BY_RULES, cache)
     # the headers are read once: a second start reads the cache, keyed by the file's size and mtime
     stored = json.loads(cache.read_text())
-    assert len(stored) == 1 and [n for _, n in next(iter(stored.values()))] == [0] * 8 + [2] * 6 + [4] * 4
-    assert frame_facts(tmp_path / "d.extxyz", {next(iter(stored)): [["x", 0]]}) == [("x", 0)]
+    assert len(stored) == 1 and [n for _, n, _ in next(iter(stored.values()))] == [0] * 8 + [2] * 6 + [4] * 4
+    assert {elements for *_, elements in next(iter(stored.values()))} == {"Cu"}
+    assert frame_facts(tmp_path / "d.extxyz", {next(iter(stored)): [["x", 0, "Cu"]]}) == [("x", 0, "Cu")]
+
+
+def test_element_the_dataset_lacks_is_known_before_any_job(tmp_path):
+    config = _config(tmp_path)
+    frames = ase.io.read(config["systems"]["S"]["dataset"], ":")
+    frames[5][0].symbol = "Au"
+    inference = tmp_path / "inference.extxyz"
+    ase.io.write(inference, frames, format="extxyz")
+    config["systems"]["S"]["inference"] = str(inference)
+    with pytest.raises(InputError) as err:
+        check_frame_facts(config, "study/config.yaml", MADE_BY_RULES, tmp_path / "facts.json")
+    assert str(err.value) == (f"{inference}: frame 5 (id='s-5'): element(s) ['Au'] absent from the labeled dataset "
+                              f"{config['systems']['S']['dataset']!r}: no model learns them")
 
 
 def test_binary_dataset_is_one_line_at_start_and_at_ingest(tmp_path):

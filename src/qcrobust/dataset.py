@@ -94,6 +94,10 @@ def elements_of(frames: Sequence[Atoms]) -> set[str]:
     return {symbol for atoms in frames for symbol in atoms.get_chemical_symbols()}
 
 
+def unlearned_elements_message(unknown: Sequence[str], dataset) -> str:
+    return f"element(s) {list(unknown)} absent from the labeled dataset {str(dataset)!r}: no model learns them"
+
+
 def check_elements_learned(frames: Sequence[Atoms], path, learned: set[str], dataset) -> None:
     """Every element of the frames to predict (inference, audit) occurs in the labeled dataset
     ``dataset``: no model learns another one (Allegro has no type for it, and the classical
@@ -101,10 +105,7 @@ def check_elements_learned(frames: Sequence[Atoms], path, learned: set[str], dat
     for index, atoms in enumerate(frames):
         unknown = sorted(set(atoms.get_chemical_symbols()) - learned)
         if unknown:
-            raise InputError(
-                path, _record(index, atoms),
-                f"element(s) {unknown} absent from the labeled dataset {str(dataset)!r}: no model learns them",
-            )
+            raise InputError(path, _record(index, atoms), unlearned_elements_message(unknown, dataset))
 
 
 def _labels(atoms: Atoms, path, index: int, hull: Hull) -> dict[str, float]:

@@ -119,10 +119,11 @@ def read_frames(path: str | os.PathLike) -> list[Atoms]:
     return frames
 
 
-def comment_lines(path: str | os.PathLike) -> Iterator[str]:
-    """The comment line of every frame of an extxyz file, found by walking its atom-count lines
-    (atoms are skipped, not parsed); an :class:`InputError` naming the frame at a line that is
-    not an atom count. A binary file raises ``UnicodeDecodeError``."""
+def frame_outline(path: str | os.PathLike, symbols: bool = False) -> Iterator[tuple[str, frozenset[str]]]:
+    """The comment line of every frame of an extxyz file (and, with ``symbols``, the set of the
+    first column of its atom lines: the elements), found by walking its atom-count lines; atoms
+    are not parsed. An :class:`InputError` naming the frame at a line that is not an atom count;
+    a binary file raises ``UnicodeDecodeError``."""
     with open(path) as handle:
         n = 0
         while line := handle.readline():
@@ -132,10 +133,15 @@ def comment_lines(path: str | os.PathLike) -> Iterator[str]:
                 atoms = int(line)
             except ValueError:
                 raise InputError(path, f"frame {n}", f"not extxyz: expected an atom count line, got {line.strip()[:40]!r}") from None
-            yield handle.readline()
-            for _ in range(atoms):
-                handle.readline()
+            comment = handle.readline()
+            lines = [handle.readline() for _ in range(atoms)]
+            yield comment, frozenset(line.split(None, 1)[0] for line in lines if line.strip()) if symbols else frozenset()
             n += 1
+
+
+def comment_lines(path: str | os.PathLike) -> Iterator[str]:
+    """The comment line of every frame of an extxyz file (:func:`frame_outline`)."""
+    return (comment for comment, _ in frame_outline(path))
 
 
 def _frame_header(path: Path, index: int) -> dict | None:

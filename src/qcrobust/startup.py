@@ -70,13 +70,14 @@ def check_study_files(config: Mapping, source: str, made_by_rules: str) -> None:
             raise InputError(source, f"key '{key}'", f"{value}: {what} (paths are relative to the study folder {os.getcwd()})")
 
 
-def frame_facts(path: str | os.PathLike, cache: dict | None = None) -> list[tuple[str, int | None]]:
-    """``(id, n_A5_defects)`` of every frame of an extxyz file, from its comment lines alone
-    (``None`` where a frame lacks the key; the ingest job names such a frame). ``cache``: a dict
-    of earlier answers, keyed by path, size and mtime."""
+def frame_facts(path: str | os.PathLike, cache: dict | None = None) -> list[tuple[str, int | None, str]]:
+    """``(id, n_A5_defects, elements)`` of every frame of an extxyz file (elements comma-joined,
+    sorted), from its comment lines and the first column of its atom lines (nothing else is
+    parsed); ``None`` where a frame lacks the key (the ingest job names such a frame). ``cache``:
+    a dict of earlier answers, keyed by path, size and mtime."""
     from ase.io.extxyz import key_val_str_to_dict
 
-    from qcrobust.io import NOT_TEXT, comment_lines
+    from qcrobust.io import NOT_TEXT, frame_outline
 
     path = Path(path)
     stat = path.stat()
@@ -85,13 +86,14 @@ def frame_facts(path: str | os.PathLike, cache: dict | None = None) -> list[tupl
         return [tuple(f) for f in cache[key]]
     try:
         facts = []
-        for comment in comment_lines(path):
+        for comment, symbols in frame_outline(path, symbols=True):
             try:
                 header = key_val_str_to_dict(comment)
             except ValueError:  # a malformed comment line: the ingest job names the frame
                 header = {}
             value = header.get("n_A5_defects")
-            facts.append((str(header.get("id")), int(value) if isinstance(value, Integral) and not isinstance(value, bool) else None))
+            n_defects = int(value) if isinstance(value, Integral) and not isinstance(value, bool) else None
+            facts.append((str(header.get("id")), n_defects, ",".join(sorted(symbols))))
     except UnicodeDecodeError:
         raise InputError(path, None, NOT_TEXT) from None
     if cache is not None:
@@ -107,9 +109,10 @@ def _read_cache(path: Path) -> dict:
 
 
 def check_frame_facts(config: Mapping, source: str, made_by_rules: str, cache_path: str | os.PathLike = FACTS_CACHE) -> None:
-    """What the datasets' headers decide before any job: enough limit-0 structures for the test
-    set, and at every limit at least ``classical.folds`` train+val structures. Counts are of
-    frames as given (ingest may merge duplicates, which only lowers them, and checks again)."""
+    """What the datasets' frame headers and elements decide before any job: enough limit-0
+    structures for the test set, at every limit at least ``classical.folds`` train+val
+    structures, and no element to predict that the dataset lacks. Counts are of frames as given
+    (ingest may merge duplicates, which only lowers them, and checks again)."""
     cache_path = Path(cache_path)
     cache = _read_cache(cache_path)
     before = len(cache)
@@ -119,7 +122,9 @@ def check_frame_facts(config: Mapping, source: str, made_by_rules: str, cache_pa
         path = spec["dataset"]
         if str(path).startswith(made_by_rules) or not Path(path).is_file():
             continue
-        counts = [n for _, n in frame_facts(path, cache) if n is not None]
+        facts = frame_facts(path, cache)
+        counts = [n for _, n, _ in facts if n is not None]
+        _check_elements_learned(spec, path, {e for *_, elements in facts for e in elements.split(",") if e}, cache, made_by_rules)
         pool = sum(1 for n in counts if n == 0)
         if pool < test_size:
             raise InputError(path, None, f"only {pool} limit-0 structures (n_A5_defects = 0), fewer than split.test_size = {test_size} "
@@ -137,6 +142,21 @@ def check_frame_facts(config: Mapping, source: str, made_by_rules: str, cache_pa
             atomic_write_text(cache_path, json.dumps(cache))
         except OSError:  # a read-only study folder only loses the cache
             pass
+
+
+def _check_elements_learned(spec: Mapping, dataset: str, learned: set[str], cache: dict, made_by_rules: str) -> None:
+    """Every element of the sets to predict occurs in the labeled dataset (no model learns another
+    one); the same message as the ingest job's, before any job."""
+    from qcrobust.dataset import unlearned_elements_message
+
+    for key in ("inference", "audit"):
+        path = spec.get(key)
+        if not path or str(path).startswith(made_by_rules) or not Path(path).is_file():
+            continue
+        for index, (frame_id, _, elements) in enumerate(frame_facts(path, cache)):
+            unknown = sorted(set(elements.split(",")) - learned - {""})
+            if unknown:
+                raise InputError(path, f"frame {index} (id={frame_id!r})", unlearned_elements_message(unknown, dataset))
 
 
 def check_model_params(config: Mapping, source: str) -> None:
