@@ -51,12 +51,11 @@ def edit_config(path: Path, **changes) -> dict:
 
 
 # --- a self-contained study run, shared by the Slurm, rerun and report tests ---
-# Kept small (each job costs seconds): short cluster cutoffs (433 instead of 2,721 cluster
-# correlations), two classical models with small ensembles and 2 folds, one Allegro model at the
-# largest limit; limit 6 is left out so that a test can add it.
+# Kept small (each job costs seconds): the fixture's short cluster cutoffs, two classical models
+# with small ensembles and 2 folds, one Allegro model at the largest limit; limit 6 is left out so
+# that a test can add it.
 SMALL_STUDY = {
     "limits": [0, 4, 8],
-    "features": {"cluster_cutoffs": [5.0, 3.0]},
     "classical": {"models": ["rf", "lgbm"], "folds": 2, "params": {"rf": {"n_estimators": 20}, "lgbm": {"n_estimators": 30}}},
     "allegro": {"models": ["scratch"], "limits": [8], "epochs": 1, "min_steps": 0},
 }

@@ -150,7 +150,7 @@ def test_installed_wheel_runs_a_study_from_a_temporary_folder(wheel, tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
                    check=True, capture_output=True, text=True)
     study = tmp_path / "study"
-    make_self_contained_study(study, limits=[0, 8], features={"cluster_cutoffs": [5.0, 3.0]},
+    make_self_contained_study(study, limits=[0, 8],
                               classical={"models": ["rf"], "folds": 2, "params": {"rf": {"n_estimators": 5}}},
                               allegro={"models": ["scratch"], "limits": [8], "epochs": 1, "min_steps": 0})
     probe = ("import qcrobust, qcrobust.config as c, qcrobust.allegro.training as t; "

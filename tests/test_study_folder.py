@@ -21,7 +21,6 @@ pytestmark = pytest.mark.workflow
 # the smallest complete study: one system, one classical model, no Allegro (~20 s on 2 cores)
 MINI_STUDY = {
     "limits": [0, 4, 8],
-    "features": {"cluster_cutoffs": [5.0, 3.0]},
     "classical": {"models": ["rf"], "folds": 2, "params": {"rf": {"n_estimators": 10}}},
     "allegro": {"models": []},
 }
