@@ -20,22 +20,20 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import tempfile
 import time
 from pathlib import Path
-
-import shutil
 
 import numpy as np
 import torch
 from ase import Atoms
 
+from qcrobust.allegro.callbacks import read_epoch_log
 from qcrobust.allegro.data import TARGET_TOTAL_KEY
 from qcrobust.allegro.graphs import UNCACHED_OVERRIDES
-from qcrobust.allegro.callbacks import read_epoch_log
 from qcrobust.allegro.training import EPOCH_LOG, TrainSpec, command, run_nequip_train
 from qcrobust.io import count_frames, write_frames
-
 
 CELL = 14.4
 N_ATOMS = 146

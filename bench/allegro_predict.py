@@ -44,8 +44,16 @@ def train_model(labeled: Path, work: Path) -> Path:
     ase.io.write(work / "train.extxyz", frames[:90], format="extxyz")
     ase.io.write(work / "val.extxyz", frames[90:], format="extxyz")
     names = sorted({s for a in frames for s in a.get_chemical_symbols()}, key=lambda s: ase.data.atomic_numbers[s])
-    spec = TrainSpec(run_dir=work / "run", train_file=work / "train.extxyz", val_file=work / "val.extxyz",
-                     type_names=names, epochs=1, batch_size=8, lr=0.05, seed=0)
+    spec = TrainSpec(
+        run_dir=work / "run",
+        train_file=work / "train.extxyz",
+        val_file=work / "val.extxyz",
+        type_names=names,
+        epochs=1,
+        batch_size=8,
+        lr=0.05,
+        seed=0,
+    )
     result = train(spec, threads=1)
     return package(result.last_checkpoint, work / "model.nequip.zip")
 
@@ -100,23 +108,28 @@ def main() -> None:
         per_batch[batch_size]["graphs_ms_per_cell"] = 1e3 * new_s / n  # read graphs + type map + forward
         identical &= bool(np.array_equal(new, old_pred[batch_size]))  # same batch size, bit for bit
     first = per_batch[args.batch_sizes[0]]
-    print(json.dumps({
-        "model": str(model),
-        "frames": str(args.frames),
-        "n": n,
-        "threads": args.threads,
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "load_model_s": load_s,
-        "read_extxyz_ms_per_cell": 1e3 * read_s / n,
-        "neighbour_lists_and_types_ms_per_cell": 1e3 * nl_s / n,
-        "write_graphs_ms_per_cell": 1e3 * write_s / n,
-        "graph_file_bytes_per_cell": graphs_path.stat().st_size / n,
-        "per_batch_size": per_batch,
-        "before_ms_per_cell": 1e3 * read_s / n + first["frames_ms_per_cell"],
-        "after_ms_per_cell": first["graphs_ms_per_cell"],
-        "graphs_bit_identical": identical,
-        "graph_file_frames": len(graph_file),
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "model": str(model),
+                "frames": str(args.frames),
+                "n": n,
+                "threads": args.threads,
+                "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+                "load_model_s": load_s,
+                "read_extxyz_ms_per_cell": 1e3 * read_s / n,
+                "neighbour_lists_and_types_ms_per_cell": 1e3 * nl_s / n,
+                "write_graphs_ms_per_cell": 1e3 * write_s / n,
+                "graph_file_bytes_per_cell": graphs_path.stat().st_size / n,
+                "per_batch_size": per_batch,
+                "before_ms_per_cell": 1e3 * read_s / n + first["frames_ms_per_cell"],
+                "after_ms_per_cell": first["graphs_ms_per_cell"],
+                "graphs_bit_identical": identical,
+                "graph_file_frames": len(graph_file),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -62,8 +62,7 @@ def main() -> None:
     corpus_seconds = None
     if not args.corpus:
         start = time.perf_counter()
-        frames = build_corpus(settings["pretrain"]["elements"], seed=settings["pretrain"]["seed"],
-                              rattles=settings["pretrain"]["rattles"])
+        frames = build_corpus(settings["pretrain"]["elements"], seed=settings["pretrain"]["seed"], rattles=settings["pretrain"]["rattles"])
         write_frames(frames, corpus)
         corpus_seconds = time.perf_counter() - start
         print(f"corpus: {len(frames)} cells, {sum(len(a) for a in frames)} atoms, built and labeled in {corpus_seconds:.1f} s")
@@ -74,18 +73,22 @@ def main() -> None:
     facts = pretrain_external(settings=settings, corpus=corpus, outputs=outputs, run_dir=work / "run", threads=args.threads)
     seconds = time.perf_counter() - start
     steady = facts["epoch_seconds"][1:] or facts["epoch_seconds"]
-    print(json.dumps({
-        "corpus_seconds": corpus_seconds,
-        "pretrain_seconds": seconds,
-        "epochs": facts["epochs"],
-        "epoch_seconds_mean_after_first": sum(steady) / len(steady),
-        "n_train": facts["n_train"],
-        "n_val": facts["n_val"],
-        "best_val_rmse_e_form": facts["best_val_rmse"],
-        "device": args.device,
-        "model": settings["model"],
-        "workdir": str(work),
-    }))
+    print(
+        json.dumps(
+            {
+                "corpus_seconds": corpus_seconds,
+                "pretrain_seconds": seconds,
+                "epochs": facts["epochs"],
+                "epoch_seconds_mean_after_first": sum(steady) / len(steady),
+                "n_train": facts["n_train"],
+                "n_val": facts["n_val"],
+                "best_val_rmse_e_form": facts["best_val_rmse"],
+                "device": args.device,
+                "model": settings["model"],
+                "workdir": str(work),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

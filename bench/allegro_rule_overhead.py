@@ -47,8 +47,7 @@ def write_study(work: Path, n: int, n_inference: int, epochs: int) -> Path:
     for i in range(n):
         atoms = stand_in_cell(rng, i)
         per_atom = float(atoms.info.pop("qc_target_total")) / N_ATOMS
-        atoms.info = {"id": f"ScPt-{i:05d}", "n_A5_defects": 0 if i < 120 else int(rng.integers(1, 13)) * 2,
-                      "energy": per_atom * N_ATOMS}
+        atoms.info = {"id": f"ScPt-{i:05d}", "n_A5_defects": 0 if i < 120 else int(rng.integers(1, 13)) * 2, "energy": per_atom * N_ATOMS}
         frames.append(atoms)
     inference = []
     for i in range(n_inference):
@@ -58,8 +57,13 @@ def write_study(work: Path, n: int, n_inference: int, epochs: int) -> Path:
     write_frames(frames, work / "data" / "dataset.extxyz")
     write_frames(inference, work / "data" / "inference.extxyz")
     config = {
-        "systems": {"ScPt": {"dataset": str(work / "data/dataset.extxyz"), "inference": str(work / "data/inference.extxyz"),
-                             "references": {"Sc": 0.0, "Pt": 0.0}}},
+        "systems": {
+            "ScPt": {
+                "dataset": str(work / "data/dataset.extxyz"),
+                "inference": str(work / "data/inference.extxyz"),
+                "references": {"Sc": 0.0, "Pt": 0.0},
+            }
+        },
         "limits": [0, 24],
         "allegro": {"models": ["scratch"], "epochs": epochs},
     }
@@ -74,8 +78,18 @@ def children_cpu() -> float:
 
 
 def snakemake(snakefile: str, config: Path, work: Path, *targets: str) -> tuple[float, float]:
-    cmd = [str(BIN / "snakemake"), "--snakefile", snakefile, "--configfile", str(config), "--directory", str(work),
-           "--cores", "1", *targets]
+    cmd = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        snakefile,
+        "--configfile",
+        str(config),
+        "--directory",
+        str(work),
+        "--cores",
+        "1",
+        *targets,
+    ]
     start, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
@@ -96,8 +110,11 @@ def main() -> None:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="allegro_rule_"))
     config = write_study(work, args.n, args.n_inference, args.epochs)
     data = [f"results/ScPt/allegro_data/limit_24/{p}.extxyz" for p in ("train", "val")]
-    data += [layout.path(layout.TARGETS, system="ScPt", set="dataset"), layout.path(layout.SPLITS, system="ScPt"),
-             layout.path(layout.STRUCTURES, system="ScPt", set="inference")]
+    data += [
+        layout.path(layout.TARGETS, system="ScPt", set="dataset"),
+        layout.path(layout.SPLITS, system="ScPt"),
+        layout.path(layout.STRUCTURES, system="ScPt", set="inference"),
+    ]
     prep, _ = snakemake(args.snakefile, config, work, *data)
     print(f"stand-in study in {work}: {args.n} cells x {N_ATOMS} atoms; data rules {prep:.1f} s")
 
@@ -119,8 +136,9 @@ def main() -> None:
     print(f"rule (snakemake, one job, end to end): {rule_wall:.1f} s; its benchmark TSV: {job_s:.1f} s")
     print(f"nequip-train directly, same overrides:  {direct:.1f} s")
     print(f"ratio rule/direct: {rule_wall / direct:.3f} (end to end), {job_s / direct:.3f} (job only)")
-    print(f"CPU: rule (snakemake, end to end) {rule_cpu:.1f} s, nequip-train directly {direct_cpu:.1f} s, "
-          f"ratio {rule_cpu / direct_cpu:.3f}")
+    print(
+        f"CPU: rule (snakemake, end to end) {rule_cpu:.1f} s, nequip-train directly {direct_cpu:.1f} s, ratio {rule_cpu / direct_cpu:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -43,14 +43,32 @@ def run_one(settings: dict, system: str, limit: int, variant: str, work: Path) -
 
     data = REPO / "results" / system / "allegro_data"
     folder = data / f"limit_{limit}"
-    facts = fit(settings=settings, stage="scratch", train_file=folder / "train.extxyz", val_file=folder / "val.extxyz",
-                type_names=read_species(data / "species.json"), run_dir=work / variant / f"limit_{limit}" / "run",
-                model_out=model_path(work, variant, limit), threads=1)
-    return {"variant": variant, "system": system, "limit": limit, "settings": settings,
-            "val_rmse": facts["selected_val_rmse"], "checkpoint": facts["checkpoint"], "selected_epoch": facts["selected_epoch"],
-            "n_train": facts["n_train"], "n_val": facts["n_val"], "epochs": facts["epochs"], "steps": facts["steps"],
-            "fit_seconds": facts["fit_seconds"], "median_epoch_seconds": statistics.median(facts["epoch_seconds"]),
-            "val_rmse_per_epoch": facts["val_rmse_per_epoch"]}
+    facts = fit(
+        settings=settings,
+        stage="scratch",
+        train_file=folder / "train.extxyz",
+        val_file=folder / "val.extxyz",
+        type_names=read_species(data / "species.json"),
+        run_dir=work / variant / f"limit_{limit}" / "run",
+        model_out=model_path(work, variant, limit),
+        threads=1,
+    )
+    return {
+        "variant": variant,
+        "system": system,
+        "limit": limit,
+        "settings": settings,
+        "val_rmse": facts["selected_val_rmse"],
+        "checkpoint": facts["checkpoint"],
+        "selected_epoch": facts["selected_epoch"],
+        "n_train": facts["n_train"],
+        "n_val": facts["n_val"],
+        "epochs": facts["epochs"],
+        "steps": facts["steps"],
+        "fit_seconds": facts["fit_seconds"],
+        "median_epoch_seconds": statistics.median(facts["epoch_seconds"]),
+        "val_rmse_per_epoch": facts["val_rmse_per_epoch"],
+    }
 
 
 def test_once(system: str, limit: int, variant: str, work: Path) -> dict:
@@ -62,8 +80,14 @@ def test_once(system: str, limit: int, variant: str, work: Path) -> dict:
 
     test = read_frames(REPO / "results" / system / "allegro_data" / f"limit_{limit}" / "test.extxyz")
     scores = regression_scores(target_of(test), Predictor(model_path(work, variant, limit)).predict(test))
-    return {"variant": variant, "system": system, "limit": limit, "test": True, **scores,
-            "test_std": float(statistics.pstdev(target_of(test)))}
+    return {
+        "variant": variant,
+        "system": system,
+        "limit": limit,
+        "test": True,
+        **scores,
+        "test_std": float(statistics.pstdev(target_of(test))),
+    }
 
 
 def main() -> None:
@@ -104,9 +128,12 @@ def main() -> None:
         for record in pool.map(run_one, *zip(*runs)) if runs else []:
             with args.out.open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
-            print(f"{record['variant']:>16} limit {record['limit']:>2}: VAL rmse {record['val_rmse']:.4f} "
-                  f"({record['checkpoint']} epoch {record['selected_epoch']} of {record['epochs']}, n_val {record['n_val']}) "
-                  f"fit {record['fit_seconds']:.0f} s epoch {record['median_epoch_seconds']:.1f} s", flush=True)
+            print(
+                f"{record['variant']:>16} limit {record['limit']:>2}: VAL rmse {record['val_rmse']:.4f} "
+                f"({record['checkpoint']} epoch {record['selected_epoch']} of {record['epochs']}, n_val {record['n_val']}) "
+                f"fit {record['fit_seconds']:.0f} s epoch {record['median_epoch_seconds']:.1f} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,18 @@ def children_cpu() -> float:
 def snakemake(config: Path, work: Path, cores: int, targets: list[str]) -> tuple[float, float]:
     """Wall seconds and CPU seconds (snakemake and every job it ran) of one run."""
     start, cpu = time.perf_counter(), children_cpu()
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--configfile", str(config), "--directory", str(work / "run"),
-           "--cores", str(cores), *targets]
+    cmd = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--configfile",
+        str(config),
+        "--directory",
+        str(work / "run"),
+        "--cores",
+        str(cores),
+        *targets,
+    ]
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True)
     return time.perf_counter() - start, children_cpu() - cpu
 
@@ -88,8 +98,9 @@ def bare_loop(config: dict, work: Path) -> float:
             for limit in config["limits"]:
                 out = work / "loop" / system / model / f"limit_{limit}"
                 data = limit_data(features, targets, splits, limit, target)
-                fit, predictions, metrics = train_limit(data, predict_sets, model, block["params"][model],
-                                                        folds=block["folds"], seed=block["seed"], threads=1)
+                fit, predictions, metrics = train_limit(
+                    data, predict_sets, model, block["params"][model], folds=block["folds"], seed=block["seed"], threads=1
+                )
                 for name, table in predictions.items():
                     write_csv(table, out / f"pred_{name}.csv")
                 write_json(metrics, out / "metrics.json")

@@ -29,8 +29,14 @@ sys.path.insert(0, str(REPO / "tests"))
 from conftest import SMALL_STUDY, SNAKEMAKE, make_self_contained_study  # noqa: E402
 from slurm_cluster import SlurmCluster, cannot_start  # noqa: E402
 
-SLURM_ARGS = ["--workflow-profile", str(REPO / "profiles" / "slurm"), "--slurm-status-command", "squeue",
-              "--slurm-init-seconds-before-status-checks", "1"]
+SLURM_ARGS = [
+    "--workflow-profile",
+    str(REPO / "profiles" / "slurm"),
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
+]
 TRIVIAL = """
 rule all:
     input: expand("done/{{i}}.txt", i=range({n}))
@@ -41,8 +47,9 @@ rule job:
 """
 
 
-def snakemake(workdir: Path, *args: str, config: Path | None = None, snakefile: Path | None = None,
-              env: dict | None = None) -> tuple[float, str]:
+def snakemake(
+    workdir: Path, *args: str, config: Path | None = None, snakefile: Path | None = None, env: dict | None = None
+) -> tuple[float, str]:
     """Run snakemake; returns (wall seconds, stdout + stderr); raises on failure."""
     cmd = [SNAKEMAKE, "--directory", str(workdir), "--cores", "2"]
     cmd += ["--snakefile", str(snakefile or REPO / "Snakefile")]
@@ -72,8 +79,10 @@ def startup(repeats: int = 5) -> None:
             t0 = time.perf_counter()
             cluster.stop()
             stops.append(time.perf_counter() - t0)
-    print(f"slurm start-up (munged + slurmctld + slurmd, node idle): median {statistics.median(starts):.2f} s "
-          f"(min {min(starts):.2f}, max {max(starts):.2f}, {repeats} runs); stop: median {statistics.median(stops):.2f} s")
+    print(
+        f"slurm start-up (munged + slurmctld + slurmd, node idle): median {statistics.median(starts):.2f} s "
+        f"(min {min(starts):.2f}, max {max(starts):.2f}, {repeats} runs); stop: median {statistics.median(stops):.2f} s"
+    )
 
 
 def compare(name: str, run_local, run_slurm, slots: int) -> None:
@@ -81,8 +90,7 @@ def compare(name: str, run_local, run_slurm, slots: int) -> None:
     slurm_wall, slurm_out = run_slurm()
     n = jobs_run(slurm_out)
     extra = (slurm_wall - local_wall) * slots / max(n, 1)
-    print(f"{name}: {n} jobs; local {local_wall:.1f} s, Slurm {slurm_wall:.1f} s "
-          f"-> {extra:.1f} slot-s extra per job ({slots} slots)")
+    print(f"{name}: {n} jobs; local {local_wall:.1f} s, Slurm {slurm_wall:.1f} s -> {extra:.1f} slot-s extra per job ({slots} slots)")
 
 
 def overhead() -> None:
@@ -142,15 +150,16 @@ def noop(fixture: bool = True) -> None:
             config = make_self_contained_study(tmp / "study", **SMALL_STUDY)
             _, out = snakemake(config.parent, config=config)
             dry, real = noop_times(config.parent, config)
-            print(f"no-op rerun, fixture study ({jobs_run(out)} jobs, real outputs and records): "
-                  f"dry run {dry:.2f} s, run {real:.2f} s (median of 3)")
+            print(
+                f"no-op rerun, fixture study ({jobs_run(out)} jobs, real outputs and records): "
+                f"dry run {dry:.2f} s, run {real:.2f} s (median of 3)"
+            )
         workdir = tmp / "default"
         started = time.perf_counter()
         jobs = scaffold_default_dag(workdir)
         print(f"default DAG: {jobs} jobs scaffolded (empty outputs, --touch) in {time.perf_counter() - started:.0f} s")
         dry, real = noop_times(workdir, REPO / "config.yaml")
-        print(f"no-op rerun, default DAG ({jobs} jobs, scaffolded outputs): dry run {dry:.2f} s, run {real:.2f} s "
-              "(median of 3)")
+        print(f"no-op rerun, default DAG ({jobs} jobs, scaffolded outputs): dry run {dry:.2f} s, run {real:.2f} s (median of 3)")
 
 
 def main(argv: list[str]) -> int:
@@ -158,8 +167,10 @@ def main(argv: list[str]) -> int:
     if what not in ("startup", "overhead", "noop", "noop-default", "all"):
         print(__doc__, file=sys.stderr)
         return 2
-    print(f"machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} CPUs; "
-          f"load {Path('/proc/loadavg').read_text().split()[0]}; {time.strftime('%Y-%m-%d')}")
+    print(
+        f"machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} CPUs; "
+        f"load {Path('/proc/loadavg').read_text().split()[0]}; {time.strftime('%Y-%m-%d')}"
+    )
     reason = cannot_start()
     if what in ("startup", "overhead", "all") and reason:
         print(f"no Slurm here: {reason}", file=sys.stderr)

@@ -59,14 +59,27 @@ def _audit_precision(folder: Path, system: str, mode_name: str) -> pd.DataFrame:
         for row in table.itertuples():
             tp, selected = int(row.tp), int(row.tp + row.fp)
             low, high = wilson_interval([tp], [selected])
-            rows.append({"family": row.family, "model": row.model, "limit": int(row.limit), "tp": tp, "selected": selected,
-                         "precision": tp / selected if selected else np.nan, "ci_low": float(low[0]), "ci_high": float(high[0])})
+            rows.append(
+                {
+                    "family": row.family,
+                    "model": row.model,
+                    "limit": int(row.limit),
+                    "tp": tp,
+                    "selected": selected,
+                    "precision": tp / selected if selected else np.nan,
+                    "ci_low": float(low[0]),
+                    "ci_high": float(high[0]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((folder / "results").rglob("*")) if p.is_file() and p.suffix in (".csv", ".parquet", ".extxyz", ".json")}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((folder / "results").rglob("*"))
+        if p.is_file() and p.suffix in (".csv", ".parquet", ".extxyz", ".json")
+    }
 
 
 def main() -> None:
@@ -87,10 +100,12 @@ def main() -> None:
             cv = _cv_rmse(folder, system)
             test = _test_rmse(folder, system, "classical")
             base = cv[cv["seed"] == cv["seed"].min()]
-            print(f"{label}: classical CV RMSE mean {1000 * base['cv_rmse'].mean():.3f} meV/atom "
-                  f"(per model: {', '.join(f'{m} {1000 * g.mean():.2f}' for m, g in base.groupby('model')['cv_rmse'])}); "
-                  f"test RMSE mean {1000 * test['rmse'].mean():.3f} "
-                  f"(per model: {', '.join(f'{m} {1000 * g.mean():.2f}' for m, g in test.groupby('model')['rmse'])})")
+            print(
+                f"{label}: classical CV RMSE mean {1000 * base['cv_rmse'].mean():.3f} meV/atom "
+                f"(per model: {', '.join(f'{m} {1000 * g.mean():.2f}' for m, g in base.groupby('model')['cv_rmse'])}); "
+                f"test RMSE mean {1000 * test['rmse'].mean():.3f} "
+                f"(per model: {', '.join(f'{m} {1000 * g.mean():.2f}' for m, g in test.groupby('model')['rmse'])})"
+            )
         equivalents = args.after / "results" / system / "inference_equivalents.csv"
         known = set()
         if equivalents.is_file():
@@ -102,15 +117,21 @@ def main() -> None:
         changed = [k for k in common if before[k] != after[k]]
         only_known = [k for k in changed if before[k] - known == after[k]]
         per_mode = pd.Series([k[-1] for k in changed]).value_counts().to_dict() if changed else {}
-        print(f"screens changed: {len(changed)} of {len(common)} (per mode {per_mode}); "
-              f"{len(only_known)} of them only by leaving the labeled structures out")
+        print(
+            f"screens changed: {len(changed)} of {len(common)} (per mode {per_mode}); "
+            f"{len(only_known)} of them only by leaving the labeled structures out"
+        )
         for label, folder in (("before", args.before), ("after", args.after)):
             audit = _audit_precision(folder, system, args.mode)
             for family, part in audit.groupby("family"):
                 pooled_tp, pooled = int(part["tp"].sum()), int(part["selected"].sum())
-                print(f"{label}: audit precision of {args.mode} at limit {int(part['limit'].max())}, {family}: "
-                      + ", ".join(f"{r.model} {r.precision:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}] ({r.tp}/{r.selected})" for r in part.itertuples())
-                      + f"; all models pooled {pooled_tp}/{pooled}")
+                print(
+                    f"{label}: audit precision of {args.mode} at limit {int(part['limit'].max())}, {family}: "
+                    + ", ".join(
+                        f"{r.model} {r.precision:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}] ({r.tp}/{r.selected})" for r in part.itertuples()
+                    )
+                    + f"; all models pooled {pooled_tp}/{pooled}"
+                )
     digests = [_digests(args.before), _digests(args.after)]
     shared = sorted(set(digests[0]) & set(digests[1]))
     same = [p for p in shared if digests[0][p] == digests[1][p]]

@@ -66,8 +66,11 @@ def main() -> None:
     rows = []
     for system in args.systems:
         root = args.study / "results" / system
-        tables = [features.Table(name, root / f"{name}.extxyz", read_frames(root / f"{name}.extxyz")) for name in SETS
-                  if (root / f"{name}.extxyz").is_file()]
+        tables = [
+            features.Table(name, root / f"{name}.extxyz", read_frames(root / f"{name}.extxyz"))
+            for name in SETS
+            if (root / f"{name}.extxyz").is_file()
+        ]
         parent_path = args.study / "results" / "default_data" / system / "parent.extxyz"
         parent = features.read_parent(parent_path)
         splits = read_csv(root / "splits.csv", dtype={"id": str})
@@ -80,11 +83,20 @@ def main() -> None:
             start = time.process_time()
             out = {t.name: features.feature_table(space, t, parent, parent_path) for t in tables}
             per_structure = (time.process_time() - start) / sum(len(t.frames) for t in tables)
-            row = {"system": system, "setting": name, "columns": len(space.columns), "space_cpu_s": round(space_seconds, 1),
-                   "ms_per_structure": round(1000 * per_structure, 2)}
+            row = {
+                "system": system,
+                "setting": name,
+                "columns": len(space.columns),
+                "space_cpu_s": round(space_seconds, 1),
+                "ms_per_structure": round(1000 * per_structure, 2),
+            }
             for set_name in ("inference", "dataset"):
                 distinct, unique = resolution(out[set_name])
-                row |= {f"{set_name}_rows": len(out[set_name]), f"{set_name}_distinct": distinct, f"{set_name}_unique_share": round(unique, 4)}
+                row |= {
+                    f"{set_name}_rows": len(out[set_name]),
+                    f"{set_name}_distinct": distinct,
+                    f"{set_name}_unique_share": round(unique, 4),
+                }
             for model in args.models:
                 for limit in args.limits:
                     data = classical.limit_data(out["dataset"], targets, splits, limit, args.target)

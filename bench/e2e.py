@@ -39,16 +39,33 @@ SNAKEMAKE = REPO / ".venv" / "bin" / "snakemake"
 
 # rule -> stage; prediction jobs go to their family's stage (see stage_of)
 STAGES = {
-    "data": ["default_parent", "default_decorations", "default_label_shard", "default_competing_phases",
-             "default_assemble", "default_crosscheck", "ingest", "ingest_inference", "split", "limit_sizes", "hull_histogram"],
+    "data": [
+        "default_parent",
+        "default_decorations",
+        "default_label_shard",
+        "default_competing_phases",
+        "default_assemble",
+        "default_crosscheck",
+        "ingest",
+        "ingest_inference",
+        "split",
+        "limit_sizes",
+        "hull_histogram",
+    ],
     "descriptors": ["feature_space", "features"],
     "classical": ["classical_train"],
-    "allegro pretraining": ["allegro_data", "allegro_graphs", "allegro_self_data", "allegro_species", "allegro_corpus",
-                            "allegro_pretrain", "allegro_self_pretrain"],
+    "allegro pretraining": [
+        "allegro_data",
+        "allegro_graphs",
+        "allegro_self_data",
+        "allegro_species",
+        "allegro_corpus",
+        "allegro_pretrain",
+        "allegro_self_pretrain",
+    ],
     "allegro training": ["allegro_train"],
     "evaluation": ["evaluate", "evaluate_audit", "evaluate_figures", "audit_figures", "noise"],
-    "report": ["report_tables", "report_datasets", "report_findings", "report_noise", "report_budgets",
-               "candidates", "consensus", "all"],
+    "report": ["report_tables", "report_datasets", "report_findings", "report_noise", "report_budgets", "candidates", "consensus", "all"],
 }
 RULE_STAGE = {rule: stage for stage, rules in STAGES.items() for rule in rules}
 
@@ -98,10 +115,16 @@ def stage_table(jobs: list[dict]) -> list[dict]:
     rows = []
     for stage, members in by_stage.items():
         seconds = sum(j["end"] - j["start"] for j in members)
-        rows.append({
-            "stage": stage, "jobs": len(members), "job_seconds": seconds, "share": seconds / total,
-            "span_start": min(j["start"] for j in members), "span_end": max(j["end"] for j in members),
-        })
+        rows.append(
+            {
+                "stage": stage,
+                "jobs": len(members),
+                "job_seconds": seconds,
+                "share": seconds / total,
+                "span_start": min(j["start"] for j in members),
+                "span_end": max(j["end"] for j in members),
+            }
+        )
     return sorted(rows, key=lambda r: r["span_start"])
 
 
@@ -129,9 +152,14 @@ def run_monitored(cmd: list[str], cwd: Path, env: dict, log_path: Path) -> dict:
             pass
         time.sleep(1.0)
     wall = time.monotonic() - t0
-    return {"returncode": proc.returncode, "wall_s": wall, "snakemake_cpu_s": own_cpu,
-            "snakemake_cpu_share": own_cpu / wall if wall else 0.0,
-            "peak_tree_rss_mb": peak_tree_rss / 2**20, "peak_job_rss_mb": peak_job_rss / 2**20}
+    return {
+        "returncode": proc.returncode,
+        "wall_s": wall,
+        "snakemake_cpu_s": own_cpu,
+        "snakemake_cpu_share": own_cpu / wall if wall else 0.0,
+        "peak_tree_rss_mb": peak_tree_rss / 2**20,
+        "peak_job_rss_mb": peak_job_rss / 2**20,
+    }
 
 
 def summarize(workdir: Path) -> dict:
@@ -156,18 +184,24 @@ def print_tables(result: dict) -> None:
     run["peak_tree_rss_mb"] = max(seg["peak_tree_rss_mb"] for seg in segments)
     run["peak_job_rss_mb"] = max(seg["peak_job_rss_mb"] for seg in segments)
     t0 = min(s["span_start"] for s in result["stages"])
-    print(f"default study at {result['rev']}, --cores {result['cores']}: {result['jobs']} jobs, "
-          f"wall {run['wall_s'] / 60:.1f} min, job-seconds {result['job_seconds'] / 60:.1f} min, "
-          f"snakemake's own CPU {run['snakemake_cpu_s']:.0f} s = {100 * run['snakemake_cpu_share']:.1f} % of a core, "
-          f"peak RSS {run['peak_tree_rss_mb']:.0f} MB (tree), {run['peak_job_rss_mb']:.0f} MB (one job); "
-          f"no-op rerun {result['noop']['wall_s']:.1f} s; {len(segments)} segment(s); load before {result['load_before']}")
+    print(
+        f"default study at {result['rev']}, --cores {result['cores']}: {result['jobs']} jobs, "
+        f"wall {run['wall_s'] / 60:.1f} min, job-seconds {result['job_seconds'] / 60:.1f} min, "
+        f"snakemake's own CPU {run['snakemake_cpu_s']:.0f} s = {100 * run['snakemake_cpu_share']:.1f} % of a core, "
+        f"peak RSS {run['peak_tree_rss_mb']:.0f} MB (tree), {run['peak_job_rss_mb']:.0f} MB (one job); "
+        f"no-op rerun {result['noop']['wall_s']:.1f} s; {len(segments)} segment(s); load before {result['load_before']}"
+    )
     base = result["job_seconds"] - result["replica_job_seconds"]
-    print(f"replicas (seed >= 1) and rule noise: {result['replica_jobs']} jobs, {result['replica_job_seconds'] / 60:.1f} "
-          f"job-minutes = +{100 * result['replica_job_seconds'] / base:.0f} % over the {base / 60:.1f} job-minutes without them")
+    print(
+        f"replicas (seed >= 1) and rule noise: {result['replica_jobs']} jobs, {result['replica_job_seconds'] / 60:.1f} "
+        f"job-minutes = +{100 * result['replica_job_seconds'] / base:.0f} % over the {base / 60:.1f} job-minutes without them"
+    )
     print("\n| stage | jobs | job-minutes | share | span (min from start) |\n|---|---|---|---|---|")
     for s in result["stages"]:
-        print(f"| {s['stage']} | {s['jobs']} | {s['job_seconds'] / 60:.1f} | {100 * s['share']:.0f} % | "
-              f"{(s['span_start'] - t0) / 60:.1f}–{(s['span_end'] - t0) / 60:.1f} |")
+        print(
+            f"| {s['stage']} | {s['jobs']} | {s['job_seconds'] / 60:.1f} | {100 * s['share']:.0f} % | "
+            f"{(s['span_start'] - t0) / 60:.1f}–{(s['span_end'] - t0) / 60:.1f} |"
+        )
 
 
 def main() -> None:
@@ -196,8 +230,7 @@ def main() -> None:
     if workdir.exists() and any(workdir.iterdir()):
         raise SystemExit(f"{workdir} is not empty: the run starts from an empty results/")
     workdir.mkdir(parents=True, exist_ok=True)
-    rev = subprocess.run(["git", "rev-parse", "--short", args.rev], cwd=REPO, capture_output=True, text=True,
-                         check=True).stdout.strip()
+    rev = subprocess.run(["git", "rev-parse", "--short", args.rev], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
     archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(workdir)], input=archive, check=True)
     env = {**os.environ, "PYTHONPATH": str(workdir / "src")}

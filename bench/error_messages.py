@@ -71,8 +71,10 @@ def _foreign_element(folder: Path) -> None:
     frames[3][0].symbol = "Au"
     target = folder / "inference_with_au.extxyz"
     ase.io.write(target, frames, format="extxyz")
-    _edit(folder, lambda c: (c["systems"]["CuPt"].update(inference=str(target)),
-                             c["systems"]["CuPt"].setdefault("references", {}).update(Au=-3.0)))
+    _edit(
+        folder,
+        lambda c: (c["systems"]["CuPt"].update(inference=str(target)), c["systems"]["CuPt"].setdefault("references", {}).update(Au=-3.0)),
+    )
 
 
 def _small_test_set(folder: Path) -> None:
@@ -102,8 +104,14 @@ def run_case(repo: Path, template: Path, work: Path, name: str, timeout: float) 
     start = time.perf_counter()
     # a warning stops nothing: the plan (a dry run) is where a user meets it first
     dry = ["--dry-run"] if name in WARNINGS else []
-    proc = subprocess.Popen([SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(folder), "--cores", "2", *dry],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [SNAKEMAKE, "--snakefile", str(repo / "Snakefile"), "--directory", str(folder), "--cores", "2", *dry],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
         output, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -118,8 +126,14 @@ def run_case(repo: Path, template: Path, work: Path, name: str, timeout: float) 
     errors = [line for line in lines if MESSAGE.search(line)]
     jobs = len(re.findall(r"^Finished jobid", output, flags=re.MULTILINE))
     message = (ours or naming or [""])[0] if ours or naming else (errors or lines or [""])[-1]
-    return {"case": name, "exit": proc.returncode, "seconds": round(seconds, 1), "jobs_before": jobs, "lines": len(lines),
-            "message": message.strip()[:400]}
+    return {
+        "case": name,
+        "exit": proc.returncode,
+        "seconds": round(seconds, 1),
+        "jobs_before": jobs,
+        "lines": len(lines),
+        "message": message.strip()[:400],
+    }
 
 
 def main() -> None:
@@ -137,8 +151,11 @@ def main() -> None:
         make_study(template)  # config.yaml + data/, absolute paths
     for name in args.cases:
         row = run_case(args.repo.resolve(), template, args.work, name, args.timeout)
-        print(f"{row['case']}: exit {row['exit']} after {row['seconds']} s ({row['jobs_before']} jobs ran, {row['lines']} lines of output)\n"
-              f"    {row['message']}", flush=True)
+        print(
+            f"{row['case']}: exit {row['exit']} after {row['seconds']} s ({row['jobs_before']} jobs ran, {row['lines']} lines of output)\n"
+            f"    {row['message']}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

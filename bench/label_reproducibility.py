@@ -39,8 +39,20 @@ VARIANTS = {
 def run_variant(name: str, systems: list[str], n: int, shard: int, out: Path) -> tuple[str, pd.DataFrame, float]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", **VARIANTS[name]}
     path = out / f"{name}.json"
-    cmd = [sys.executable, "-m", "qcrobust.default_data", "verify", "--n", str(n), "--shard", str(shard),
-           "--json", str(path), "--systems", *systems]
+    cmd = [
+        sys.executable,
+        "-m",
+        "qcrobust.default_data",
+        "verify",
+        "--n",
+        str(n),
+        "--shard",
+        str(shard),
+        "--json",
+        str(path),
+        "--systems",
+        *systems,
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if not path.is_file():
@@ -66,16 +78,20 @@ def main() -> None:
     for name, table, seconds in results:
         tables[name] = table
         statuses = table["status"].value_counts().to_dict()
-        print(f"{name:8} {table.d_energy_per_atom.max():17.3e} {table.d_fmax.max():17.3e} "
-              f"{int((table.n_steps != table.n_steps_shipped).sum()):13d} {table.fmax_margin.min():16.4f} {statuses} ({seconds:.0f})")
+        print(
+            f"{name:8} {table.d_energy_per_atom.max():17.3e} {table.d_fmax.max():17.3e} "
+            f"{int((table.n_steps != table.n_steps_shipped).sum()):13d} {table.fmax_margin.min():16.4f} {statuses} ({seconds:.0f})"
+        )
     print("\nbetween variants (the same structures):")
     names = list(tables)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             ta, tb = tables[a], tables[b]
             d_energy = ((ta.energy - tb.energy).abs() / ta.n_atoms).max()
-            print(f"{a} vs {b}: max dE/atom {d_energy:.3e} eV, max dfmax {(ta.fmax - tb.fmax).abs().max():.3e} eV/A, "
-                  f"step counts differ for {int((ta.n_steps != tb.n_steps).sum())}, bitwise equal energies {int((ta.energy == tb.energy).sum())}/{len(ta)}")
+            print(
+                f"{a} vs {b}: max dE/atom {d_energy:.3e} eV, max dfmax {(ta.fmax - tb.fmax).abs().max():.3e} eV/A, "
+                f"step counts differ for {int((ta.n_steps != tb.n_steps).sum())}, bitwise equal energies {int((ta.energy == tb.energy).sum())}/{len(ta)}"
+            )
     print(f"\nJSON per variant: {out}")
 
 

@@ -51,8 +51,13 @@ def timed_run(workdir: Path, cores: int, label: str) -> dict:
         raise SystemExit(f"snakemake failed ({proc.returncode}) in the {label} run: see {workdir}/replica_cost-{label}.out")
     (log,) = set((workdir / ".snakemake" / "log").glob("*.log")) - before
     jobs = e2e.parse_log(log)
-    return {"label": label, "wall_s": wall, "jobs": len(jobs), "job_seconds": sum(j["end"] - j["start"] for j in jobs),
-            "rules": sorted({j["rule"] for j in jobs})}
+    return {
+        "label": label,
+        "wall_s": wall,
+        "jobs": len(jobs),
+        "job_seconds": sum(j["end"] - j["start"] for j in jobs),
+        "rules": sorted({j["rule"] for j in jobs}),
+    }
 
 
 def main() -> None:
@@ -79,9 +84,11 @@ def main() -> None:
     print(f"{args.system} at {rev}, --cores {args.cores}, load before {result['load_before']}; replicas: {config.get('replicas')}")
     print("| run | jobs | job-seconds | wall |\n|---|---|---|---|")
     print(f"| study without replicas | {without['jobs']} | {without['job_seconds']:.0f} | {without['wall_s']:.0f} s |")
-    print(f"| + replicas (incremental) | {added['jobs']} | {added['job_seconds']:.0f} "
-          f"(+{100 * added['job_seconds'] / without['job_seconds']:.1f} %) | {added['wall_s']:.0f} s "
-          f"(+{100 * added['wall_s'] / without['wall_s']:.1f} %) |")
+    print(
+        f"| + replicas (incremental) | {added['jobs']} | {added['job_seconds']:.0f} "
+        f"(+{100 * added['job_seconds'] / without['job_seconds']:.1f} %) | {added['wall_s']:.0f} s "
+        f"(+{100 * added['wall_s'] / without['wall_s']:.1f} %) |"
+    )
     print("rules of the second run:", ", ".join(added["rules"]))
 
 

@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -47,17 +46,28 @@ LEVERS: dict[str, tuple[str, list[str], bool]] = {
     "no-benchmark": ("no benchmark: directives (ilp)", [], False),
     "greedy+no-benchmark": ("--scheduler greedy, no benchmark:", ["--scheduler", "greedy"], False),
     "rate-1000/10s": ("--max-jobs-per-timespan 1000/10s (ilp)", ["--max-jobs-per-timespan", "1000/10s"], True),
-    "greedy+rate-1000/10s": ("--scheduler greedy --max-jobs-per-timespan 1000/10s",
-                             ["--scheduler", "greedy", "--max-jobs-per-timespan", "1000/10s"], True),
-    "greedy+rate-3000/30s": ("--scheduler greedy --max-jobs-per-timespan 3000/30s",
-                             ["--scheduler", "greedy", "--max-jobs-per-timespan", "3000/30s"], True),
-    "greedy+rate-1000/10s+no-benchmark": ("--scheduler greedy --max-jobs-per-timespan 1000/10s, no benchmark:",
-                                          ["--scheduler", "greedy", "--max-jobs-per-timespan", "1000/10s"], False),
-    "greedy+omit-prio": ("--scheduler greedy --scheduler-greedy-omit-prioritize-by-temp-and-input",
-                         ["--scheduler", "greedy", "--scheduler-greedy-omit-prioritize-by-temp-and-input"], True),
+    "greedy+rate-1000/10s": (
+        "--scheduler greedy --max-jobs-per-timespan 1000/10s",
+        ["--scheduler", "greedy", "--max-jobs-per-timespan", "1000/10s"],
+        True,
+    ),
+    "greedy+rate-3000/30s": (
+        "--scheduler greedy --max-jobs-per-timespan 3000/30s",
+        ["--scheduler", "greedy", "--max-jobs-per-timespan", "3000/30s"],
+        True,
+    ),
+    "greedy+rate-1000/10s+no-benchmark": (
+        "--scheduler greedy --max-jobs-per-timespan 1000/10s, no benchmark:",
+        ["--scheduler", "greedy", "--max-jobs-per-timespan", "1000/10s"],
+        False,
+    ),
+    "greedy+omit-prio": (
+        "--scheduler greedy --scheduler-greedy-omit-prioritize-by-temp-and-input",
+        ["--scheduler", "greedy", "--scheduler-greedy-omit-prioritize-by-temp-and-input"],
+        True,
+    ),
     "subsample-8": ("--scheduler-subsample 8 (ilp)", ["--scheduler-subsample", "8"], True),
-    "greedy+subsample-8": ("--scheduler greedy --scheduler-subsample 8",
-                           ["--scheduler", "greedy", "--scheduler-subsample", "8"], True),
+    "greedy+subsample-8": ("--scheduler greedy --scheduler-subsample 8", ["--scheduler", "greedy", "--scheduler-subsample", "8"], True),
     "profile": ("profiles/default as committed (only the profile)", [], True),
 }
 
@@ -138,11 +148,16 @@ def run_snakemake(args: list[str], cwd: Path, env: dict | None = None, check: st
 
 # --- the synthetic DAG ---------------------------------------------------------------------
 
+
 def real_jobs() -> list[dict]:
     """Every job of the real default DAG (forceall dry run of this checkout)."""
-    proc = subprocess.run([str(Path(PYTHON).parent / "snakemake"), "-n", "--forceall", "--cores", "2"],
-                          cwd=REPO, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
+    proc = subprocess.run(
+        [str(Path(PYTHON).parent / "snakemake"), "-n", "--forceall", "--cores", "2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO / "src")),
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     jobs = []
@@ -151,13 +166,15 @@ def real_jobs() -> list[dict]:
         if not m:
             continue
         fields = dict(re.findall(r"^    (\w+): (.*)$", block, flags=re.M))
-        jobs.append({
-            "rule": m.group(1),
-            "input": fields["input"].split(", ") if "input" in fields else [],
-            "output": fields["output"].split(", ") if "output" in fields else [],
-            "threads": int(fields.get("threads", 1)),
-            "benchmark": "benchmark" in fields,
-        })
+        jobs.append(
+            {
+                "rule": m.group(1),
+                "input": fields["input"].split(", ") if "input" in fields else [],
+                "output": fields["output"].split(", ") if "output" in fields else [],
+                "threads": int(fields.get("threads", 1)),
+                "benchmark": "benchmark" in fields,
+            }
+        )
     return jobs
 
 
@@ -180,8 +197,7 @@ def write_synthetic(study: Path, jobs: list[dict], job_seconds: float, benchmark
             target = mapped
             continue
         inputs[str(i)] = mapped
-        rule = by_rule.setdefault(job["rule"], {"n_out": len(job["output"]), "threads": job["threads"],
-                                                "benchmark": job["benchmark"]})
+        rule = by_rule.setdefault(job["rule"], {"n_out": len(job["output"]), "threads": job["threads"], "benchmark": job["benchmark"]})
         rule["n_out"] = max(rule["n_out"], len(job["output"]))
     if target is None:
         raise RuntimeError("no 'all' job in the dry run")
@@ -190,10 +206,8 @@ def write_synthetic(study: Path, jobs: list[dict], job_seconds: float, benchmark
         (study / "src" / f"{n}.txt").write_text("x\n")
     (study / "dag.json").write_text(json.dumps({"inputs": inputs, "all": target}))
     (study / "job.py").write_text(
-        "import time\n"
-        "time.sleep(snakemake.params.seconds)\n"
-        "for path in snakemake.output:\n"
-        "    open(path, 'w').write('x\\n')\n")
+        "import time\ntime.sleep(snakemake.params.seconds)\nfor path in snakemake.output:\n    open(path, 'w').write('x\\n')\n"
+    )
     lines = [
         "import json",
         'SYNTH = json.load(open("dag.json"))',
@@ -206,14 +220,10 @@ def write_synthetic(study: Path, jobs: list[dict], job_seconds: float, benchmark
     ]
     for name, rule in by_rule.items():
         outputs = ", ".join(f'"out/{name}/{{id}}/o{k}.txt"' for k in range(rule["n_out"]))
-        lines += [f"rule {name}:",
-                  "    input: lambda wc: SYNTH['inputs'][wc.id]",
-                  f"    output: {outputs}"]
+        lines += [f"rule {name}:", "    input: lambda wc: SYNTH['inputs'][wc.id]", f"    output: {outputs}"]
         if benchmarks and rule["benchmark"]:
             lines.append(f'    benchmark: "benchmarks/{name}/{{id}}.tsv"')
-        lines += [f"    threads: {rule['threads']}",
-                  f"    params: seconds={job_seconds}",
-                  '    script: "job.py"', ""]
+        lines += [f"    threads: {rule['threads']}", f"    params: seconds={job_seconds}", '    script: "job.py"', ""]
     (study / "Snakefile").write_text("\n".join(lines))
     return len(inputs) + 1
 
@@ -225,56 +235,89 @@ def profile_args() -> list[str]:
 def synth(args) -> list[dict]:
     jobs = real_jobs()
     n_bench = sum(job["benchmark"] for job in jobs)
-    print(f"real default DAG: {len(jobs)} jobs, {n_bench} with benchmark:, "
-          f"{sum(len(j['input']) for j in jobs)} input files over all jobs; job = sleep {args.job_seconds} s")
+    print(
+        f"real default DAG: {len(jobs)} jobs, {n_bench} with benchmark:, "
+        f"{sum(len(j['input']) for j in jobs)} input files over all jobs; job = sleep {args.job_seconds} s"
+    )
     rows = []
     for lever in args.levers.split(","):
         desc, extra, benchmarks = LEVERS[lever]
-        profile = ["--workflow-profile", str(REPO / "profiles" / "default")] if lever == "profile" else \
-            ["--workflow-profile", "none", "--rerun-incomplete"]
-        for repeat in range(args.repeats):
+        profile = (
+            ["--workflow-profile", str(REPO / "profiles" / "default")]
+            if lever == "profile"
+            else ["--workflow-profile", "none", "--rerun-incomplete"]
+        )
+        for _repeat in range(args.repeats):
             with tempfile.TemporaryDirectory(prefix="smk-overhead-") as tmp:
                 study = Path(tmp)
                 n = write_synthetic(study, jobs, args.job_seconds, benchmarks)
                 common = ["--cores", "2", *profile, *extra]
                 run = run_snakemake(common, study)
                 noop = run_snakemake(common, study, check="Nothing to be done")
-                row = {"lever": lever, "desc": desc, "jobs": n, "cpu": run["self_cpu"], "sampled": run["sampled_cpu"],
-                       "wall": run["wall"], "pct": 100 * run["self_cpu"] / run["wall"], "rounds": run["rounds"],
-                       "ilp": run["ilp_solves"], "selector": run["selector_s"], "children": run["children_cpu"],
-                       "steps": run["steps"], "noop_wall": noop["wall"], "noop_cpu": noop["self_cpu"]}
+                row = {
+                    "lever": lever,
+                    "desc": desc,
+                    "jobs": n,
+                    "cpu": run["self_cpu"],
+                    "sampled": run["sampled_cpu"],
+                    "wall": run["wall"],
+                    "pct": 100 * run["self_cpu"] / run["wall"],
+                    "rounds": run["rounds"],
+                    "ilp": run["ilp_solves"],
+                    "selector": run["selector_s"],
+                    "children": run["children_cpu"],
+                    "steps": run["steps"],
+                    "noop_wall": noop["wall"],
+                    "noop_cpu": noop["self_cpu"],
+                }
                 rows.append(row)
-                print(f"{lever:22s} steps {row['steps']:3d}  main CPU {row['cpu']:6.1f} s (sampled {row['sampled']:6.1f})"
-                      f"  wall {row['wall']:6.1f} s  = {row['pct']:5.1f} % of a core  rounds {row['rounds']:5d}"
-                      f"  ilp {row['ilp']:4d}  selector {row['selector']:5.1f} s  children {row['children']:6.1f} s"
-                      f"  | no-op: wall {row['noop_wall']:.2f} s, CPU {row['noop_cpu']:.2f} s", flush=True)
+                print(
+                    f"{lever:22s} steps {row['steps']:3d}  main CPU {row['cpu']:6.1f} s (sampled {row['sampled']:6.1f})"
+                    f"  wall {row['wall']:6.1f} s  = {row['pct']:5.1f} % of a core  rounds {row['rounds']:5d}"
+                    f"  ilp {row['ilp']:4d}  selector {row['selector']:5.1f} s  children {row['children']:6.1f} s"
+                    f"  | no-op: wall {row['noop_wall']:.2f} s, CPU {row['noop_cpu']:.2f} s",
+                    flush=True,
+                )
     return rows
 
 
 # --- the real DAG ----------------------------------------------------------------------------
 
+
 def real(args) -> None:
     env = dict(os.environ)
     snakefile = ["--snakefile", str(REPO / "Snakefile"), "--configfile", str(REPO / "config.yaml")]
     dry = [run_snakemake(["-n", "--cores", "2", "--forceall", "--quiet", "rules"], REPO, env) for _ in range(args.repeats)]
-    print(f"real DAG dry run (-n --forceall, {REPO.name}): wall {statistics.median(r['wall'] for r in dry):.2f} s, "
-          f"main CPU {statistics.median(r['self_cpu'] for r in dry):.2f} s (median of {args.repeats})", flush=True)
+    print(
+        f"real DAG dry run (-n --forceall, {REPO.name}): wall {statistics.median(r['wall'] for r in dry):.2f} s, "
+        f"main CPU {statistics.median(r['self_cpu'] for r in dry):.2f} s (median of {args.repeats})",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="smk-noop-") as tmp:
         study = Path(tmp)
-        proc = subprocess.run([str(Path(PYTHON).parent / "snakemake"), "-n", "--cores", "2", "--directory", tmp,
-                               *snakefile], cwd=REPO, capture_output=True, text=True,
-                              env=dict(env, PYTHONPATH=str(REPO / "src")))
+        proc = subprocess.run(
+            [str(Path(PYTHON).parent / "snakemake"), "-n", "--cores", "2", "--directory", tmp, *snakefile],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=dict(env, PYTHONPATH=str(REPO / "src")),
+        )
         outputs = [p for line in re.findall(r"^    output: (.*)$", proc.stdout, flags=re.M) for p in line.split(", ")]
         for path in outputs:
             (study / path).parent.mkdir(parents=True, exist_ok=True)
             (study / path).touch()
         run_snakemake(["--touch", "--cores", "2", "--directory", tmp, *snakefile], REPO, env)
         for label, extra in (("dry run", ["-n"]), ("no-op rerun", [])):
-            runs = [run_snakemake(["--cores", "2", "--directory", tmp, *snakefile, *extra], REPO, env,
-                                  check="Nothing to be done") for _ in range(args.repeats)]
-            print(f"real DAG {label}, all {len(outputs)} outputs present (scaffolded): "
-                  f"wall {statistics.median(r['wall'] for r in runs):.2f} s, main CPU "
-                  f"{statistics.median(r['self_cpu'] for r in runs):.2f} s (median of {args.repeats})", flush=True)
+            runs = [
+                run_snakemake(["--cores", "2", "--directory", tmp, *snakefile, *extra], REPO, env, check="Nothing to be done")
+                for _ in range(args.repeats)
+            ]
+            print(
+                f"real DAG {label}, all {len(outputs)} outputs present (scaffolded): "
+                f"wall {statistics.median(r['wall'] for r in runs):.2f} s, main CPU "
+                f"{statistics.median(r['self_cpu'] for r in runs):.2f} s (median of {args.repeats})",
+                flush=True,
+            )
 
 
 def main(argv: list[str]) -> int:
@@ -284,10 +327,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--levers", default="baseline,greedy,no-benchmark,greedy+no-benchmark")
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args(argv)
-    print(f"snakemake overhead benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"snakemake overhead benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}", flush=True
+    )
     if args.what == "levers":
-        for name, (desc, extra, bench) in LEVERS.items():
+        for name, (desc, _extra, _bench) in LEVERS.items():
             print(f"{name:22s} {desc}")
     elif args.what == "synth":
         synth(args)

@@ -21,8 +21,20 @@ def run_workflow(config: Path, workdir: Path, *args: str, check: bool = True) ->
     """Run the repo's Snakefile on ``config`` inside ``workdir``; returns the finished process."""
     # the profile's 1000/10s job rate keeps snakemake's own CPU low on long runs but lets a run
     # exit up to 10 s after its last job (bench/README.md); the tests' short runs use the default rate
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--configfile", str(config),
-           "--directory", str(workdir), "--cores", "2", "--max-jobs-per-timespan", "100/1s", *args]
+    cmd = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--configfile",
+        str(config),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "--max-jobs-per-timespan",
+        "100/1s",
+        *args,
+    ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")

@@ -24,8 +24,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "sources"
-EMPTY_OPTIMADE_PAGE = {"data": [], "links": {"next": None},
-                       "meta": {"api_version": "1.1.0", "more_data_available": False, "data_returned": 0}}
+EMPTY_OPTIMADE_PAGE = {
+    "data": [],
+    "links": {"next": None},
+    "meta": {"api_version": "1.1.0", "more_data_available": False, "data_returned": 0},
+}
 
 
 class ReplayServer:

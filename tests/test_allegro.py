@@ -21,6 +21,7 @@ import ase.io
 import numpy as np
 import pytest
 
+from qcrobust import layout
 from qcrobust.allegro.corpus import corpus_structures, label_corpus, pairs_from
 from qcrobust.allegro.data import PARTS, TARGET_TOTAL_KEY, limit_parts, read_splits, species, write_limit_data, write_species
 from qcrobust.allegro.pipeline import (
@@ -33,13 +34,12 @@ from qcrobust.allegro.pipeline import (
     reuse_model,
     run_model,
 )
-from qcrobust import layout
 from qcrobust.allegro.predict import Predictor
-from qcrobust.metrics import regression_scores
 from qcrobust.allegro.training import CHECKPOINTS, EPOCH_LOG, TEMPLATE_DIR, TrainSpec, overrides, train
 from qcrobust.dataset import ingest_set
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv, write_csv
+from qcrobust.metrics import regression_scores
 from qcrobust.predict import predict_set, write_predictions
 from qcrobust.splits import make_splits
 from qcrobust.splits import test_ids as split_test_ids
@@ -78,8 +78,16 @@ def system(tmp_path_factory):
     paths |= {"targets": at(layout.TARGETS, set="dataset"), "audit_targets": at(layout.TARGETS, set="audit")}
     for name in ("dataset", "inference", "audit"):
         targets = paths["targets"] if name == "dataset" else paths["audit_targets"] if name == "audit" else None
-        ingest_set("CuPt", spec, name, defect_step=2, structures=paths[name], targets=targets,
-                   equivalents=at(layout.EQUIVALENTS, set=name), labeled_structures=None if name == "dataset" else paths["dataset"])
+        ingest_set(
+            "CuPt",
+            spec,
+            name,
+            defect_step=2,
+            structures=paths[name],
+            targets=targets,
+            equivalents=at(layout.EQUIVALENTS, set=name),
+            labeled_structures=None if name == "dataset" else paths["dataset"],
+        )
     paths["splits"] = at(layout.SPLITS)
     splits = make_splits(read_csv(paths["targets"], dtype={"id": str}), test_size=6, val_fraction=0.2, seed=1)
     write_csv(splits, paths["splits"])
@@ -140,14 +148,14 @@ def test_limit_files_hold_the_limit_subset_with_target_times_atoms(system):
 def test_limit_zero_has_no_self_pretraining_part(system, tmp_path):
     assert limit_parts(read_splits(system["splits"]), 0)["pretrain_train"] == []
     with pytest.raises(InputError, match="limit 0: no structures for the Allegro part 'pretrain_train'"):
-        write_limit_data(system["dataset"], system["splits"], limit=0, target="e_above_hull",
-                         outputs={"pretrain_train": tmp_path / "p.extxyz"})
+        write_limit_data(
+            system["dataset"], system["splits"], limit=0, target="e_above_hull", outputs={"pretrain_train": tmp_path / "p.extxyz"}
+        )
 
 
 def test_missing_target_names_the_frame(system, tmp_path):
     with pytest.raises(InputError, match=r"dataset.extxyz: frame 2 \(id='CuPt-0002'\): no finite 'e_nonsense'"):
-        write_limit_data(system["dataset"], system["splits"], limit=8, target="e_nonsense",
-                         outputs={"train": tmp_path / "t.extxyz"})
+        write_limit_data(system["dataset"], system["splits"], limit=8, target="e_nonsense", outputs={"train": tmp_path / "t.extxyz"})
 
 
 def test_species_are_ordered_by_atomic_number_and_the_host_is_the_most_frequent(system):
@@ -228,8 +236,18 @@ def test_template_composes_for_scratch_and_finetune(tmp_path):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    spec = TrainSpec(tmp_path / "run", tmp_path / "t.extxyz", tmp_path / "v.extxyz", ["Sc", "Pt"], epochs=3,
-                     batch_size=4, lr=0.01, seed=7, model={"num_layers": 2}, init_model=tmp_path / "m.nequip.zip")
+    spec = TrainSpec(
+        tmp_path / "run",
+        tmp_path / "t.extxyz",
+        tmp_path / "v.extxyz",
+        ["Sc", "Pt"],
+        epochs=3,
+        batch_size=4,
+        lr=0.01,
+        seed=7,
+        model={"num_layers": 2},
+        init_model=tmp_path / "m.nequip.zip",
+    )
     items = [o for o in overrides(spec) if not o.startswith("hydra.")]
     with initialize_config_dir(config_dir=str(TEMPLATE_DIR), version_base=None):
         scratch = compose("train", overrides=[o for o in items if "init_model" not in o and "model@" not in o])
@@ -249,8 +267,18 @@ def test_template_composes_for_scratch_and_finetune(tmp_path):
 def test_cosine_schedule_anneals_over_the_runs_epochs(tmp_path):
     from hydra import compose, initialize_config_dir
 
-    spec = TrainSpec(tmp_path / "run", tmp_path / "t.extxyz", tmp_path / "v.extxyz", ["Sc", "Pt"], epochs=7,
-                     batch_size=4, lr=0.01, seed=7, lr_schedule="cosine", lr_min_factor=0.05)
+    spec = TrainSpec(
+        tmp_path / "run",
+        tmp_path / "t.extxyz",
+        tmp_path / "v.extxyz",
+        ["Sc", "Pt"],
+        epochs=7,
+        batch_size=4,
+        lr=0.01,
+        seed=7,
+        lr_schedule="cosine",
+        lr_min_factor=0.05,
+    )
     items = [o for o in overrides(spec) if not o.startswith("hydra.")]
     with initialize_config_dir(config_dir=str(TEMPLATE_DIR), version_base=None):
         cfg = compose("train", overrides=items)
@@ -258,8 +286,17 @@ def test_cosine_schedule_anneals_over_the_runs_epochs(tmp_path):
     assert scheduler._target_ == "torch.optim.lr_scheduler.CosineAnnealingLR"
     assert scheduler.T_max == 7 and scheduler.eta_min == pytest.approx(0.0005)
     with pytest.raises(ValueError, match="lr_schedule"):
-        TrainSpec(tmp_path / "run", tmp_path / "t.extxyz", tmp_path / "v.extxyz", ["Sc"], epochs=1, batch_size=1,
-                  lr=0.01, seed=0, lr_schedule="linear")
+        TrainSpec(
+            tmp_path / "run",
+            tmp_path / "t.extxyz",
+            tmp_path / "v.extxyz",
+            ["Sc"],
+            epochs=1,
+            batch_size=1,
+            lr=0.01,
+            seed=0,
+            lr_schedule="linear",
+        )
 
 
 # --- training ----------------------------------------------------------------------------
@@ -269,8 +306,17 @@ def test_cosine_schedule_anneals_over_the_runs_epochs(tmp_path):
 def scratch_run(system, tmp_path_factory):
     out = tmp_path_factory.mktemp("scratch")
     inputs, outputs = model_io(system, out)
-    metrics = run_model(settings=TINY, model="scratch", system="CuPt", limit=8, target="e_above_hull",
-                        inputs=inputs, outputs=outputs, run_dir=out / "run", threads=1)
+    metrics = run_model(
+        settings=TINY,
+        model="scratch",
+        system="CuPt",
+        limit=8,
+        target="e_above_hull",
+        inputs=inputs,
+        outputs=outputs,
+        run_dir=out / "run",
+        threads=1,
+    )
     return out, metrics
 
 
@@ -327,15 +373,33 @@ def test_predictions_are_the_target_per_atom(system, scratch_run):
 def test_same_seed_same_predictions(system, scratch_run, tmp_path):
     out, _ = scratch_run
     inputs, outputs = model_io(system, tmp_path / "again")
-    run_model(settings=TINY, model="scratch", system="CuPt", limit=8, target="e_above_hull",
-              inputs=inputs, outputs=outputs, run_dir=tmp_path / "again" / "run", threads=1)
+    run_model(
+        settings=TINY,
+        model="scratch",
+        system="CuPt",
+        limit=8,
+        target="e_above_hull",
+        inputs=inputs,
+        outputs=outputs,
+        run_dir=tmp_path / "again" / "run",
+        threads=1,
+    )
     first = predict(system, out / "model.nequip.zip", "inference")
     again = predict(system, outputs["model"], "inference")
     assert again.id.tolist() == first.id.tolist()
     assert np.max(np.abs(first.y_pred - again.y_pred)) <= SAME_SEED_TOLERANCE
     inputs, outputs = model_io(system, tmp_path / "other")
-    run_model(settings=TINY | {"seed": 1}, model="scratch", system="CuPt", limit=8, target="e_above_hull",
-              inputs=inputs, outputs=outputs, run_dir=tmp_path / "other" / "run", threads=1)
+    run_model(
+        settings=TINY | {"seed": 1},
+        model="scratch",
+        system="CuPt",
+        limit=8,
+        target="e_above_hull",
+        inputs=inputs,
+        outputs=outputs,
+        run_dir=tmp_path / "other" / "run",
+        threads=1,
+    )
     assert np.max(np.abs(first.y_pred - predict(system, outputs["model"], "inference").y_pred)) > 1e-4
 
 
@@ -351,12 +415,21 @@ KILLED_RUN = textwrap.dedent(
 
 @pytest.mark.slow  # trains nequip models
 def test_killed_training_resumes_from_its_last_checkpoint(system, tmp_path):
-    spec_args = {"run_dir": str(tmp_path / "run"), "train_file": str(system["train_8"]), "val_file": str(system["val_8"]),
-                 "type_names": ["Cu", "Pt"], "epochs": 12, "batch_size": 8, "lr": 0.005, "seed": 0, "model": TINY["model"],
-                 "lr_schedule": "cosine", "lr_min_factor": 0.01}
+    spec_args = {
+        "run_dir": str(tmp_path / "run"),
+        "train_file": str(system["train_8"]),
+        "val_file": str(system["val_8"]),
+        "type_names": ["Cu", "Pt"],
+        "epochs": 12,
+        "batch_size": 8,
+        "lr": 0.005,
+        "seed": 0,
+        "model": TINY["model"],
+        "lr_schedule": "cosine",
+        "lr_min_factor": 0.01,
+    }
     epoch_log = tmp_path / "run" / EPOCH_LOG
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, json.dumps(spec_args)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, json.dumps(spec_args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
         if epoch_log.is_file() and len(epoch_log.read_text().splitlines()) >= 3:
@@ -382,8 +455,9 @@ def test_killed_training_resumes_from_its_last_checkpoint(system, tmp_path):
 
 @pytest.mark.slow  # trains nequip models
 def test_changed_spec_does_not_resume(system, tmp_path):
-    spec = TrainSpec(tmp_path / "run", system["train_8"], system["val_8"], ["Cu", "Pt"], epochs=1, batch_size=8,
-                     lr=0.005, seed=0, model=TINY["model"])
+    spec = TrainSpec(
+        tmp_path / "run", system["train_8"], system["val_8"], ["Cu", "Pt"], epochs=1, batch_size=8, lr=0.005, seed=0, model=TINY["model"]
+    )
     first = train(spec, threads=1)
     assert not first.resumed
     spec.epochs = 2
@@ -400,15 +474,23 @@ def test_external_pretraining_then_finetuning(system, tmp_path):
     once; fine-tuning keeps the package's type names and records the pretraining."""
     settings = TINY | {"pretrain": {"target": "e_form", "val_fraction": 0.2, "seed": 0, "epochs": 2}}
     pre = tmp_path / "pretrain"
-    outputs = {"train": pre / "train.extxyz", "val": pre / "val.extxyz", "model": pre / "model.nequip.zip",
-               "metrics": pre / "metrics.json"}
+    outputs = {"train": pre / "train.extxyz", "val": pre / "val.extxyz", "model": pre / "model.nequip.zip", "metrics": pre / "metrics.json"}
     facts = pretrain_external(settings=settings, corpus=system["dataset"], outputs=outputs, run_dir=pre / "run", threads=1)
     assert facts["type_names"] == ["Cu", "Pt"] and facts["n_val"] == round(0.2 * (facts["n_train"] + facts["n_val"]))
 
     inputs, outs = model_io(system, tmp_path / "external")
     inputs |= {"init_model": outputs["model"], "init_metrics": outputs["metrics"]}
-    metrics = run_model(settings=settings, model="external", system="CuPt", limit=8, target="e_above_hull",
-                        inputs=inputs, outputs=outs, run_dir=tmp_path / "external" / "run", threads=1)
+    metrics = run_model(
+        settings=settings,
+        model="external",
+        system="CuPt",
+        limit=8,
+        target="e_above_hull",
+        inputs=inputs,
+        outputs=outs,
+        run_dir=tmp_path / "external" / "run",
+        threads=1,
+    )
     assert metrics["pretrain"]["stage"] == "pretrain" and metrics["type_names"] == ["Cu", "Pt"]
     test = predict(system, outs["model"], "test")
     assert len(test) == 6 and np.isfinite(test.y_pred).all()
@@ -420,8 +502,17 @@ def test_external_pretraining_then_finetuning(system, tmp_path):
     pretrain_external(settings=settings, corpus=corpus, outputs=only_cu, run_dir=tmp_path / "cu" / "run", threads=1)
     inputs["init_model"] = only_cu["model"]
     with pytest.raises(InputError, match=r"species \['Pt'\] are not in the pretrained model"):
-        run_model(settings=settings, model="external", system="CuPt", limit=8, target="e_above_hull",
-                  inputs=inputs, outputs=outs, run_dir=tmp_path / "external" / "run2", threads=1)
+        run_model(
+            settings=settings,
+            model="external",
+            system="CuPt",
+            limit=8,
+            target="e_above_hull",
+            inputs=inputs,
+            outputs=outs,
+            run_dir=tmp_path / "external" / "run2",
+            threads=1,
+        )
 
 
 @pytest.mark.slow  # trains nequip models
@@ -437,8 +528,17 @@ def test_self_pretraining_then_limit0_finetuning_and_limit0_reuse(system, scratc
     assert facts["n_train"] == len(ase.io.read(system["pretrain_train_8"], ":"))
     inputs, outputs = model_io(system, tmp_path / "self", limit=0)
     inputs |= {"init_model": pre / "model.nequip.zip", "init_metrics": pre / "metrics.json"}
-    metrics = run_model(settings=TINY, model="self", system="CuPt", limit=8, target="e_above_hull",
-                        inputs=inputs, outputs=outputs, run_dir=tmp_path / "self" / "run", threads=1)
+    metrics = run_model(
+        settings=TINY,
+        model="self",
+        system="CuPt",
+        limit=8,
+        target="e_above_hull",
+        inputs=inputs,
+        outputs=outputs,
+        run_dir=tmp_path / "self" / "run",
+        threads=1,
+    )
     assert metrics["n_train"] == len(ase.io.read(system["train_0"], ":"))  # fine-tuned on limit 0
     assert metrics["pretrain"]["n_train"] == facts["n_train"]
 

@@ -14,20 +14,25 @@ from pathlib import Path
 import ase.io
 import numpy as np
 import pytest
-
 from conftest import make_self_contained_study, run_workflow
+from replay_server import ReplayServer
+
 from qcrobust import layout
-from qcrobust.allegro.data import TARGET_TOTAL_KEY, model_frame, species, target_of
+from qcrobust.allegro.data import model_frame, species, target_of
 from qcrobust.allegro.training import CHECKPOINTS, TrainSpec, train
 from qcrobust.synthetic import make_system
-from replay_server import ReplayServer
 
 pytestmark = pytest.mark.workflow
 
 NEQUIP_PACKAGE = str(Path(sys.executable).with_name("nequip-package"))
 #: the study: the Allegro external regime alone at the largest limit, a tiny model, no classical family
-ALLEGRO = {"models": ["external"], "limits": [8], "epochs": 2, "min_steps": 0,
-           "model": {"cutoff_radius": 4.0, "num_scalar_features": 8, "num_tensor_features": 2, "mlp_width": 8}}
+ALLEGRO = {
+    "models": ["external"],
+    "limits": [8],
+    "epochs": 2,
+    "min_steps": 0,
+    "model": {"cutoff_radius": 4.0, "num_scalar_features": 8, "num_tensor_features": 2, "mlp_width": 8},
+}
 STUDY = {"limits": [0, 4, 8], "classical": {"models": []}}
 PACKAGE_CUTOFF = 3.5  # not the study's 4.0: the fine-tuning must take the package's
 
@@ -54,13 +59,22 @@ def tiny_package(tmp_path_factory) -> Path:
             frames.append(model_frame(atoms, energy))
     ase.io.write(root / "train.extxyz", frames[:30])
     ase.io.write(root / "val.extxyz", frames[30:])
-    run = TrainSpec(root / "run", root / "train.extxyz", root / "val.extxyz", species(frames), epochs=1, batch_size=8,
-                    lr=0.005, seed=0, model={"cutoff_radius": PACKAGE_CUTOFF, "num_scalar_features": 8,
-                                             "num_tensor_features": 2, "mlp_width": 8})
+    run = TrainSpec(
+        root / "run",
+        root / "train.extxyz",
+        root / "val.extxyz",
+        species(frames),
+        epochs=1,
+        batch_size=8,
+        lr=0.005,
+        seed=0,
+        model={"cutoff_radius": PACKAGE_CUTOFF, "num_scalar_features": 8, "num_tensor_features": 2, "mlp_width": 8},
+    )
     train(run, threads=1)
     package = root / "tiny.nequip.zip"
-    subprocess.run([NEQUIP_PACKAGE, "build", str(root / "run" / CHECKPOINTS / "last.ckpt"), str(package)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [NEQUIP_PACKAGE, "build", str(root / "run" / CHECKPOINTS / "last.ckpt"), str(package)], check=True, capture_output=True, text=True
+    )
     return package
 
 
@@ -134,8 +148,12 @@ def test_external_regime_fine_tunes_a_published_package(tmp_path, tiny_package):
         metrics = json.loads((folder / layout.path(layout.METRICS, **key)).read_text())
         # type names and cutoff are the package's
         assert metrics["type_names"] == ["Cu", "Pd", "Pt", "Au"] and metrics["cutoff_radius"] == PACKAGE_CUTOFF
-        assert metrics["pretrain"] == {"stage": "package", "package": str(tiny_package),
-                                       "type_names": ["Cu", "Pd", "Pt", "Au"], "r_max": PACKAGE_CUTOFF}
+        assert metrics["pretrain"] == {
+            "stage": "package",
+            "package": str(tiny_package),
+            "type_names": ["Cu", "Pd", "Pt", "Au"],
+            "r_max": PACKAGE_CUTOFF,
+        }
         model = folder / layout.model_file("allegro", **{k: v for k, v in key.items() if k != "family"})
         scales, shifts = scale_shift(model)
         # per-type scales reset to the training data's per-atom target spread (fixed), shifts to its mean (trained)
@@ -168,8 +186,18 @@ def test_a_package_without_the_studys_species_is_refused_before_training(tmp_pat
     species_file.write_text(json.dumps({"species": ["Ag", "Cu"], "host": "Cu"}))
     inputs = {"train": tmp_path / "t.extxyz", "val": tmp_path / "v.extxyz", "species": species_file, "init_package": tiny_package}
     with pytest.raises(InputError) as err:
-        run_model(settings={"model": {}}, model="external", system="CuAg", limit=8, target="e_above_hull",
-                  inputs=inputs, outputs={}, run_dir=tmp_path / "run")
-    assert str(err.value) == (f"{tiny_package}: key 'allegro.pretrain.package': the package knows ['Cu', 'Pd', 'Pt', 'Au'], "
-                              f"not the species ['Ag'] of system CuAg ({species_file})")
+        run_model(
+            settings={"model": {}},
+            model="external",
+            system="CuAg",
+            limit=8,
+            target="e_above_hull",
+            inputs=inputs,
+            outputs={},
+            run_dir=tmp_path / "run",
+        )
+    assert str(err.value) == (
+        f"{tiny_package}: key 'allegro.pretrain.package': the package knows ['Cu', 'Pd', 'Pt', 'Au'], "
+        f"not the species ['Ag'] of system CuAg ({species_file})"
+    )
     assert not (tmp_path / "run").exists()

@@ -50,8 +50,10 @@ def transforms(type_names=("Cu", "Pt")):
     from nequip.data.transforms import ChemicalSpeciesToAtomTypeMapper, NeighborListTransform
 
     names = list(type_names)
-    return [ChemicalSpeciesToAtomTypeMapper(model_type_names=names, chemical_species_to_atom_type_map={t: t for t in names}),
-            NeighborListTransform(r_max=R_MAX)]
+    return [
+        ChemicalSpeciesToAtomTypeMapper(model_type_names=names, chemical_species_to_atom_type_map={t: t for t in names}),
+        NeighborListTransform(r_max=R_MAX),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +165,7 @@ def test_the_rule_function_writes_graphs_at_the_configured_cutoff(files, tmp_pat
     from qcrobust.allegro.graphs import GraphFile
     from qcrobust.allegro.pipeline import write_inference_graphs
 
-    facts = write_inference_graphs(r_max=R_MAX, frames=files["inference"],
-                                   output=tmp_path / "sys" / "inference.graphs.npz")
+    facts = write_inference_graphs(r_max=R_MAX, frames=files["inference"], output=tmp_path / "sys" / "inference.graphs.npz")
     assert facts["frames"] == 21 and facts["r_max"] == R_MAX and facts["backend"] == "matscipy"
     assert GraphFile(tmp_path / "sys" / "inference.graphs.npz").info.r_max == R_MAX
 
@@ -185,13 +186,21 @@ def test_narrowing_keeps_values_that_do_not_fit():
 def train_tiny(files, run_dir, extra_overrides=()):
     from qcrobust.allegro.training import CHECKPOINTS, TrainSpec, command, run_nequip_train
 
-    spec = TrainSpec(run_dir=run_dir, train_file=files["train"], val_file=files["val"], type_names=["Cu", "Pt"],
-                     epochs=3, batch_size=8, lr=0.01, seed=0, lr_schedule="cosine", model=TINY_MODEL)
+    spec = TrainSpec(
+        run_dir=run_dir,
+        train_file=files["train"],
+        val_file=files["val"],
+        type_names=["Cu", "Pt"],
+        epochs=3,
+        batch_size=8,
+        lr=0.01,
+        seed=0,
+        lr_schedule="cosine",
+        model=TINY_MODEL,
+    )
     torch.set_num_threads(1)
     run_nequip_train(command(spec)[1:] + list(extra_overrides))
     return spec, spec.run_dir / CHECKPOINTS / "last.ckpt"
-
-
 
 
 @pytest.fixture(scope="module")
@@ -240,9 +249,14 @@ def test_predictions_from_the_graph_file_are_bit_identical(files, trained, tmp_p
 
     # the rule writes the file in a fresh process, before any model is loaded
     graphs = tmp_path / "inference.graphs.npz"
-    script = "import sys; from qcrobust.allegro.graphs import write_graphs; write_graphs(sys.argv[1], sys.argv[2], r_max=float(sys.argv[3]))"
-    subprocess.run([sys.executable, "-c", script, str(files["inference"]), str(graphs), str(R_MAX)], check=True,
-                   env=dict(os.environ, OMP_NUM_THREADS="1"))
+    script = (
+        "import sys; from qcrobust.allegro.graphs import write_graphs; write_graphs(sys.argv[1], sys.argv[2], r_max=float(sys.argv[3]))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(files["inference"]), str(graphs), str(R_MAX)],
+        check=True,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+    )
     predictor = Predictor(trained["model"])
     frames = [model_frame(a) for a in read_frames(files["inference"])]
     expected = predictor.predict(frames, batch_size=batch_size)
@@ -263,8 +277,7 @@ def test_a_graph_file_gives_the_prediction_steps_csv_byte_for_byte(files, traine
 
     write_inference_graphs(r_max=R_MAX, frames=files["inference"], output=tmp_path / "inference.graphs.npz")
     plain = predict_allegro({"model": str(trained["model"]), "structures": str(files["inference"])}, "inference")
-    from_graphs = predict_allegro({"model": str(trained["model"]), "graphs": str(tmp_path / "inference.graphs.npz")},
-                                  "inference")
+    from_graphs = predict_allegro({"model": str(trained["model"]), "graphs": str(tmp_path / "inference.graphs.npz")}, "inference")
     write_predictions(plain, tmp_path / "plain.csv")
     write_predictions(from_graphs, tmp_path / "graphs.csv")
     assert (tmp_path / "graphs.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
@@ -280,8 +293,10 @@ def test_one_loaded_model_predicts_several_sets_as_one_per_set_would(files, trai
 
     write_inference_graphs(r_max=R_MAX, frames=files["inference"], output=tmp_path / "inference.graphs.npz")
     model = str(trained["model"])
-    inputs = {"inference": {"model": model, "graphs": str(tmp_path / "inference.graphs.npz")},
-              "audit": {"model": model, "structures": str(files["val"])}}
+    inputs = {
+        "inference": {"model": model, "graphs": str(tmp_path / "inference.graphs.npz")},
+        "audit": {"model": model, "structures": str(files["val"])},
+    }
     tables = predict_sets("allegro", inputs)
     assert list(tables) == ["inference", "audit"]
     for name, table in tables.items():

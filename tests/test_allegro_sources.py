@@ -11,6 +11,7 @@ import ase.io
 import numpy as np
 import pytest
 from ase.geometry import cell_to_cellpar
+from replay_server import FIXTURES, ReplayServer
 
 from qcrobust import layout
 from qcrobust.allegro.sources import (
@@ -25,7 +26,6 @@ from qcrobust.allegro.sources import (
 )
 from qcrobust.config import validate_config
 from qcrobust.errors import InputError
-from replay_server import FIXTURES, ReplayServer
 
 PAIRS = [("Cu", "Pt"), ("Cu", "Pd")]
 
@@ -33,8 +33,9 @@ PAIRS = [("Cu", "Pt"), ("Cu", "Pd")]
 def source_block(**changes) -> dict:
     """``allegro.pretrain.source`` with the schema's defaults and ``changes`` (fast retries for tests)."""
     block = {"backoff": 0.01, "retries": 2, "timeout": 5, "page_size": 2} | changes
-    config = validate_config({"systems": {"CuPt": {"dataset": "d.extxyz", "inference": "i.extxyz"}},
-                              "allegro": {"pretrain": {"source": block}}})
+    config = validate_config(
+        {"systems": {"CuPt": {"dataset": "d.extxyz", "inference": "i.extxyz"}}, "allegro": {"pretrain": {"source": block}}}
+    )
     return config["allegro"]["pretrain"]["source"]
 
 
@@ -53,8 +54,9 @@ def run_rules(tmp_path, block):
     species = species_files(tmp_path)
     responses = tmp_path / "fetched" / "responses.json"
     fetch_responses(block, None, species, responses)
-    facts = write_fetched_corpus(responses, None, species, corpus=tmp_path / "fetched" / "corpus.extxyz",
-                                 provenance=tmp_path / "fetched" / "provenance.json")
+    facts = write_fetched_corpus(
+        responses, None, species, corpus=tmp_path / "fetched" / "corpus.extxyz", provenance=tmp_path / "fetched" / "provenance.json"
+    )
     assert json.loads((tmp_path / "fetched" / "provenance.json").read_text()) == json.loads(json.dumps(facts))
     return json.loads(responses.read_text()), facts, ase.io.read(tmp_path / "fetched" / "corpus.extxyz", ":")
 
@@ -77,8 +79,9 @@ def test_aflux_pages_and_converts_the_relaxed_structures(tmp_path):
     # conversion: Cu3Pt, CuPt, CuPt3, CuPd, Cu, Pt; Cu3Pd's null enthalpy is skipped; Pd's query was empty
     assert [a.info["formula"] for a in frames] == ["Cu3Pt", "CuPt", "CuPt3", "CuPd", "Cu", "Pt"]
     assert facts["n_frames"] == 6 and facts["elements"] == ["Cu", "Pd", "Pt"]
-    assert facts["skipped"] == [{"id": "aflow:d25b8e6f3a07c914", "query": "species(Cu,Pd),nspecies(2)",
-                                 "reason": "enthalpy_formation_atom is null"}]
+    assert facts["skipped"] == [
+        {"id": "aflow:d25b8e6f3a07c914", "query": "species(Cu,Pd),nspecies(2)", "reason": "enthalpy_formation_atom is null"}
+    ]
     assert [a.info["e_form"] for a in frames] == pytest.approx([-0.0943, -0.1127, -0.0598, -0.1261, 0.0, 0.0])
     assert (facts["label_min"], facts["label_max"]) == pytest.approx((-0.1261, 0.0))
     assert frames[0].info["id"] == "aflow:0b7e1c43a95f2d18" and frames[0].info["provider"] == "aflow"
@@ -118,19 +121,31 @@ def test_optimade_pages_through_its_client_and_reads_the_providers_field(tmp_pat
     assert frames[0].get_chemical_symbols() == body["species_at_sites"]
 
 
-@pytest.mark.parametrize("api, fail, reason", [
-    ("aflux", {"species(Cu,Pt)": [500, "Internal Server Error", None]}, "gave up after 3 tries (too many 500 error responses)"),
-    ("aflux", {"species(Cu,Pt)": [200, "DB Fail!null", None]}, "page 1: not an AFLUX JSON answer: DB Fail!null"),
-    ("aflux", {"species(Cu,Pt)": [404, "no such page", None]}, "HTTP 404 (no such page)"),
-    ("optimade", {"v1/structures": [400, {"errors": [{"status": "400", "title": "Bad Request",
-                                                      "detail": "unknown property\n_oqmd_delta_e"}]}, None]},
-     "HTTP 400: Bad Request: unknown property _oqmd_delta_e"),
-    ("optimade", {"v1/structures": [502, "Bad Gateway", None]}, "gave up after 3 tries"),
-])
+@pytest.mark.parametrize(
+    "api, fail, reason",
+    [
+        ("aflux", {"species(Cu,Pt)": [500, "Internal Server Error", None]}, "gave up after 3 tries (too many 500 error responses)"),
+        ("aflux", {"species(Cu,Pt)": [200, "DB Fail!null", None]}, "page 1: not an AFLUX JSON answer: DB Fail!null"),
+        ("aflux", {"species(Cu,Pt)": [404, "no such page", None]}, "HTTP 404 (no such page)"),
+        (
+            "optimade",
+            {
+                "v1/structures": [
+                    400,
+                    {"errors": [{"status": "400", "title": "Bad Request", "detail": "unknown property\n_oqmd_delta_e"}]},
+                    None,
+                ]
+            },
+            "HTTP 400: Bad Request: unknown property _oqmd_delta_e",
+        ),
+        ("optimade", {"v1/structures": [502, "Bad Gateway", None]}, "gave up after 3 tries"),
+    ],
+)
 def test_a_failing_provider_is_one_line_naming_it_and_the_query(tmp_path, api, fail, reason):
     with ReplayServer(fail=fail) as server:
-        block = source_block(api=api, provider=None if api == "aflux" else "oqmd",
-                             url=f"{server.base}/API/aflux/" if api == "aflux" else server.base)
+        block = source_block(
+            api=api, provider=None if api == "aflux" else "oqmd", url=f"{server.base}/API/aflux/" if api == "aflux" else server.base
+        )
         with pytest.raises(InputError) as err:
             fetch_responses(block, None, species_files(tmp_path), tmp_path / "responses.json")
         retried = len(server.requests)
@@ -146,8 +161,11 @@ def test_a_provider_that_cannot_be_reached_names_itself_and_the_query(tmp_path):
     with ReplayServer() as server:
         url = f"{server.base}/API/aflux/"
     block = source_block(api="aflux", url=url, retries=1)  # the server is gone: nothing listens there
-    with pytest.raises(InputError, match=r"^aflow \(http://127\.0\.0\.1:\d+/API/aflux/\): query 'species\(Cu,Pt\),"
-                                         r"nspecies\(2\)': cannot connect after 2 tries"):
+    with pytest.raises(
+        InputError,
+        match=r"^aflow \(http://127\.0\.0\.1:\d+/API/aflux/\): query 'species\(Cu,Pt\),"
+        r"nspecies\(2\)': cannot connect after 2 tries",
+    ):
         fetch(Source.from_config(block), PAIRS)
 
 
@@ -164,8 +182,11 @@ def test_an_empty_result_is_an_error_naming_the_queries_and_nulls_are_skipped(tm
     with ReplayServer() as server:  # no fixture for Au: every Au query is empty
         block = source_block(api="aflux", url=f"{server.base}/API/aflux/", unaries=False)
         fetch_responses(block, None, species, tmp_path / "responses.json")
-    with pytest.raises(InputError, match=r"responses\.json: aflow returned no usable entry for "
-                                         r"'species\(Au,Cu\),nspecies\(2\)' \(0 entries\)"):
+    with pytest.raises(
+        InputError,
+        match=r"responses\.json: aflow returned no usable entry for "
+        r"'species\(Au,Cu\),nspecies\(2\)' \(0 entries\)",
+    ):
         write_fetched_corpus(tmp_path / "responses.json", None, species, corpus=tmp_path / "c.extxyz", provenance=tmp_path / "p.json")
     assert not (tmp_path / "c.extxyz").exists()
 
@@ -173,29 +194,44 @@ def test_an_empty_result_is_an_error_naming_the_queries_and_nulls_are_skipped(tm
 def test_cached_responses_must_cover_the_study(tmp_path):
     with ReplayServer() as server:
         fetch_responses(source_block(api="aflux", url=f"{server.base}/API/aflux/"), ["Cu", "Pt"], [], tmp_path / "r.json")
-    with pytest.raises(InputError, match=r"r\.json: fetched for the pairs \[\('Cu', 'Pt'\)\], the study now needs "
-                                         r"\[\('Cu', 'Pd'\)\] too: rerun with `--forcerun allegro_fetch`"):
-        write_fetched_corpus(tmp_path / "r.json", None, species_files(tmp_path), corpus=tmp_path / "c.extxyz", provenance=tmp_path / "p.json")
+    with pytest.raises(
+        InputError,
+        match=r"r\.json: fetched for the pairs \[\('Cu', 'Pt'\)\], the study now needs "
+        r"\[\('Cu', 'Pd'\)\] too: rerun with `--forcerun allegro_fetch`",
+    ):
+        write_fetched_corpus(
+            tmp_path / "r.json", None, species_files(tmp_path), corpus=tmp_path / "c.extxyz", provenance=tmp_path / "p.json"
+        )
 
 
 def test_aflux_entries_in_aflows_string_form_and_broken_entries():
-    entry = {"auid": "aflow:83cd2da0257e8def", "species": "Al,Cu,Mn", "composition": "2,1,1",
-             "geometry": "4.227529,4.227529,4.227529,60,60,60", "enthalpy_formation_atom": "-0.155046",
-             "positions_fractional": "0.75,0.75,0.75;0.25,0.25,0.25;0,0,0;0.5,0.5,0.5"}
+    entry = {
+        "auid": "aflow:83cd2da0257e8def",
+        "species": "Al,Cu,Mn",
+        "composition": "2,1,1",
+        "geometry": "4.227529,4.227529,4.227529,60,60,60",
+        "enthalpy_formation_atom": "-0.155046",
+        "positions_fractional": "0.75,0.75,0.75;0.25,0.25,0.25;0,0,0;0.5,0.5,0.5",
+    }
     entry_id, atoms, label = aflux_frame(entry)  # AFLOW's documented T0001.A2BC entry
     assert entry_id == "aflow:83cd2da0257e8def" and label == pytest.approx(-0.155046)
     assert atoms.get_chemical_symbols() == ["Al", "Al", "Cu", "Mn"] and atoms.get_volume() == pytest.approx(53.425, abs=1e-3)
-    for broken, reason in ((entry | {"geometry": None}, "geometry is null"),
-                           (entry | {"composition": "2,1"}, "does not match"),
-                           (entry | {"species": "Al,Cu,Xx"}, "not elements")):
+    for broken, reason in (
+        (entry | {"geometry": None}, "geometry is null"),
+        (entry | {"composition": "2,1"}, "does not match"),
+        (entry | {"species": "Al,Cu,Xx"}, "not elements"),
+    ):
         with pytest.raises(ValueError, match=reason):
             aflux_frame(broken)
 
 
 def test_providers_map_to_their_formation_energy_fields():
     assert {name: p.energy_field for name, p in OPTIMADE_PROVIDERS.items()} == {
-        "aflow": "_aflow_enthalpy_formation_atom", "oqmd": "_oqmd_delta_e",
-        "mp": "_mp_stability.gga_gga+u.formation_energy_per_atom", "alexandria": "_alexandria_formation_energy_per_atom"}
+        "aflow": "_aflow_enthalpy_formation_atom",
+        "oqmd": "_oqmd_delta_e",
+        "mp": "_mp_stability.gga_gga+u.formation_energy_per_atom",
+        "alexandria": "_alexandria_formation_energy_per_atom",
+    }
     mp = Source.from_config(source_block(api="optimade", provider="mp"))
     assert mp.url == "https://optimade.materialsproject.org" and mp.provider == "mp"
     aflux = Source.from_config(source_block(api="aflux"))
@@ -203,17 +239,27 @@ def test_providers_map_to_their_formation_energy_fields():
     own = Source.from_config(source_block(api="optimade", url="https://example.org/optimade", energy_field="_x_e_form"))
     assert own.provider == "https://example.org/optimade" and own.energy_field == "_x_e_form"
     assert [q.text for q in queries(own, [("Sc", "Pt")])] == [
-        'elements HAS ALL "Pt","Sc" AND nelements=2', 'elements HAS ALL "Sc" AND nelements=1', 'elements HAS ALL "Pt" AND nelements=1']
+        'elements HAS ALL "Pt","Sc" AND nelements=2',
+        'elements HAS ALL "Sc" AND nelements=1',
+        'elements HAS ALL "Pt" AND nelements=1',
+    ]
 
 
-@pytest.mark.parametrize("pretrain, record, problem", [
-    ({"corpus": "c.extxyz", "source": {"api": "aflux"}}, "allegro.pretrain.source.api", "set together with 'allegro.pretrain.corpus'"),
-    ({"source": {"api": "aflux"}, "package": "m.nequip.zip"}, "allegro.pretrain.package", "set together with 'allegro.pretrain.source.api'"),
-    ({"source": {"api": "aflux", "provider": "oqmd"}}, "allegro.pretrain.source.provider", "AFLUX is AFLOW's own API"),
-    ({"source": {"api": "optimade"}}, "allegro.pretrain.source.provider", "null needs both url and energy_field"),
-    ({"source": {"api": "optimade", "provider": "mp"}, "target": "e_above_hull"}, "allegro.pretrain.target", "labelled e_form"),
-    ({"package": "model.pth"}, "allegro.pretrain.package", "model.pth: not a nequip package (.nequip.zip)"),
-])
+@pytest.mark.parametrize(
+    "pretrain, record, problem",
+    [
+        ({"corpus": "c.extxyz", "source": {"api": "aflux"}}, "allegro.pretrain.source.api", "set together with 'allegro.pretrain.corpus'"),
+        (
+            {"source": {"api": "aflux"}, "package": "m.nequip.zip"},
+            "allegro.pretrain.package",
+            "set together with 'allegro.pretrain.source.api'",
+        ),
+        ({"source": {"api": "aflux", "provider": "oqmd"}}, "allegro.pretrain.source.provider", "AFLUX is AFLOW's own API"),
+        ({"source": {"api": "optimade"}}, "allegro.pretrain.source.provider", "null needs both url and energy_field"),
+        ({"source": {"api": "optimade", "provider": "mp"}, "target": "e_above_hull"}, "allegro.pretrain.target", "labelled e_form"),
+        ({"package": "model.pth"}, "allegro.pretrain.package", "model.pth: not a nequip package (.nequip.zip)"),
+    ],
+)
 def test_pretrain_sources_are_exclusive_and_consistent(tmp_path, pretrain, record, problem):
     config = {"systems": {"CuPt": {"dataset": "d.extxyz", "inference": "i.extxyz"}}, "allegro": {"pretrain": pretrain}}
     with pytest.raises(InputError) as err:
@@ -225,8 +271,12 @@ def test_the_findings_name_the_external_regimes_source():
     from qcrobust.report import external_corpus_note
 
     def note(**pretrain):
-        config = validate_config({"systems": {"CuPt": {"dataset": "d.extxyz", "inference": "i.extxyz"}},
-                                  "allegro": {"models": ["external"], "pretrain": pretrain}})
+        config = validate_config(
+            {
+                "systems": {"CuPt": {"dataset": "d.extxyz", "inference": "i.extxyz"}},
+                "allegro": {"models": ["external"], "pretrain": pretrain},
+            }
+        )
         return external_corpus_note(config)
 
     assert note().startswith("Allegro external: pretrained on the built-in corpus")
@@ -235,5 +285,6 @@ def test_the_findings_name_the_external_regimes_source():
         "Allegro external: pretrained on a corpus fetched from alexandria (OPTIMADE, https://alexandria.icams.rub.de/pbe; "
         "label _alexandria_formation_energy_per_atom, eV/atom): Alexandria's PBE formation energy per atom, the relaxed "
         f"structures of the host-dopant binaries and elements; the entries, queries and retrieval date are in "
-        f"{layout.PRETRAIN_PROVENANCE}.")
+        f"{layout.PRETRAIN_PROVENANCE}."
+    )
     assert note(package="oam.nequip.zip").startswith("Allegro external: fine-tuned from the published package oam.nequip.zip")

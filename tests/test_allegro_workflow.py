@@ -6,7 +6,6 @@ import re
 
 import pytest
 import yaml
-
 from conftest import edit_config, run_workflow
 
 pytestmark = pytest.mark.workflow

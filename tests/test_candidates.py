@@ -116,19 +116,29 @@ def test_candidate_rules_read_every_screen_of_the_system():
     from qcrobust.config import validate_config
     from qcrobust.study import Study
 
-    config = {"systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
-              "limits": [0, 4, 8], "classical": {"models": ["rf", "lgbm"]}, "allegro": {"models": ["scratch"], "limits": [8]}}
+    config = {
+        "systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
+        "limits": [0, 4, 8],
+        "classical": {"models": ["rf", "lgbm"]},
+        "allegro": {"models": ["scratch"], "limits": [8]},
+    }
     study = Study.from_config(validate_config(config))
     inputs = candidate_inputs(study, SimpleNamespace(system="A"))
     screens = {k: v for k, v in inputs.items() if k.startswith("pred__")}
     assert len(screens) == 2 * 3 + 1  # every trained model's inference predictions
     assert screens["pred__allegro__scratch__8__0"] == "results/A/allegro/scratch/limit_8/seed_0/pred_inference.csv"
     assert screens["pred__classical__lgbm__4__0"] == layout.path(
-        layout.PREDICTIONS, system="A", family="classical", model="lgbm", limit=4, seed=0, set="inference")
+        layout.PREDICTIONS, system="A", family="classical", model="lgbm", limit=4, seed=0, set="inference"
+    )
     assert screens_from_inputs(inputs)[("classical", "lgbm", 4, 0)] == screens["pred__classical__lgbm__4__0"]
     assert inputs["audit_targets"] == "results/A/audit_targets.csv"
     assert "audit_targets" not in candidate_inputs(study, SimpleNamespace(system="B"))
     assert set(screens_from_inputs(inputs).values()) == set(screens.values())
-    assert candidate_targets(study) == ["results/A/candidates.csv", "results/A/candidates.png", "results/A/consensus.csv",
-                                        "results/B/candidates.csv", "results/B/candidates.png"]
+    assert candidate_targets(study) == [
+        "results/A/candidates.csv",
+        "results/A/candidates.png",
+        "results/A/consensus.csv",
+        "results/B/candidates.csv",
+        "results/B/candidates.png",
+    ]
     assert candidate_targets(Study.from_config(validate_config({**config, "classical": {"models": []}, "allegro": {"models": []}}))) == []

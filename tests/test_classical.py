@@ -17,7 +17,12 @@ from qcrobust.predict import predict_set, write_predictions
 from qcrobust.splits import test_ids as split_test_ids
 
 # tiny models: the tests check the plumbing, not the accuracy
-SMALL = {"rf": {"n_estimators": 10}, "xgb": {"n_estimators": 20}, "lgbm": {"n_estimators": 20, "min_child_samples": 3}, "catboost": {"iterations": 20}}
+SMALL = {
+    "rf": {"n_estimators": 10},
+    "xgb": {"n_estimators": 20},
+    "lgbm": {"n_estimators": 20, "min_child_samples": 3},
+    "catboost": {"iterations": 20},
+}
 
 
 def _features(n: int, seed: int = 0, prefix: str = "s") -> tuple[pd.DataFrame, np.ndarray]:
@@ -130,8 +135,11 @@ def _saved_model(folder, model="rf", limit=8):
     write_outputs(fit, metrics | META | {"model": model, "limit": limit}, outputs)
     _write_descriptors(features, folder / layout.path(layout.FEATURES, system="S", set="dataset"))
     write_csv(splits, folder / layout.path(layout.SPLITS, system="S"))
-    inputs = {"model": str(outputs["model"]), "features": str(folder / layout.path(layout.FEATURES, system="S", set="dataset")),
-              "splits": str(folder / layout.path(layout.SPLITS, system="S"))}
+    inputs = {
+        "model": str(outputs["model"]),
+        "features": str(folder / layout.path(layout.FEATURES, system="S", set="dataset")),
+        "splits": str(folder / layout.path(layout.SPLITS, system="S")),
+    }
     return fit, metrics, inputs, (features, targets, splits)
 
 

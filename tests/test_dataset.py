@@ -17,7 +17,7 @@ REFS = {"Cu": -1.0, "Pt": -2.0}
 
 
 def frame(i, symbols="Cu4", n_a5=0, **info):
-    atoms = Atoms(symbols, scaled_positions=[(0, 0, 0), (0, .5, .5), (.5, 0, .5), (.5, .5, 0)], cell=[3.6] * 3, pbc=True)
+    atoms = Atoms(symbols, scaled_positions=[(0, 0, 0), (0, 0.5, 0.5), (0.5, 0, 0.5), (0.5, 0.5, 0)], cell=[3.6] * 3, pbc=True)
     atoms.info.update(id=f"s-{i}", n_A5_defects=n_a5, **info)
     return atoms
 
@@ -102,7 +102,7 @@ def test_missing_id_and_missing_defect_count(tmp_path):
 
 def test_frame_without_cell(tmp_path):
     path = tmp_path / "nocell.extxyz"
-    path.write_text('1\nProperties=species:S:1:pos:R:3 id=a n_A5_defects=0 energy=-1.0\nCu 0 0 0\n')
+    path.write_text("1\nProperties=species:S:1:pos:R:3 id=a n_A5_defects=0 energy=-1.0\nCu 0 0 0\n")
     with pytest.raises(InputError, match="no periodic 3D cell"):
         read(path)
 
@@ -129,8 +129,10 @@ def test_references_come_from_elemental_phases_and_config_overrides(tmp_path):
 def outputs_under(folder, set_name):
     """``structures``, ``equivalents`` (+ ``targets`` for the labeled sets) of one set, at their
     layout paths under ``folder``; a set to predict reads the dataset ingested there."""
-    outputs = {"structures": folder / layout.path(layout.STRUCTURES, system="CuPt", set=set_name),
-               "equivalents": folder / layout.path(layout.EQUIVALENTS, system="CuPt", set=set_name)}
+    outputs = {
+        "structures": folder / layout.path(layout.STRUCTURES, system="CuPt", set=set_name),
+        "equivalents": folder / layout.path(layout.EQUIVALENTS, system="CuPt", set=set_name),
+    }
     if set_name in ("dataset", "audit"):
         outputs["targets"] = folder / layout.path(layout.TARGETS, system="CuPt", set=set_name)
     if set_name != "dataset":
@@ -143,14 +145,17 @@ def test_ingest_writes_nothing_when_the_file_is_bad(tmp_path):
     bad = write(tmp_path, [frame(0), frame(0)], "bad.extxyz")
     out = tmp_path / "out"
     with pytest.raises(InputError, match=r"bad.extxyz: frame 0 \(id='s-0'\): missing 'energy'"):  # labeled: energies checked first
-        ingest_set("CuPt", {"dataset": bad, "inference": good, "references": REFS}, "dataset", defect_step=2,
-                   **outputs_under(out, "dataset"))
+        ingest_set(
+            "CuPt", {"dataset": bad, "inference": good, "references": REFS}, "dataset", defect_step=2, **outputs_under(out, "dataset")
+        )
     assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
     spec = {"dataset": good, "inference": good, "references": REFS}
     ingest_set("CuPt", spec, "dataset", defect_step=2, **outputs_under(out, "dataset"))
     with pytest.raises(InputError, match="bad.extxyz: frame 1"):
         ingest_set("CuPt", spec | {"inference": bad}, "inference", defect_step=2, **outputs_under(out, "inference"))
-    with pytest.raises(InputError, match="good.extxyz: every frame is equivalent to a structure of the labeled dataset .*: nothing is left to screen"):
+    with pytest.raises(
+        InputError, match="good.extxyz: every frame is equivalent to a structure of the labeled dataset .*: nothing is left to screen"
+    ):
         ingest_set("CuPt", spec, "inference", defect_step=2, **outputs_under(out, "inference"))
     strained = frame(1)
     strained.set_cell([3.8] * 3, scale_atoms=True)  # another structure (the matcher does not rescale)
@@ -162,11 +167,17 @@ def test_ingest_writes_nothing_when_the_file_is_bad(tmp_path):
     assert [a.info["id"] for a in ase.io.read(dataset["structures"], ":")] == ["s-0"]
     assert dataset["targets"].name == "dataset_targets.csv"
     assert sorted(p.name for p in (out / "results" / "CuPt").iterdir()) == [
-        "dataset.extxyz", "dataset_equivalents.csv", "dataset_targets.csv", "inference.extxyz", "inference_equivalents.csv"]
+        "dataset.extxyz",
+        "dataset_equivalents.csv",
+        "dataset_targets.csv",
+        "inference.extxyz",
+        "inference_equivalents.csv",
+    ]
     # s-2 is the dataset's structure: left out of the set to screen, and said so
     assert pd.read_csv(outputs_under(out, "inference")["equivalents"]).to_dict("records") == [
         {"id": "s-1", "relation": "kept", "equivalent_id": "s-1", "equivalent_set": "inference"},
-        {"id": "s-2", "relation": "labeled", "equivalent_id": "s-0", "equivalent_set": "dataset"}]
+        {"id": "s-2", "relation": "labeled", "equivalent_id": "s-0", "equivalent_set": "dataset"},
+    ]
     assert [a.info["id"] for a in ase.io.read(outputs_under(out, "inference")["structures"], ":")] == ["s-1"]
 
 
@@ -198,14 +209,19 @@ def test_element_to_predict_that_the_dataset_lacks_is_an_error_at_ingest(tmp_pat
     dataset = write(tmp_path, [frame(0, "Cu3Pt", energy=-5.0), frame(1, energy=-4.0)], "labeled.extxyz")
     good = write(tmp_path, [frame(0, "Cu3Pt")], "good.extxyz")
     other = write(tmp_path, [frame(i, "Cu3Au" if i == 2 else "Cu4", energy=-4.0) for i in range(3)], f"{part}.extxyz")
-    spec = {"dataset": dataset, "inference": other if part == "inference" else good,
-            "audit": other if part == "audit" else dataset, "references": {**REFS, "Au": -3.0}}
+    spec = {
+        "dataset": dataset,
+        "inference": other if part == "inference" else good,
+        "audit": other if part == "audit" else dataset,
+        "references": {**REFS, "Au": -3.0},
+    }
     out = tmp_path / "out"
     ingest_set("CuPt", spec, "dataset", defect_step=2, **outputs_under(out, "dataset"))  # the bad file is not the dataset's business
     with pytest.raises(InputError) as err:
         ingest_set("CuPt", spec, part, defect_step=2, **outputs_under(out, part))
-    assert str(err.value) == (f"{other}: frame 2 (id='s-2'): element(s) ['Au'] absent from the labeled dataset "
-                              f"{str(dataset)!r}: no model learns them")
+    assert str(err.value) == (
+        f"{other}: frame 2 (id='s-2'): element(s) ['Au'] absent from the labeled dataset {str(dataset)!r}: no model learns them"
+    )
     assert not outputs_under(out, part)["structures"].exists()
     fine = frame(5, "Cu3Pt", energy=-5.0)
     fine.set_cell([3.8] * 3, scale_atoms=True)

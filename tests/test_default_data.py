@@ -105,7 +105,12 @@ def test_decorations_table(table, perms):
     for row in table.itertuples():
         c = composition_of(row.decoration)
         assert (c.n_A4_vac, c.n_A4_M, c.n_A5_vac, c.n_A5_M, c.n_A5_defects) == (
-            row.n_A4_vac, row.n_A4_M, row.n_A5_vac, row.n_A5_M, row.n_A5_defects)
+            row.n_A4_vac,
+            row.n_A4_M,
+            row.n_A5_vac,
+            row.n_A5_M,
+            row.n_A5_defects,
+        )
     labeled = table[table["kind"] != "inference"]
     # one decoration per composition; all labeled decorations symmetry-distinct
     assert not labeled[labeled["kind"] == "labeled"].duplicated(["n_A4_vac", "n_A4_M", "n_A5_vac", "n_A5_M"]).any()

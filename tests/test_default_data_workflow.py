@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO, run_workflow
+
 from qcrobust.default_data.decorations import assign_shards
 from qcrobust.io import frame_value, read_frames
 
@@ -35,9 +35,9 @@ def make_mini_shipped(root: Path) -> None:
     mini.to_csv(target / "decorations.csv", index=False)
     shard0 = mini[mini["shard"] == 0]
     (target / "labels").mkdir()
-    pd.DataFrame(
-        {"id": shard0["id"], "energy": [-900.5, -901.25], "n_steps": 1, "converged": 0, "fmax": 0.5}
-    ).to_csv(target / "labels" / "shard_000.csv", index=False)
+    pd.DataFrame({"id": shard0["id"], "energy": [-900.5, -901.25], "n_steps": 1, "converged": 0, "fmax": 0.5}).to_csv(
+        target / "labels" / "shard_000.csv", index=False
+    )
 
 
 @pytest.mark.workflow
@@ -45,12 +45,21 @@ def test_default_data_rules_on_a_miniature_dataset(tmp_path):
     make_mini_shipped(tmp_path)
     published = "results/default_data/ScPt"
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"default_data": {"shipped": "data/default"}, "systems": {"ScPt": {
-        "dataset": f"{published}/dataset.extxyz",
-        "inference": f"{published}/inference.extxyz",
-        "audit": f"{published}/audit.extxyz",
-        "competing_phases": f"{published}/competing_phases.extxyz",
-    }}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "default_data": {"shipped": "data/default"},
+                "systems": {
+                    "ScPt": {
+                        "dataset": f"{published}/dataset.extxyz",
+                        "inference": f"{published}/inference.extxyz",
+                        "audit": f"{published}/audit.extxyz",
+                        "competing_phases": f"{published}/competing_phases.extxyz",
+                    }
+                },
+            }
+        )
+    )
     targets = [f"{published}/dataset.extxyz", f"{published}/audit.extxyz"]
     run_workflow(config, tmp_path, *targets)
 

@@ -105,8 +105,10 @@ def test_equivalents_keep_the_smallest_id_and_name_the_labeled_structure():
 
 def _ingest(tmp_path, spec, set_name, folder="out"):
     out = tmp_path / folder
-    paths = {"structures": out / layout.path(layout.STRUCTURES, system="CuAu", set=set_name),
-             "equivalents": out / layout.path(layout.EQUIVALENTS, system="CuAu", set=set_name)}
+    paths = {
+        "structures": out / layout.path(layout.STRUCTURES, system="CuAu", set=set_name),
+        "equivalents": out / layout.path(layout.EQUIVALENTS, system="CuAu", set=set_name),
+    }
     if set_name in ("dataset", "audit"):
         paths["targets"] = out / layout.path(layout.TARGETS, system="CuAu", set=set_name)
     if set_name != "dataset":
@@ -124,14 +126,24 @@ def test_ingest_merges_duplicates_and_leaves_out_labeled_structures(tmp_path):
     parent = fcc_parent()
     perms = site_permutations(parent)
     g = perms[100]
-    dataset = [decorate(parent, gold=[0, 5], ident="d-1", energy=-100.0),
-               decorate(parent, gold=[g[0], g[5]], order=lambda n: np.arange(n)[::-1], ident="d-0", energy=-100.4),
-               decorate(parent, gold=[0, 1, 2, 3], ident="d-2", energy=-101.0)]
-    inference = [decorate(parent, gold=[0], ident="i-0"), decorate(parent, gold=[0, 5], ident="i-1"),
-                 decorate(parent, gold=[0], vacant=[1], ident="i-2"), decorate(parent, gold=[0, 1, 2], ident="i-3")]
+    dataset = [
+        decorate(parent, gold=[0, 5], ident="d-1", energy=-100.0),
+        decorate(parent, gold=[g[0], g[5]], order=lambda n: np.arange(n)[::-1], ident="d-0", energy=-100.4),
+        decorate(parent, gold=[0, 1, 2, 3], ident="d-2", energy=-101.0),
+    ]
+    inference = [
+        decorate(parent, gold=[0], ident="i-0"),
+        decorate(parent, gold=[0, 5], ident="i-1"),
+        decorate(parent, gold=[0], vacant=[1], ident="i-2"),
+        decorate(parent, gold=[0, 1, 2], ident="i-3"),
+    ]
     twin = decorate(parent, gold=[13], order=lambda n: np.arange(n)[::-1], ident="i-9")  # i-0 again: one Au in a 32-site cell
-    spec = {"dataset": _write(tmp_path / "d.extxyz", dataset), "inference": _write(tmp_path / "i.extxyz", inference + [twin]),
-            "parent": _write(tmp_path / "p.extxyz", [parent]), "references": REFS}
+    spec = {
+        "dataset": _write(tmp_path / "d.extxyz", dataset),
+        "inference": _write(tmp_path / "i.extxyz", inference + [twin]),
+        "parent": _write(tmp_path / "p.extxyz", [parent]),
+        "references": REFS,
+    }
     paths = _ingest(tmp_path, spec, "dataset")
     targets = pd.read_csv(paths["targets"])
     # d-0 and d-1 are one structure: kept once (the smaller id) with the mean of their labels
@@ -149,8 +161,11 @@ def test_ingest_merges_duplicates_and_leaves_out_labeled_structures(tmp_path):
 
     # the same files with their frames in another order: the same structures and labels, byte for
     # byte (frames in id order); the equivalents tables follow the input's rows
-    reordered = {**spec, "dataset": _write(tmp_path / "d2.extxyz", dataset[::-1]),
-                 "inference": _write(tmp_path / "i2.extxyz", ([twin] + inference)[::-1])}
+    reordered = {
+        **spec,
+        "dataset": _write(tmp_path / "d2.extxyz", dataset[::-1]),
+        "inference": _write(tmp_path / "i2.extxyz", ([twin] + inference)[::-1]),
+    }
     again = {name: _ingest(tmp_path, reordered, name, folder="again") for name in ("dataset", "inference")}
     for name, first in (("dataset", paths), ("inference", inference_paths)):
         for kind in ("structures", "targets") if name == "dataset" else ("structures",):
@@ -163,8 +178,12 @@ def test_equivalent_frames_with_different_limits_are_an_error(tmp_path):
     parent = fcc_parent()
     frames = [decorate(parent, gold=[0], ident="a", energy=-100.0), decorate(parent, gold=[1], ident="b", energy=-100.0)]
     frames[1].info["n_A5_defects"] = 2
-    spec = {"dataset": _write(tmp_path / "d.extxyz", frames), "inference": _write(tmp_path / "i.extxyz", frames),
-            "parent": _write(tmp_path / "p.extxyz", [parent]), "references": REFS}
+    spec = {
+        "dataset": _write(tmp_path / "d.extxyz", frames),
+        "inference": _write(tmp_path / "i.extxyz", frames),
+        "parent": _write(tmp_path / "p.extxyz", [parent]),
+        "references": REFS,
+    }
     with pytest.raises(InputError, match=r"d.extxyz: ids \['a', 'b'\]: the same structure with different n_A5_defects \[0, 2\]"):
         _ingest(tmp_path, spec, "dataset")
 

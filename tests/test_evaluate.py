@@ -80,8 +80,9 @@ def _write_audit_predictions(folder, predictions=PREDICTIONS) -> dict[int, dict[
 def summary(tmp_path):
     """Every summary table of one (system, family, model): rule evaluate's and rule evaluate_audit's."""
     tables = summarize(system="S", family="fam", model="m", predictions=_write_predictions(tmp_path), test=TEST, settings=SETTINGS)
-    audit = summarize_audit(system="S", family="fam", model="m", predictions=_write_audit_predictions(tmp_path), audit=AUDIT,
-                            modes=SETTINGS.modes)
+    audit = summarize_audit(
+        system="S", family="fam", model="m", predictions=_write_audit_predictions(tmp_path), audit=AUDIT, modes=SETTINGS.modes
+    )
     assert set(tables) == set(SUMMARY_TABLES) and set(audit) == set(AUDIT_TABLES)
     return tables | audit
 
@@ -167,7 +168,10 @@ def test_settings_defaults_are_the_config_schemas():
     defaults = EvaluationSettings.from_config(None)
     assert [m.name for m in defaults.modes] == ["below_hull", "window_25meV", "top_5pct"]
     assert defaults.modes[0] == HULL
-    assert (defaults.normalizer, defaults.warn_below) == (schema_defaults("similarity")["normalizer"], schema_defaults("similarity")["warn_below"])
+    assert (defaults.normalizer, defaults.warn_below) == (
+        schema_defaults("similarity")["normalizer"],
+        schema_defaults("similarity")["warn_below"],
+    )
     assert EvaluationSettings.from_config({"similarity": {"warn_below": 0.01}}).modes == defaults.modes  # other blocks keep theirs
     assert EvaluationSettings.from_config({"similarity": {"warn_below": 0.01}}).warn_below == 0.01
     with pytest.raises(TypeError):
@@ -209,7 +213,9 @@ def test_audit_predictions_must_cover_the_audit_set(tmp_path):
 
 def test_test_targets_come_from_splits_and_targets(tmp_path):
     write_csv(pd.DataFrame({"id": ["a", "b", "c"], "n_A5_defects": [0, 0, 2], "split": ["test", "train", "val"]}), tmp_path / "splits.csv")
-    write_csv(pd.DataFrame({"id": ["c", "b", "a"], "e_above_hull": [0.3, 0.2, 0.1], "e_form": [-0.3, -0.2, -0.1]}), tmp_path / "targets.csv")
+    write_csv(
+        pd.DataFrame({"id": ["c", "b", "a"], "e_above_hull": [0.3, 0.2, 0.1], "e_form": [-0.3, -0.2, -0.1]}), tmp_path / "targets.csv"
+    )
     table = read_test_targets(tmp_path / "splits.csv", tmp_path / "targets.csv", "e_form")
     assert table.to_dict("list") == {"id": ["a"], "y_true": [-0.1]}
 
@@ -230,7 +236,9 @@ def study_of(config: dict, **changes) -> Study:
 def test_study_grid_and_rule_inputs_follow_the_config():
     study = study_of(CONFIG)
     assert {f: (study.models(f), study.family_limits(f)) for f in study.families} == {
-        "classical": (("rf", "lgbm"), (0, 2, 4)), "allegro": (("scratch",), (0, 4))}
+        "classical": (("rf", "lgbm"), (0, 2, 4)),
+        "allegro": (("scratch",), (0, 4)),
+    }
     assert study.shared_limits() == [0, 4]  # what cross-family comparisons use
     assert study_of(CONFIG, allegro={"models": [], "limits": [0, 4]}).shared_limits() == [0, 2, 4]
     assert study.has_audit("A") and not study.has_audit("B")
@@ -239,17 +247,23 @@ def test_study_grid_and_rule_inputs_follow_the_config():
     inputs = summary_inputs(study, SimpleNamespace(system="A", family="allegro", model="scratch"))
     assert sorted(k for k in inputs if k.startswith("pred_")) == sorted(f"pred_{s}_{x}" for s in ("test", "inference") for x in (0, 4))
     assert inputs["pred_test_4"] == "results/A/allegro/scratch/limit_4/seed_0/pred_test.csv"
-    assert inputs["pred_test_4"] == layout.path(layout.PREDICTIONS, system="A", family="allegro", model="scratch", limit=4, seed=0, set="test")
+    assert inputs["pred_test_4"] == layout.path(
+        layout.PREDICTIONS, system="A", family="allegro", model="scratch", limit=4, seed=0, set="test"
+    )
     assert inputs["targets"] == "results/A/dataset_targets.csv" and inputs["splits"] == "results/A/splits.csv"
     assert "audit_targets" not in inputs
     # rule evaluate_audit: the audit predictions and labels
     audit = audit_inputs(study, SimpleNamespace(system="A", family="allegro", model="scratch"))
-    assert audit == {"pred_audit_0": "results/A/allegro/scratch/limit_0/seed_0/pred_audit.csv",
-                     "pred_audit_4": "results/A/allegro/scratch/limit_4/seed_0/pred_audit.csv",
-                     "audit_targets": "results/A/audit_targets.csv"}
+    assert audit == {
+        "pred_audit_0": "results/A/allegro/scratch/limit_0/seed_0/pred_audit.csv",
+        "pred_audit_4": "results/A/allegro/scratch/limit_4/seed_0/pred_audit.csv",
+        "audit_targets": "results/A/audit_targets.csv",
+    }
     assert predictions_by_limit({"pred_test_4": "x", "pred_inference_4": "y", "splits": "z"}) == {4: {"test": "x", "inference": "y"}}
     assert predictions_by_limit({k: v for k, v in audit.items() if k.startswith("pred_")}) == {
-        0: {"audit": audit["pred_audit_0"]}, 4: {"audit": audit["pred_audit_4"]}}
+        0: {"audit": audit["pred_audit_0"]},
+        4: {"audit": audit["pred_audit_4"]},
+    }
     # rule report_tables: one summary table per model, every (system, family, model)
     report = report_inputs(study)
     assert set(report) == {"rmse_all", "screening_all", "classification_test_all"}
@@ -278,14 +292,19 @@ def test_prediction_files_and_inputs_follow_the_study():
     assert "results/B/allegro/scratch/limit_2/seed_0/pred_test.csv" not in files  # Allegro trains on 0 and 4 only
     key = {"system": "A", "model": "rf", "limit": "2", "seed": "0"}
     assert prediction_inputs(study, SimpleNamespace(**key, family="classical", set="test")) == {
-        "model": "results/A/classical/rf/limit_2/seed_0/model.joblib", "features": "results/A/features/dataset.parquet",
-        "splits": "results/A/splits.csv"}
+        "model": "results/A/classical/rf/limit_2/seed_0/model.joblib",
+        "features": "results/A/features/dataset.parquet",
+        "splits": "results/A/splits.csv",
+    }
     assert prediction_inputs(study, SimpleNamespace(**key, family="classical", set="audit")) == {
-        "model": "results/A/classical/rf/limit_2/seed_0/model.joblib", "features": "results/A/features/audit.parquet"}
+        "model": "results/A/classical/rf/limit_2/seed_0/model.joblib",
+        "features": "results/A/features/audit.parquet",
+    }
     key = {"system": "B", "model": "scratch", "limit": "4", "seed": "0", "family": "allegro"}
     assert prediction_inputs(study, SimpleNamespace(**key, set="inference")) == {
         "model": "results/B/allegro/scratch/limit_4/seed_0/model.nequip.zip",
-        "graphs": "results/B/allegro_data/inference.graphs.npz"}  # neighbour lists once per system
+        "graphs": "results/B/allegro_data/inference.graphs.npz",
+    }  # neighbour lists once per system
     assert prediction_inputs(study, SimpleNamespace(**key, set="test"))["structures"] == "results/B/dataset.extxyz"
 
 
@@ -321,7 +340,6 @@ SMALL_CLASSICAL = {
 def classical_study(fixture_study_template, tmp_path_factory):
     """The fixture study with a small classical grid and no Allegro, run once; returns (config, workdir)."""
     import yaml
-
     from conftest import run_workflow
 
     config = tmp_path_factory.mktemp("classical") / "config.yaml"
@@ -354,7 +372,9 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
         splits = pd.read_csv(_result(workdir, layout.SPLITS, system=system), dtype={"id": str})
         truth = targets_table.set_index("id")["e_above_hull"]
         for model in ("rf", "lgbm"):
-            rmse = pd.read_csv(_result(workdir, layout.SUMMARY_TABLE, system=system, family="classical", model=model, table="rmse_by_limit"))
+            rmse = pd.read_csv(
+                _result(workdir, layout.SUMMARY_TABLE, system=system, family="classical", model=model, table="rmse_by_limit")
+            )
             assert rmse["limit"].tolist() == [0, 2, 8]
             for limit in (0, 2, 8):
                 key = {"system": system, "family": "classical", "model": model, "limit": limit, "seed": 0}
@@ -372,8 +392,10 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
                 assert (workdir / layout.model_file(**key)).stat().st_size > 0
             summary = _result(workdir, layout.SUMMARY_DIR, system=system, family="classical", model=model)
             assert {p.name for p in summary.glob("*.png")} == {"rmse_vs_limit.png", "similarity.png"} | {
-                f"{kind}_{mode}.png" for kind in ("screening_vs_limit", "overlaps", "audit_cumulative")
-                for mode in ("below_hull", "window_25meV", "top_5pct")}
+                f"{kind}_{mode}.png"
+                for kind in ("screening_vs_limit", "overlaps", "audit_cumulative")
+                for mode in ("below_hull", "window_25meV", "top_5pct")
+            }
             assert (summary / "classification_audit.csv").is_file()
     rmse_all = pd.read_csv(_result(workdir, layout.REPORT_TABLE, name="rmse_all"))
     assert len(rmse_all) == 2 * 2 * 3 and set(rmse_all["family"]) == {"classical"}
@@ -403,7 +425,6 @@ def test_rerun_gives_byte_identical_predictions_and_nothing_left_to_do(classical
 @pytest.mark.workflow
 def test_changing_one_models_hyperparameter_reruns_only_that_model(classical_study, tmp_path):
     import yaml
-
     from conftest import run_workflow
 
     config, workdir = classical_study
@@ -432,7 +453,9 @@ def test_summary_tables_match_their_schemas_and_violations_name_the_row(summary,
     assert all(path.is_file() for path in outputs.values())
     broken = summary["overlaps"].copy()
     broken.loc[5, "share_of_i"] = 1.5
-    with pytest.raises(InputError, match=r"overlaps.csv: row 5: does not match overlaps.schema.yaml: share_of_i: 1.5 is greater than the maximum of 1"):
+    with pytest.raises(
+        InputError, match=r"overlaps.csv: row 5: does not match overlaps.schema.yaml: share_of_i: 1.5 is greater than the maximum of 1"
+    ):
         check_table(broken, TABLE_SCHEMAS["overlaps"], "overlaps.csv")
     extra = summary["rmse_by_limit"].assign(surprise=1.0)
     with pytest.raises(InputError, match=r"Additional properties are not allowed \('surprise' was unexpected\)"):
@@ -444,5 +467,7 @@ def test_summary_tables_match_their_schemas_and_violations_name_the_row(summary,
     # nothing is written when one table fails
     fresh = tmp_path / "fresh"
     with pytest.raises(InputError):
-        write_tables({"rmse_by_limit": summary["rmse_by_limit"], "overlaps": broken}, {"rmse_by_limit": fresh / "a.csv", "overlaps": fresh / "b.csv"})
+        write_tables(
+            {"rmse_by_limit": summary["rmse_by_limit"], "overlaps": broken}, {"rmse_by_limit": fresh / "a.csv", "overlaps": fresh / "b.csv"}
+        )
     assert not fresh.exists()

@@ -42,7 +42,10 @@ def _frames(decorations=DECORATIONS, prefix="d"):
 def tables():
     frames = _frames()
     return compute_features(
-        [Table("dataset", "dataset.extxyz", frames[:3]), Table("inference", "inference.extxyz", frames[3:])], SETTINGS, parent(), "parent.extxyz"
+        [Table("dataset", "dataset.extxyz", frames[:3]), Table("inference", "inference.extxyz", frames[3:])],
+        SETTINGS,
+        parent(),
+        "parent.extxyz",
     )
 
 
@@ -206,7 +209,9 @@ def test_tables_match_the_features_schema_and_bad_values_are_caught(tables):
     check_table(tables["dataset"], "features", "dataset.parquet")
     broken = tables["dataset"].copy()
     broken.loc[2, "frac_Pd"] = 1.2
-    with pytest.raises(InputError, match=r"dataset.parquet: row 2: does not match features.schema.yaml: frac_Pd: 1.2 is greater than the maximum of 1"):
+    with pytest.raises(
+        InputError, match=r"dataset.parquet: row 2: does not match features.schema.yaml: frac_Pd: 1.2 is greater than the maximum of 1"
+    ):
         check_table(broken, "features", "dataset.parquet")
 
 
@@ -223,8 +228,11 @@ def test_settings_defaults_are_the_config_schemas():
 def _sets(frames=None):
     frames = frames or _frames()
     # the dataset's frames d0, d1 hold no Pd and no vacancy on A5: the other sets bring them
-    return [Table("dataset", "dataset.extxyz", frames[:2]), Table("inference", "inference.extxyz", frames[2:4]),
-            Table("audit", "audit.extxyz", frames[4:])]
+    return [
+        Table("dataset", "dataset.extxyz", frames[:2]),
+        Table("inference", "inference.extxyz", frames[2:4]),
+        Table("audit", "audit.extxyz", frames[4:]),
+    ]
 
 
 @pytest.mark.parametrize("with_parent", [True, False])

@@ -17,8 +17,8 @@ from typing import NamedTuple
 import ase.io
 import pytest
 import yaml
-
 from conftest import REPO, SNAKEMAKE, copy_study, edit_config, result_tables, run_workflow
+
 from qcrobust import layout
 
 pytestmark = pytest.mark.workflow
@@ -150,8 +150,18 @@ def test_killed_run_completes_on_rerun_with_the_same_tables(small_study_run, tmp
     summary = small_study_run / "results" / "CuPt" / "classical" / "rf" / "summary"
     targets = [str(path.relative_to(small_study_run)) for path in sorted(summary.glob("*.csv"))]
     assert targets
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--configfile", str(config),
-           "--directory", str(workdir), "--cores", "2", *targets]
+    cmd = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--configfile",
+        str(config),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *targets,
+    ]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     first_model = workdir / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=0, seed=0, set="test")
     try:

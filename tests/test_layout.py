@@ -40,7 +40,10 @@ def test_no_output_path_is_written_outside_the_layout_module():
 
 
 def test_path_fills_the_named_wildcards_and_keeps_the_others():
-    assert layout.path(layout.PREDICTIONS, family="allegro", set="test") == "results/{system}/allegro/{model}/limit_{limit}/seed_{seed}/pred_test.csv"
+    assert (
+        layout.path(layout.PREDICTIONS, family="allegro", set="test")
+        == "results/{system}/allegro/{model}/limit_{limit}/seed_{seed}/pred_test.csv"
+    )
     full = layout.path(layout.PREDICTIONS, system="ScPt", family="classical", model="rf", limit=8, seed=2, set="audit")
     assert full == "results/ScPt/classical/rf/limit_8/seed_2/pred_audit.csv"
     assert list(layout.matches(layout.PREDICTIONS, full)) == ["system", "family", "model", "limit", "seed", "set"]
@@ -135,9 +138,7 @@ def test_replicas_give_seeds_at_their_limits_and_models(tmp_path):
     assert not re.fullmatch(study.replica_seed_regex(), "0") and not re.fullmatch(study.replica_seed_regex(), str(allegro_seed))
     wildcards = {"system": "CuPt", "family": "classical", "model": "rf", "limit": "8", "seed": "2"}
     named = replica_prediction_inputs(study, _Wildcards(wildcards))
-    assert inputs_by_set(named) == {
-        name: prediction_inputs(study, _Wildcards(wildcards | {"set": name})) for name in ("test", "inference")
-    }
+    assert inputs_by_set(named) == {name: prediction_inputs(study, _Wildcards(wildcards | {"set": name})) for name in ("test", "inference")}
 
 
 class _Wildcards(dict):

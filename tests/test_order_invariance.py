@@ -13,7 +13,6 @@ import ase.io
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import copy_study, run_workflow
 
 pytestmark = pytest.mark.workflow

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO, make_self_contained_study
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import REPO, make_self_contained_study
 from qcrobust.config import ROOT_VARIABLE, export_workflow_root
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
@@ -76,7 +76,7 @@ def test_conda_env_has_the_pins_of_pyproject_and_installs_the_checkout_wherever_
     # snakemake copies the file to <study>/.snakemake/conda/<hash>.yaml before conda reads it, so a
     # relative path would name that folder; the workflow sets QCROBUST_ROOT and pip expands it
     (checkout,) = [line.removeprefix("-e ") for line in pip if line.startswith("-e ")]
-    assert checkout == "${%s}" % ROOT_VARIABLE
+    assert checkout == f"${{{ROOT_VARIABLE}}}"
     assert "export_workflow_root(workflow.basedir)" in (REPO / "rules" / "common.smk").read_text()
     monkeypatch.setenv(ROOT_VARIABLE, "not yet set")  # restored after the test
     export_workflow_root(REPO / "rules" / "..")
@@ -108,8 +108,12 @@ def build_wheel(dest: Path) -> Path:
         shutil.copy(REPO / name, source / name)
     shutil.copytree(REPO / "src", source / "src", symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copytree(REPO / "workflow", source / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dest), str(source)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dest), str(source)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     (wheel,) = dest.glob("qcrobust-*.whl")
     return wheel
 
@@ -141,25 +145,42 @@ def test_installed_wheel_runs_a_study_from_a_temporary_folder(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    fresh = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                check=True, capture_output=True, text=True).stdout.strip())
+    fresh = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
     (fresh / "project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}  # no checkout src/ either
     missing = subprocess.run([str(python), "-c", "import torch, snakemake, qcrobust"], env=env, capture_output=True, text=True)
     assert "No module named 'qcrobust'" in missing.stderr  # the dependencies are there, qcrobust is not
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     study = tmp_path / "study"
-    make_self_contained_study(study, limits=[0, 8],
-                              classical={"models": ["rf"], "folds": 2, "params": {"rf": {"n_estimators": 5}}},
-                              allegro={"models": ["scratch"], "limits": [8], "epochs": 1, "min_steps": 0})
-    probe = ("import qcrobust, qcrobust.config as c, qcrobust.allegro.training as t; "
-             "print(qcrobust.__file__); print(c.SCHEMA_DIR); print(t.TEMPLATE_DIR)")
+    make_self_contained_study(
+        study,
+        limits=[0, 8],
+        classical={"models": ["rf"], "folds": 2, "params": {"rf": {"n_estimators": 5}}},
+        allegro={"models": ["scratch"], "limits": [8], "epochs": 1, "min_steps": 0},
+    )
+    probe = (
+        "import qcrobust, qcrobust.config as c, qcrobust.allegro.training as t; "
+        "print(qcrobust.__file__); print(c.SCHEMA_DIR); print(t.TEMPLATE_DIR)"
+    )
     where = subprocess.run([str(python), "-c", probe], cwd=study, env=env, check=True, capture_output=True, text=True)
     assert [Path(line).is_relative_to(fresh) for line in where.stdout.split()] == [True, True, True], where.stdout
     # a classical model (its metrics are schema-checked) and an Allegro model (Hydra template)
     targets = [f"results/CuPt/{family}/limit_8/seed_0/metrics.json" for family in ("classical/rf", "allegro/scratch")]
-    proc = subprocess.run([str(python), "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *targets],
-                          cwd=study, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(python), "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *targets],
+        cwd=study,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert [json.loads((study / target).read_text())["n_train"] > 0 for target in targets] == [True, True]

@@ -178,8 +178,10 @@ def test_seed_spread_by_hand():
 
 def test_tables_are_deterministic_and_ignore_row_and_key_order():
     first = noise_table(SEPARATED, TRUTH, [BELOW, NOTHING], [0, 8])
-    shuffled = {key: {name: frame.sample(frac=1.0, random_state=7) for name, frame in SEPARATED[key].items()}
-                for key in sorted(SEPARATED, reverse=True)}
+    shuffled = {
+        key: {name: frame.sample(frac=1.0, random_state=7) for name, frame in SEPARATED[key].items()}
+        for key in sorted(SEPARATED, reverse=True)
+    }
     pd.testing.assert_frame_equal(first, noise_table(shuffled, TRUTH, [BELOW, NOTHING], [8, 0]))
     pd.testing.assert_frame_equal(seed_spread(SEPARATED, TRUTH, [BELOW], [0, 8]), seed_spread(shuffled, TRUTH, [BELOW], [0, 8]))
 
@@ -189,8 +191,11 @@ def test_the_normalizer_scales_the_score_but_not_its_p():
     mean_abs = noise_table(SEPARATED, TRUTH, [BELOW], [0, 8], normalizer="mean_abs")  # also 0.1 here
     assert _row(mean_abs, "similarity")["between"] == pytest.approx(_row(std, "similarity")["between"])
     constant = TRUTH.assign(y_true=0.0)  # ȳ = 0: the score is undefined, its test is not
-    grid = {key: {"test": pd.DataFrame({"id": TRUTH["id"], "y_pred": [r] * 4}), "inference": v["inference"]}
-            for key, v in SEPARATED.items() for r in [0.01 * (key[1] + 1) + (0.04 if key[0] == 8 else 0.0)]}
+    grid = {
+        key: {"test": pd.DataFrame({"id": TRUTH["id"], "y_pred": [r] * 4}), "inference": v["inference"]}
+        for key, v in SEPARATED.items()
+        for r in [0.01 * (key[1] + 1) + (0.04 if key[0] == 8 else 0.0)]
+    }
     table = noise_table(grid, constant, [BELOW], [0, 8])
     row = _row(table, "similarity")
     assert math.isnan(row["between"]) and row["p_value"] == pytest.approx(0.1) and "normalizer ȳ = 0" in row["note"]
@@ -225,8 +230,22 @@ def _classical_noise(system: str, sets: dict[int, list[str]], seeds: int = 3) ->
 
 
 def _scores(system: str, model: str, rmse: dict[int, list[float]]) -> pd.DataFrame:
-    return pd.DataFrame([{"system": system, "family": "allegro", "model": model, "limit": x, "seed": s, "rmse": r,
-                          "normalizer_kind": "std", "normalizer": 0.1} for x, values in rmse.items() for s, r in enumerate(values)])
+    return pd.DataFrame(
+        [
+            {
+                "system": system,
+                "family": "allegro",
+                "model": model,
+                "limit": x,
+                "seed": s,
+                "rmse": r,
+                "normalizer_kind": "std",
+                "normalizer": 0.1,
+            }
+            for x, values in rmse.items()
+            for s, r in enumerate(values)
+        ]
+    )
 
 
 def _verdicts(noise: pd.DataFrame, scores: pd.DataFrame) -> dict[tuple, pd.Series]:
@@ -236,14 +255,17 @@ def _verdicts(noise: pd.DataFrame, scores: pd.DataFrame) -> dict[tuple, pd.Serie
 
 
 def test_finding_a_rf_screening_stability():
-    noise = pd.concat([
-        _classical_noise("stable", {0: ["abc"] * 3, 8: ["abc"] * 3}),  # Jaccard 1, T 0, p 1
-        _classical_noise("moved", {0: ["abc", "abd", "abc"], 8: ["xyz", "xyz", "xyw"]}),  # Jaccard 0, p 0.1
-        _classical_noise("noisy", {0: ["a", "", "a"], 8: ["", "", "b"]}),  # Jaccard 2/9, p 0.4 (by hand above)
-        _classical_noise("single", {0: ["abc"], 8: ["abc"]}, seeds=1),
-        _classical_noise("empty", {0: ["", "", ""], 8: ["", "", ""]}),  # Jaccard 1 by convention, nothing selected
-        _classical_noise("all", {0: [INFERENCE] * 3, 8: [INFERENCE] * 3}),  # Jaccard 1: every structure selected
-    ], ignore_index=True)
+    noise = pd.concat(
+        [
+            _classical_noise("stable", {0: ["abc"] * 3, 8: ["abc"] * 3}),  # Jaccard 1, T 0, p 1
+            _classical_noise("moved", {0: ["abc", "abd", "abc"], 8: ["xyz", "xyz", "xyw"]}),  # Jaccard 0, p 0.1
+            _classical_noise("noisy", {0: ["a", "", "a"], 8: ["", "", "b"]}),  # Jaccard 2/9, p 0.4 (by hand above)
+            _classical_noise("single", {0: ["abc"], 8: ["abc"]}, seeds=1),
+            _classical_noise("empty", {0: ["", "", ""], 8: ["", "", ""]}),  # Jaccard 1 by convention, nothing selected
+            _classical_noise("all", {0: [INFERENCE] * 3, 8: [INFERENCE] * 3}),  # Jaccard 1: every structure selected
+        ],
+        ignore_index=True,
+    )
     rows = _verdicts(noise, pd.DataFrame(columns=["system", "family", "model", "limit", "seed", "rmse", "normalizer_kind", "normalizer"]))
     assert rows[("stable", "a", "rf")]["verdict"] == "holds"
     assert rows[("stable", "a", "rf")]["numbers"].startswith("Jaccard with limit 8 (mean over seed pairs) at least 1 (at limit 0")
@@ -273,12 +295,18 @@ def test_finding_a_high_overlap_but_beyond_noise_is_not_stable():
 
 def test_finding_b_self_below_scratch():
     scratch = {0: [0.01, 0.01, 0.01], 12: [0.05, 0.06, 0.07]}
-    scores = pd.concat([
-        _scores("better", "scratch", scratch), _scores("better", "self", {0: scratch[0], 12: [0.01, 0.02, 0.03]}),
-        _scores("worse", "scratch", scratch), _scores("worse", "self", {0: scratch[0], 12: [0.08, 0.09, 0.10]}),
-        _scores("same", "scratch", scratch), _scores("same", "self", {0: scratch[0], 12: [0.055, 0.06, 0.065]}),
-        _scores("lonely", "scratch", scratch),
-    ], ignore_index=True)
+    scores = pd.concat(
+        [
+            _scores("better", "scratch", scratch),
+            _scores("better", "self", {0: scratch[0], 12: [0.01, 0.02, 0.03]}),
+            _scores("worse", "scratch", scratch),
+            _scores("worse", "self", {0: scratch[0], 12: [0.08, 0.09, 0.10]}),
+            _scores("same", "scratch", scratch),
+            _scores("same", "self", {0: scratch[0], 12: [0.055, 0.06, 0.065]}),
+            _scores("lonely", "scratch", scratch),
+        ],
+        ignore_index=True,
+    )
     rows = _verdicts(pd.DataFrame(columns=NOISE_COLUMNS + ["system", "family", "model"]), scores)
     better = rows[("better", "b", "self")]
     assert better["verdict"] == "holds" and better["p_value"] == pytest.approx(0.1)
@@ -294,13 +322,16 @@ def test_finding_c_pretrained_similarity_above_scratch():
     # replica SimilarityScores with ȳ = 0.1, limits 0 and 12 (one pair): 1 - |ΔRMSE| / 0.1
     # scratch: gaps 0.04, 0.05, 0.06 -> 0.6, 0.5, 0.4; external: gaps 0.01, 0.02, 0.03 -> 0.9, 0.8, 0.7
     # (separated: p = 0.1); self: gaps 0.045, 0.05, 0.055 -> 0.55, 0.5, 0.45 (same mean: T = 0, p = 1)
-    scores = pd.concat([
-        _scores("S", "scratch", {0: [0.01] * 3, 12: [0.05, 0.06, 0.07]}),
-        _scores("S", "external", {0: [0.01] * 3, 12: [0.02, 0.03, 0.04]}),
-        _scores("S", "self", {0: [0.01] * 3, 12: [0.055, 0.06, 0.065]}),
-        _scores("T", "scratch", {0: [0.01] * 3, 12: [0.02, 0.03, 0.04]}),
-        _scores("T", "external", {0: [0.01] * 3, 12: [0.05, 0.06, 0.07]}),
-    ], ignore_index=True)
+    scores = pd.concat(
+        [
+            _scores("S", "scratch", {0: [0.01] * 3, 12: [0.05, 0.06, 0.07]}),
+            _scores("S", "external", {0: [0.01] * 3, 12: [0.02, 0.03, 0.04]}),
+            _scores("S", "self", {0: [0.01] * 3, 12: [0.055, 0.06, 0.065]}),
+            _scores("T", "scratch", {0: [0.01] * 3, 12: [0.02, 0.03, 0.04]}),
+            _scores("T", "external", {0: [0.01] * 3, 12: [0.05, 0.06, 0.07]}),
+        ],
+        ignore_index=True,
+    )
     rows = _verdicts(pd.DataFrame(columns=NOISE_COLUMNS + ["system", "family", "model"]), scores)
     external = rows[("S", "c", "external")]
     assert external["verdict"] == "holds" and external["p_value"] == pytest.approx(0.1)
@@ -311,15 +342,23 @@ def test_finding_c_pretrained_similarity_above_scratch():
 
 
 def test_findings_lines():
-    scores = pd.concat([_scores("S", "scratch", {0: [0.01] * 3, 12: [0.05, 0.06, 0.07]}),
-                        _scores("S", "external", {0: [0.01] * 3, 12: [0.02, 0.03, 0.04]})], ignore_index=True)
+    scores = pd.concat(
+        [
+            _scores("S", "scratch", {0: [0.01] * 3, 12: [0.05, 0.06, 0.07]}),
+            _scores("S", "external", {0: [0.01] * 3, 12: [0.02, 0.03, 0.04]}),
+        ],
+        ignore_index=True,
+    )
     noise = _classical_noise("S", {0: ["abc"] * 3, 8: ["abc"] * 3})
     lines = findings_lines(finding_verdicts(noise, scores))
     assert lines[0].startswith("S classical rf [below]: (a) RandomForest's screening is stable across limits: holds -- Jaccard")
-    assert any(line.startswith("S allegro external: (c) pretrained Allegro's SimilarityScores are above scratch's: holds -- ")
-               for line in lines)
-    assert any(line.startswith("S allegro self: (b) self-pretrained Allegro's test errors are below scratch's: undetermined -- no self model")
-               for line in lines)
+    assert any(
+        line.startswith("S allegro external: (c) pretrained Allegro's SimilarityScores are above scratch's: holds -- ") for line in lines
+    )
+    assert any(
+        line.startswith("S allegro self: (b) self-pretrained Allegro's test errors are below scratch's: undetermined -- no self model")
+        for line in lines
+    )
 
 
 # --- the figure ---

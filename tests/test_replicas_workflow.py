@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-
 from conftest import SMALL_STUDY, make_self_contained_study, run_workflow
+
 from qcrobust import layout
 from qcrobust.config import load_config
-from qcrobust.predict import prediction_inputs, predict_set, write_predictions
+from qcrobust.predict import predict_set, prediction_inputs, write_predictions
 from qcrobust.study import Study
 
 pytestmark = pytest.mark.workflow
@@ -35,7 +35,11 @@ def test_seeds_are_trained_where_the_config_puts_them(replica_run):
     assert study.seeds("classical", "rf", 8) == (0, 1, 2) and study.seeds("classical", "rf", 4) == (0,)
     for system in study.systems:
         for limit, seeds in ((0, 3), (4, 1), (8, 3)):
-            found = sorted((folder / layout.path(layout.MODEL_DIR, system=system, family="classical", model="rf", limit=limit, seed=0)).parent.glob("seed_*"))
+            found = sorted(
+                (folder / layout.path(layout.MODEL_DIR, system=system, family="classical", model="rf", limit=limit, seed=0)).parent.glob(
+                    "seed_*"
+                )
+            )
             assert [p.name for p in found] == [f"seed_{s}" for s in range(seeds)]
     # a replica predicts what is read of it (test, inference), the base seed also the audit set
     replica = folder / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=8, seed=1, set="audit")

@@ -12,8 +12,8 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import copy_study, run_workflow
+
 from qcrobust import layout
 from qcrobust.errors import InputError
 from qcrobust.io import count_frames
@@ -104,8 +104,9 @@ def test_stability_table_and_findings_name_the_more_stable_family():
     recall = next(s for s in sentences if s.startswith("Highest recall"))
     assert ": classical (" in recall and "over 1 of 1 (system, model) pairs, 2 of 2 limit cells" in recall
     assert recall.endswith("[stand-in labels]")
-    assert any(s.startswith("S1: the limit matters most for allegro scratch") and "2 of 10" in s and "limits 0 and 4" in s
-               for s in sentences)
+    assert any(
+        s.startswith("S1: the limit matters most for allegro scratch") and "2 of 10" in s and "limits 0 and 4" in s for s in sentences
+    )
     page = findings_html(table, "e_above_hull", modes={"": "e_above_hull < 0 eV/atom"}, extra=["An extra sentence."])
     assert page.count("<li>") == len(findings(table, "e_above_hull")) + 1 and "e_above_hull &lt; 0" in page and "<table" in page
 
@@ -132,21 +133,32 @@ def test_undefined_recall_is_counted_and_named_never_dropped_silently():
     """Issue 12, point 2: a family mean over the pairs where recall is defined says how many
     pairs and limit cells that is, and which systems had nothing selected."""
     keys = [("A", "classical", "rf"), ("B", "classical", "rf"), ("A", "allegro", "scratch"), ("B", "allegro", "scratch")]
-    screens = {keys[0]: {0: {"a"}, 8: {"a", "b"}}, keys[1]: {0: set(), 8: set()},
-               keys[2]: {0: {"a"}, 8: {"a"}}, keys[3]: {0: {"c"}, 8: {"d"}}}
+    screens = {
+        keys[0]: {0: {"a"}, 8: {"a", "b"}},
+        keys[1]: {0: set(), 8: set()},
+        keys[2]: {0: {"a"}, 8: {"a"}},
+        keys[3]: {0: {"c"}, 8: {"d"}},
+    }
     rmse, screening = summaries(screens, rmses={k: [0.01, 0.01] for k in keys})
-    table = stability_table(rmse, screening, {k: similarity_of([0, 8], 0.9) for k in keys},
-                            {k: overlaps_of(v) for k, v in screens.items()}, limits=[0, 8])
+    table = stability_table(
+        rmse, screening, {k: similarity_of([0, 8], 0.9) for k in keys}, {k: overlaps_of(v) for k, v in screens.items()}, limits=[0, 8]
+    )
     b_rf = table[(table.system == "B") & (table.family == "classical")].iloc[0]
     assert math.isnan(b_rf.recall_min) and b_rf.n_recall_undefined == 1 and b_rf.n_precision_undefined == 1
     families = family_table(table).set_index("family")
     assert families.loc["classical", "recall_min"] == 0.5  # A only
-    assert (families.loc["classical", "recall_models"], families.loc["classical", "recall_cells"], families.loc["classical", "recall_undefined"]) == (1, 1, 1)
+    assert (
+        families.loc["classical", "recall_models"],
+        families.loc["classical", "recall_cells"],
+        families.loc["classical", "recall_undefined"],
+    ) == (1, 1, 1)
     sentences = findings(table, "e_above_hull")
     recall = next(s for s in sentences if s.startswith("Highest recall"))
     assert "classical 0.500 over 1 of 2 (system, model) pairs, 1 of 2 limit cells (undefined, an empty screening set: B 1)" in recall
-    assert any(s.startswith("Recall is undefined where the mode selects no e_above_hull prediction at the largest limit") and "B classical rf" in s
-               for s in sentences)
+    assert any(
+        s.startswith("Recall is undefined where the mode selects no e_above_hull prediction at the largest limit") and "B classical rf" in s
+        for s in sentences
+    )
 
 
 def test_a_flood_of_false_positives_is_called_out():
@@ -156,8 +168,10 @@ def test_a_flood_of_false_positives_is_called_out():
     table = stability_table(rmse, screening, {key: similarity_of([0, 8], 0.9)}, {key: overlaps_of(screens[key])}, limits=[0, 8])
     assert table.iloc[0].recall_min == 1.0 and table.iloc[0].precision_min == pytest.approx(1 / 8)
     assert table.iloc[0].share_selected_max == pytest.approx(0.8)
-    assert any("recall 1.000 against limit 8 hides false positives: precision down to 0.125, up to 80.0 %" in s
-               for s in findings(table, "e_above_hull"))
+    assert any(
+        "recall 1.000 against limit 8 hides false positives: precision down to 0.125, up to 80.0 %" in s
+        for s in findings(table, "e_above_hull")
+    )
 
 
 def test_stability_and_findings_per_screening_mode():
@@ -190,24 +204,67 @@ def test_notes_and_budgets(tmp_path):
     from qcrobust.io import write_json
     from qcrobust.report import BUDGET_COLUMNS, budget_table, data_notes, external_corpus_note
 
-    config = {"systems": {"ScPt": {"dataset": "results/default_data/ScPt/dataset.extxyz"}, "Mine": {"dataset": "my/data.extxyz"}},
-              "allegro": {"models": ["scratch", "external"], "pretrain": {"corpus": None, "target": "e_form"}}}
+    config = {
+        "systems": {"ScPt": {"dataset": "results/default_data/ScPt/dataset.extxyz"}, "Mine": {"dataset": "my/data.extxyz"}},
+        "allegro": {"models": ["scratch", "external"], "pretrain": {"corpus": None, "target": "e_form"}},
+    }
     assert data_notes(config) == {"ScPt": "CHGNet stand-in labels (capped relaxations), not DFT"}
     assert "partly distillation from the labeler" in external_corpus_note(config)
     own = {**config, "allegro": {"models": ["external"], "pretrain": {"corpus": "aflow.extxyz", "target": "e_form"}}}
     assert external_corpus_note(own).startswith("Allegro external: pretrained on the user corpus aflow.extxyz")
-    write_json({"system": "S", "model": "self", "limit": 8, "n_train": 25, "n_val": 3, "epochs": 125, "steps": 500,
-                "checkpoint": "last", "selected_epoch": 124, "fit_seconds": 20.0,
-                "pretrain": {"stage": "self_pretrain", "steps": 2300, "fit_seconds": 100.0}}, tmp_path / "a.json")
-    write_json({"system": "S", "model": "self", "limit": 0, "n_train": 9, "n_val": 3, "epochs": 125, "steps": 250,
-                "checkpoint": "last", "selected_epoch": 124, "fit_seconds": 0.0, "reused_from": "scratch"}, tmp_path / "b.json")
+    write_json(
+        {
+            "system": "S",
+            "model": "self",
+            "limit": 8,
+            "n_train": 25,
+            "n_val": 3,
+            "epochs": 125,
+            "steps": 500,
+            "checkpoint": "last",
+            "selected_epoch": 124,
+            "fit_seconds": 20.0,
+            "pretrain": {"stage": "self_pretrain", "steps": 2300, "fit_seconds": 100.0},
+        },
+        tmp_path / "a.json",
+    )
+    write_json(
+        {
+            "system": "S",
+            "model": "self",
+            "limit": 0,
+            "n_train": 9,
+            "n_val": 3,
+            "epochs": 125,
+            "steps": 250,
+            "checkpoint": "last",
+            "selected_epoch": 124,
+            "fit_seconds": 0.0,
+            "reused_from": "scratch",
+        },
+        tmp_path / "b.json",
+    )
     # the test RMSE comes from the evaluation's rmse_all table (training never reads the test set);
     # the classical row of the same system and limit is not an Allegro model's
-    rmse = pd.DataFrame({"system": ["S", "S", "S", "S"], "family": ["allegro", "allegro", "classical", "allegro"],
-                         "model": ["self", "self", "self", "scratch"], "limit": [0, 8, 8, 8], "rmse": [0.03, 0.01, 0.5, 0.02]})
+    rmse = pd.DataFrame(
+        {
+            "system": ["S", "S", "S", "S"],
+            "family": ["allegro", "allegro", "classical", "allegro"],
+            "model": ["self", "self", "self", "scratch"],
+            "limit": [0, 8, 8, 8],
+            "rmse": [0.03, 0.01, 0.5, 0.02],
+        }
+    )
     table = budget_table([tmp_path / "a.json", tmp_path / "b.json"], rmse)
     assert list(table.columns) == BUDGET_COLUMNS
-    assert table.iloc[0][["limit", "rmse", "steps", "pretrain_steps", "total_seconds", "checkpoint"]].tolist() == [8, 0.01, 500, 2300, 120.0, "last"]
+    assert table.iloc[0][["limit", "rmse", "steps", "pretrain_steps", "total_seconds", "checkpoint"]].tolist() == [
+        8,
+        0.01,
+        500,
+        2300,
+        120.0,
+        "last",
+    ]
     assert table.iloc[1][["limit", "rmse", "total_seconds", "reused_from"]].tolist() == [0, 0.03, 0.0, "scratch"]
     with pytest.raises(InputError, match=r"rmse_all.csv: S/self limit 8: no test RMSE for this Allegro model"):
         budget_table([tmp_path / "a.json"], rmse[rmse["limit"] == 0])
@@ -217,11 +274,15 @@ def test_summary_key_and_frame_count(tmp_path):
     assert summary_key("results/ScPt/allegro/self/summary/overlaps.csv") == ("ScPt", "allegro", "self")
     path = layout.path(layout.SUMMARY_TABLE, system="Sc-Pt", family="classical", model="rf", table="similarity")
     assert summary_key(tmp_path / path) == ("Sc-Pt", "classical", "rf")  # below any folder
-    for wrong in ("results/ScPt/overlaps.csv", "results/ScPt/allegro/self/limit_8/overlaps.csv", "results/ScPt/allegro/self/summary/overlaps.png"):
+    for wrong in (
+        "results/ScPt/overlaps.csv",
+        "results/ScPt/allegro/self/limit_8/overlaps.csv",
+        "results/ScPt/allegro/self/summary/overlaps.png",
+    ):
         with pytest.raises(InputError, match="not a summary table path"):
             summary_key(wrong)
     path = tmp_path / "two.extxyz"
-    path.write_text('2\nProperties=species:S:1:pos:R:3\nH 0 0 0\nH 0 0 1\n1\nProperties=species:S:1:pos:R:3\nHe 0 0 0\n')
+    path.write_text("2\nProperties=species:S:1:pos:R:3\nH 0 0 0\nH 0 0 1\n1\nProperties=species:S:1:pos:R:3\nHe 0 0 0\n")
     assert count_frames(path) == 2
 
 
@@ -239,8 +300,12 @@ def test_report_rules_read_the_studys_files():
     from qcrobust.report import budget_inputs, dataset_inputs, findings_inputs, targets
     from qcrobust.study import Study
 
-    config = {"systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
-              "limits": [0, 4], "classical": {"models": ["rf"]}, "allegro": {"models": ["scratch", "self"], "limits": [4]}}
+    config = {
+        "systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
+        "limits": [0, 4],
+        "classical": {"models": ["rf"]},
+        "allegro": {"models": ["scratch", "self"], "limits": [4]},
+    }
     study = Study.from_config(validate_config(config))
     data = dataset_inputs(study)
     assert data["targets"] == ["results/A/dataset_targets.csv", "results/B/dataset_targets.csv"]
@@ -252,9 +317,15 @@ def test_report_rules_read_the_studys_files():
     assert len(found["similarity"]) == 2 * 3 and "results/B/allegro/self/summary/overlaps.csv" in found["overlaps"]
     budgets = budget_inputs(study)
     assert budgets["rmse"] == found["rmse"]
-    assert sorted(budgets["metrics"]) == sorted(f"results/{s}/allegro/{m}/limit_4/seed_0/metrics.json" for s in "AB" for m in ("scratch", "self"))
-    assert targets(study) == ["results/report/datasets.csv", "results/report/stability.csv", "results/report/findings.html",
-                              "results/report/allegro_budgets.csv"]
+    assert sorted(budgets["metrics"]) == sorted(
+        f"results/{s}/allegro/{m}/limit_4/seed_0/metrics.json" for s in "AB" for m in ("scratch", "self")
+    )
+    assert targets(study) == [
+        "results/report/datasets.csv",
+        "results/report/stability.csv",
+        "results/report/findings.html",
+        "results/report/allegro_budgets.csv",
+    ]
     classical_only = Study.from_config(validate_config({**config, "allegro": {"models": []}}))
     assert "results/report/allegro_budgets.csv" not in targets(classical_only)
     assert budget_inputs(classical_only)["metrics"] == []
@@ -264,9 +335,18 @@ def test_report_rules_read_the_studys_files():
 
 # --- the report of the fixture study ---
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1280,900", "--virtual-time-budget=5000"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,900",
+    "--virtual-time-budget=5000",
+]
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +383,9 @@ def test_report_renders_in_headless_chromium(study_report, tmp_path):
     shot = tmp_path / "report.png"
     proc = subprocess.run(
         [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", report.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
     pixels = matplotlib.image.imread(shot)[..., :3]

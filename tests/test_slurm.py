@@ -13,7 +13,6 @@ import subprocess
 
 import pytest
 import yaml
-
 from conftest import REPO, SNAKEMAKE, copy_study, result_tables, run_workflow
 from slurm_cluster import SlurmCluster, cannot_start
 
@@ -84,8 +83,9 @@ def test_study_on_slurm_gives_the_local_run_outputs(slurm, small_study_run, tmp_
     # every job went through Slurm and finished there, on the CPU partition (no GPU asked)
     jobs = int(re.search(r"(\d+) of \1 steps \(100%\) done", out).group(1))
     assert len(submitted) == jobs, out[-3000:]
-    queue = subprocess.run(["squeue", "--states=all", "--noheader", "--format=%i|%T|%P"], env=slurm.env,
-                           capture_output=True, text=True, check=True).stdout
+    queue = subprocess.run(
+        ["squeue", "--states=all", "--noheader", "--format=%i|%T|%P"], env=slurm.env, capture_output=True, text=True, check=True
+    ).stdout
     states = dict(line.split("|", 1) for line in queue.split())
     assert {states[j] for j in submitted} == {"COMPLETED|cpu"}
     # the same tables and structures, byte for byte, as the local run

@@ -106,7 +106,10 @@ def config(classical=("rf",), folds=5, allegro=("scratch",), allegro_limits=None
 def test_requirements_follow_the_configured_models():
     assert limit_requirements(config()) == {"folds": 5, "allegro_limits": LIMITS, "self_pretrain": False}
     assert limit_requirements(config(classical=(), allegro=("self",), allegro_limits=[0, 10])) == {
-        "folds": None, "allegro_limits": [0, 10], "self_pretrain": True}
+        "folds": None,
+        "allegro_limits": [0, 10],
+        "self_pretrain": True,
+    }
     assert limit_requirements(config(allegro=()))["allegro_limits"] == []
 
 
@@ -118,14 +121,34 @@ SMALL = table({0: 12, 2: 10, 4: 10})
     "data, test_size, val_fraction, requirements, message",
     [
         (SMALL, 10, 0.5, config(allegro=()), "limit 0: only 2 train+val structures, fewer than classical.folds = 5"),
-        (table({0: 12, 2: 1, 4: 10}), 10, 0.5, config(allegro=(), folds=4, limits=[2, 4]),
-         "limit 2: only 3 train+val structures, fewer than classical.folds = 4"),
-        (table({0: 12, 2: 10}), 10, 0.05, config(classical=(), allegro_limits=[0, 2], limits=[0, 2]),
-         "limit 0: no validation structure, which Allegro needs (allegro.limits holds 0)"),
-        (table({0: 12, 2: 10}), 10, 0.05, config(classical=(), allegro=("self",), allegro_limits=[2], limits=[0, 2]),
-         "limit 0: no validation structure, which Allegro's self regime needs (it fine-tunes on limit 0)"),
-        (table({0: 30, 4: 10}), 10, 0.2, config(classical=(), allegro=("self",), allegro_limits=[2, 4], limits=[0, 2, 4]),
-         "limit 2: no training structure with A5 defects (0 < n_A5_defects <= 2) for Allegro's self-pretraining"),
+        (
+            table({0: 12, 2: 1, 4: 10}),
+            10,
+            0.5,
+            config(allegro=(), folds=4, limits=[2, 4]),
+            "limit 2: only 3 train+val structures, fewer than classical.folds = 4",
+        ),
+        (
+            table({0: 12, 2: 10}),
+            10,
+            0.05,
+            config(classical=(), allegro_limits=[0, 2], limits=[0, 2]),
+            "limit 0: no validation structure, which Allegro needs (allegro.limits holds 0)",
+        ),
+        (
+            table({0: 12, 2: 10}),
+            10,
+            0.05,
+            config(classical=(), allegro=("self",), allegro_limits=[2], limits=[0, 2]),
+            "limit 0: no validation structure, which Allegro's self regime needs (it fine-tunes on limit 0)",
+        ),
+        (
+            table({0: 30, 4: 10}),
+            10,
+            0.2,
+            config(classical=(), allegro=("self",), allegro_limits=[2, 4], limits=[0, 2, 4]),
+            "limit 2: no training structure with A5 defects (0 < n_A5_defects <= 2) for Allegro's self-pretraining",
+        ),
     ],
 )
 def test_unmet_model_requirements_stop_at_the_limit_table_naming_the_dataset(data, test_size, val_fraction, requirements, message):
@@ -152,8 +175,13 @@ def test_both_families_train_on_the_one_limit_subset():
 
     rng = np.random.default_rng(5)
     defects = rng.choice([0, 2, 4, 6], size=40)
-    splits = pd.DataFrame({"id": [f"s{k:02d}" for k in range(40)], "n_A5_defects": defects,
-                           "split": np.where(defects == 0, rng.choice(["test", "train", "val"], 40), rng.choice(["train", "val"], 40))})
+    splits = pd.DataFrame(
+        {
+            "id": [f"s{k:02d}" for k in range(40)],
+            "n_A5_defects": defects,
+            "split": np.where(defects == 0, rng.choice(["test", "train", "val"], 40), rng.choice(["train", "val"], 40)),
+        }
+    )
     targets = pd.DataFrame({"id": splits["id"], "e_above_hull": rng.normal(size=40)})
     features = pd.DataFrame({"id": splits["id"], "x": rng.normal(size=40)})
     previous = set()

@@ -33,7 +33,7 @@ MADE_BY_RULES = "results/default_data/"
 def _dataset(path, n_a5):
     frames = []
     for k, n in enumerate(n_a5):
-        atoms = Atoms("Cu4", scaled_positions=[(0, 0, 0), (0, .5, .5), (.5, 0, .5), (.5, .5, 0)], cell=[3.6] * 3, pbc=True)
+        atoms = Atoms("Cu4", scaled_positions=[(0, 0, 0), (0, 0.5, 0.5), (0.5, 0, 0.5), (0.5, 0.5, 0)], cell=[3.6] * 3, pbc=True)
         atoms.info.update(id=f"s-{k}", n_A5_defects=n, energy=-4.0)
         frames.append(atoms)
     ase.io.write(path, frames, format="extxyz")
@@ -77,12 +77,16 @@ def test_frame_facts_decide_the_test_set_and_the_folds_before_any_job(tmp_path):
     cache = tmp_path / "facts.json"
     with pytest.raises(InputError) as err:
         check_frame_facts(_config(tmp_path, split={"test_size": 9}), "study/config.yaml", MADE_BY_RULES, cache)
-    assert str(err.value) == (f"{tmp_path}/d.extxyz: only 8 limit-0 structures (n_A5_defects = 0), fewer than split.test_size = 9 "
-                              "(study/config.yaml): lower split.test_size or add limit-0 structures")
+    assert str(err.value) == (
+        f"{tmp_path}/d.extxyz: only 8 limit-0 structures (n_A5_defects = 0), fewer than split.test_size = 9 "
+        "(study/config.yaml): lower split.test_size or add limit-0 structures"
+    )
     with pytest.raises(InputError) as err:
         check_frame_facts(_config(tmp_path, classical={"folds": 5}), "study/config.yaml", MADE_BY_RULES, cache)
-    assert str(err.value).startswith(f"{tmp_path}/d.extxyz: limit 0: only 4 train+val structures (n_A5_defects <= 0, less the 4 "
-                                     "test ones), fewer than classical.folds = 5 (study/config.yaml)")
+    assert str(err.value).startswith(
+        f"{tmp_path}/d.extxyz: limit 0: only 4 train+val structures (n_A5_defects <= 0, less the 4 "
+        "test ones), fewer than classical.folds = 5 (study/config.yaml)"
+    )
     check_frame_facts(_config(tmp_path, classical={"folds": 4}), "study/config.yaml", MADE_BY_RULES, cache)
     # the headers are read once: a second start reads the cache, keyed by the file's size and mtime
     stored = json.loads(cache.read_text())
@@ -100,8 +104,10 @@ def test_element_the_dataset_lacks_is_known_before_any_job(tmp_path):
     config["systems"]["S"]["inference"] = str(inference)
     with pytest.raises(InputError) as err:
         check_frame_facts(config, "study/config.yaml", MADE_BY_RULES, tmp_path / "facts.json")
-    assert str(err.value) == (f"{inference}: frame 5 (id='s-5'): element(s) ['Au'] absent from the labeled dataset "
-                              f"{config['systems']['S']['dataset']!r}: no model learns them")
+    assert str(err.value) == (
+        f"{inference}: frame 5 (id='s-5'): element(s) ['Au'] absent from the labeled dataset "
+        f"{config['systems']['S']['dataset']!r}: no model learns them"
+    )
 
 
 def test_binary_dataset_is_one_line_at_start_and_at_ingest(tmp_path):
@@ -124,7 +130,8 @@ def test_misspelt_hyperparameter_names_the_config_file_and_key(tmp_path):
 def test_a_small_test_set_is_a_warning(tmp_path):
     assert study_warnings(_config(tmp_path)) == [
         "the test set holds 4 structures (split.test_size), fewer than 20: test RMSE, R² and every SimilarityScore "
-        "rest on so few structures that they are mostly noise"]
+        "rest on so few structures that they are mostly noise"
+    ]
     assert study_warnings(_config(tmp_path, split={"test_size": 20})) == []
 
 
@@ -158,9 +165,14 @@ def test_run_sh_preflight_checks_configfiles_and_exits_non_zero(tmp_path, capsys
 
 
 def test_default_data_verify_outside_the_checkout_is_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "qcrobust.default_data", "verify", "--data", str(tmp_path / "none"), "--systems", "ScPt"],
-                          cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qcrobust.default_data", "verify", "--data", str(tmp_path / "none"), "--systems", "ScPt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"qcrobust: bad input: {tmp_path}/none/ScPt/decorations.csv: file not found "
-        "(--data names the shipped data folder, data/default of a qcrobust checkout)"]
+        "(--data names the shipped data folder, data/default of a qcrobust checkout)"
+    ]

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, SNAKEMAKE, make_self_contained_study
 
 pytestmark = pytest.mark.workflow
@@ -91,12 +90,12 @@ def test_a_configfile_extending_a_folders_own_config_is_refused(tmp_path):
     study = make_user_study(tmp_path / "study", "CuPd")
     mine = tmp_path / "my-config.yaml"
     mine.write_text(yaml.safe_dump({"systems": {"CuPt": yaml.safe_load((study / "config.yaml").read_text())["systems"]["CuPd"]}}))
-    proc = subprocess.run([SNAKEMAKE, "--directory", str(study), "--configfile", str(mine), "--dry-run"],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [SNAKEMAKE, "--directory", str(study), "--configfile", str(mine), "--dry-run"], cwd=REPO, capture_output=True, text=True
+    )
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
-    assert (f"{mine}: key 'systems': --configfile extends {study / 'config.yaml'}, which adds the systems ['CuPd']"
-            in output), output[-3000:]
+    assert f"{mine}: key 'systems': --configfile extends {study / 'config.yaml'}, which adds the systems ['CuPd']" in output, output[-3000:]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, bytes]]:
@@ -133,12 +132,15 @@ def test_two_studies_side_by_side_run_only_their_systems_and_leave_each_other_un
     assert "results/CuPt/limit_sizes.csv" in report and "results/CuPd" not in report
 
 
-@pytest.mark.parametrize("fault, message", [
-    ("not_yaml", r"config.yaml: line 3, column \d+: not valid YAML: "),
-    ("missing_file", r"config.yaml: key 'systems.CuPt.inference': .*nowhere.extxyz: no such file"),
-    ("hyperparameter", r"config.yaml: key 'classical.params.rf.n_estimatorz': not a parameter of RandomForestRegressor"),
-    ("test_size", r"CuPt_dataset.extxyz: only \d+ limit-0 structures \(n_A5_defects = 0\), fewer than split.test_size = 400"),
-])
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        ("not_yaml", r"config.yaml: line 3, column \d+: not valid YAML: "),
+        ("missing_file", r"config.yaml: key 'systems.CuPt.inference': .*nowhere.extxyz: no such file"),
+        ("hyperparameter", r"config.yaml: key 'classical.params.rf.n_estimatorz': not a parameter of RandomForestRegressor"),
+        ("test_size", r"CuPt_dataset.extxyz: only \d+ limit-0 structures \(n_A5_defects = 0\), fewer than split.test_size = 400"),
+    ],
+)
 def test_mistakes_stop_before_the_first_job_with_one_line(tmp_path, fault, message):
     """A study folder with one mistake: snakemake stops before any job, its output names the
     file and the key or record once, and nothing is written."""

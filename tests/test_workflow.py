@@ -6,8 +6,8 @@ import ase.io
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import edit_config, run_workflow
+
 from qcrobust import layout
 from qcrobust.config import load_config
 from qcrobust.study import Study
@@ -111,8 +111,10 @@ def test_bad_input_stops_the_run_with_one_clear_message(fixture_study, tmp_path,
     [
         ("unknown_element", "{inference}: frame 2 (id={id!r}): element(s) ['Ag'] absent from the labeled dataset"),
         # decided at start, from the frame headers (the job would say it too, without the detail)
-        ("too_many_folds", "{dataset}: limit 0: only 10 train+val structures (n_A5_defects <= 0, less the 6 test ones), "
-                           "fewer than classical.folds = 11"),
+        (
+            "too_many_folds",
+            "{dataset}: limit 0: only 10 train+val structures (n_A5_defects <= 0, less the 6 test ones), fewer than classical.folds = 11",
+        ),
     ],
 )
 def test_bad_data_stops_the_run_before_any_model_trains_naming_the_users_file(fixture_study, tmp_path, breakage, message):

@@ -45,9 +45,13 @@ def _selections(values: np.ndarray, mode: ScreeningMode) -> np.ndarray:
     return np.vstack([mode.mask(row) for row in values])
 
 
-def candidate_table(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequence[ScreeningMode],
-                    audit: pd.DataFrame | None = None, known: pd.DataFrame | None = None,
-                    equivalent_ids: Mapping[str, str] | None = None) -> pd.DataFrame:
+def candidate_table(
+    predictions: Mapping[ScreenKey, pd.DataFrame],
+    modes: Sequence[ScreeningMode],
+    audit: pd.DataFrame | None = None,
+    known: pd.DataFrame | None = None,
+    equivalent_ids: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """One row per (mode, inference structure), ranked within each mode (``rank`` 1 = most robust).
 
     Columns: ``mode, rank, id, status`` (``screened``), ``share_selected`` (of all screens),
@@ -63,9 +67,16 @@ def candidate_table(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequen
     keys, ids, values = _matrix(predictions)
     families = list(dict.fromkeys(key[0] for key in keys))
     # what does not depend on the mode: the predictions' statistics and the audit labels
-    common = pd.DataFrame({"n_screens": len(keys), "y_pred_mean": values.mean(axis=0), "y_pred_sd": values.std(axis=0),
-                           "y_pred_min": values.min(axis=0), "y_pred_max": values.max(axis=0),
-                           "equivalent_ids": [(equivalent_ids or {}).get(i, "") for i in ids]})
+    common = pd.DataFrame(
+        {
+            "n_screens": len(keys),
+            "y_pred_mean": values.mean(axis=0),
+            "y_pred_sd": values.std(axis=0),
+            "y_pred_min": values.min(axis=0),
+            "y_pred_max": values.max(axis=0),
+            "equivalent_ids": [(equivalent_ids or {}).get(i, "") for i in ids],
+        }
+    )
     if audit is not None:
         audit_ids = audit["id"].astype(str).tolist()
         labels = dict(zip(audit_ids, audit["y_true"].astype(float)))
@@ -100,17 +111,30 @@ def _known_rows(known: pd.DataFrame, mode: ScreeningMode, audited: bool) -> pd.D
     """The labeled structures of one mode: their known label decides ``truly_selected`` where the
     mode is a fixed rule (a rank-based mode has no meaning outside the set it ranks)."""
     known = known.sort_values("id", kind="stable")
-    rows = pd.DataFrame({"mode": mode.name, "rank": pd.array([pd.NA] * len(known), dtype="Int64"), "id": known["id"].to_numpy(),
-                         "status": "labeled", "known_id": known["known_id"].to_numpy(), "known_split": known["known_split"].to_numpy(),
-                         "y_known": known["y_known"].to_numpy(dtype=np.float64)})
+    rows = pd.DataFrame(
+        {
+            "mode": mode.name,
+            "rank": pd.array([pd.NA] * len(known), dtype="Int64"),
+            "id": known["id"].to_numpy(),
+            "status": "labeled",
+            "known_id": known["known_id"].to_numpy(),
+            "known_split": known["known_split"].to_numpy(),
+            "y_known": known["y_known"].to_numpy(dtype=np.float64),
+        }
+    )
     if audited:
         rows["truly_selected"] = "" if mode.kind == "top" else np.where(rows["y_known"] < mode.value, "yes", "no")
     return rows
 
 
-def consensus_precision(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Sequence[ScreeningMode], audit: pd.DataFrame,
-                        levels: Sequence[float] = (0.5, 0.9), resamples: int = BOOTSTRAP_RESAMPLES,
-                        seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
+def consensus_precision(
+    predictions: Mapping[ScreenKey, pd.DataFrame],
+    modes: Sequence[ScreeningMode],
+    audit: pd.DataFrame,
+    levels: Sequence[float] = (0.5, 0.9),
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> pd.DataFrame:
     """Per mode, on the audited inference structures: the precision of the consensus (structures
     selected by at least a share ``level`` of the screens) against that of a single screen.
 
@@ -137,16 +161,24 @@ def consensus_precision(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Se
         truth = mode.mask(audited["y_true"].to_numpy(dtype=np.float64))
         chosen = _selections(values, mode)[:, columns].astype(np.int64)
         hits = chosen * truth
-        row = {"mode": mode.name, "n_audited": len(columns), "n_truly_selected": int(truth.sum()), "n_screens": len(keys),
-               "n_screens_none": int((chosen.sum(axis=1) == 0).sum())}
+        row = {
+            "mode": mode.name,
+            "n_audited": len(columns),
+            "n_truly_selected": int(truth.sum()),
+            "n_screens": len(keys),
+            "n_screens_none": int((chosen.sum(axis=1) == 0).sum()),
+        }
         single = _single_screen(chosen.sum(axis=1), hits.sum(axis=1))
         boot = [_single_screen(chosen @ w, hits @ w) for w in weights]
         for name in ("mean", "pooled"):
             estimates = np.array([b[name] for b in boot])
             estimates = estimates[np.isfinite(estimates)]
             low, high = np.percentile(estimates, [2.5, 97.5]) if len(estimates) else (math.nan, math.nan)
-            row |= {f"single_screen_precision_{name}": single[name], f"single_screen_precision_{name}_ci_low": float(low),
-                    f"single_screen_precision_{name}_ci_high": float(high)}
+            row |= {
+                f"single_screen_precision_{name}": single[name],
+                f"single_screen_precision_{name}_ci_low": float(low),
+                f"single_screen_precision_{name}_ci_high": float(high),
+            }
         row["single_screen_selected_mean"] = float(chosen.sum(axis=1).mean())
         share = chosen.mean(axis=0)
         for level in levels:
@@ -155,10 +187,16 @@ def consensus_precision(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Se
             right = int(truth[picked].sum())
             low, high = wilson_interval([right], [int(picked.sum())])
             precision = right / picked.sum() if picked.any() else math.nan
-            row |= {f"{name}_selected": int(picked.sum()), f"{name}_precision": precision, f"{name}_ci_low": float(low[0]),
-                    f"{name}_ci_high": float(high[0]),
-                    f"{name}_verdict": _verdict((float(low[0]), float(high[0])), (row["single_screen_precision_mean_ci_low"],
-                                                                                  row["single_screen_precision_mean_ci_high"]))}
+            row |= {
+                f"{name}_selected": int(picked.sum()),
+                f"{name}_precision": precision,
+                f"{name}_ci_low": float(low[0]),
+                f"{name}_ci_high": float(high[0]),
+                f"{name}_verdict": _verdict(
+                    (float(low[0]), float(high[0])),
+                    (row["single_screen_precision_mean_ci_low"], row["single_screen_precision_mean_ci_high"]),
+                ),
+            }
         rows.append(row | {"bootstrap_resamples": resamples, "bootstrap_seed": seed})
     return pd.DataFrame(rows)
 
@@ -166,8 +204,10 @@ def consensus_precision(predictions: Mapping[ScreenKey, pd.DataFrame], modes: Se
 def _single_screen(selected: np.ndarray, right: np.ndarray) -> dict[str, float]:
     """Mean over screens (of those that select something) and pooled precision."""
     some = selected > 0
-    return {"mean": float(np.mean(right[some] / selected[some])) if some.any() else math.nan,
-            "pooled": float(right.sum() / selected.sum()) if selected.sum() else math.nan}
+    return {
+        "mean": float(np.mean(right[some] / selected[some])) if some.any() else math.nan,
+        "pooled": float(right.sum() / selected.sum()) if selected.sum() else math.nan,
+    }
 
 
 def _verdict(consensus: tuple[float, float], single: tuple[float, float]) -> str:
@@ -195,8 +235,11 @@ def candidate_inputs(study, wildcards) -> dict[str, str]:
         f"pred__{k['family']}__{k['model']}__{k['limit']}__{k['seed']}": layout.path(layout.PREDICTIONS, **k, set="inference")
         for k in study.trained(system)
     }
-    inputs |= {"equivalents": layout.path(layout.EQUIVALENTS, system=system, set="inference"),
-               "targets": layout.path(layout.TARGETS, system=system, set="dataset"), "splits": layout.path(layout.SPLITS, system=system)}
+    inputs |= {
+        "equivalents": layout.path(layout.EQUIVALENTS, system=system, set="inference"),
+        "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
+        "splits": layout.path(layout.SPLITS, system=system),
+    }
     if study.has_audit(system):
         inputs["audit_targets"] = layout.path(layout.TARGETS, system=system, set="audit")
     return inputs
@@ -209,8 +252,14 @@ def known_structures(equivalents: pd.DataFrame, targets: pd.DataFrame, splits: p
     label = targets.set_index(targets["id"].astype(str))[target]
     split = splits.set_index(splits["id"].astype(str))["split"]
     known_id = labeled["equivalent_id"].astype(str)
-    return pd.DataFrame({"id": labeled["id"].astype(str).to_numpy(), "known_id": known_id.to_numpy(),
-                         "known_split": known_id.map(split).fillna("").to_numpy(), "y_known": known_id.map(label).to_numpy(dtype=np.float64)})
+    return pd.DataFrame(
+        {
+            "id": labeled["id"].astype(str).to_numpy(),
+            "known_id": known_id.to_numpy(),
+            "known_split": known_id.map(split).fillna("").to_numpy(),
+            "y_known": known_id.map(label).to_numpy(dtype=np.float64),
+        }
+    )
 
 
 def merged_ids(equivalents: pd.DataFrame) -> dict[str, str]:

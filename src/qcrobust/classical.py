@@ -160,7 +160,9 @@ class LimitData:
     n_val: int
 
 
-def limit_data(features: pd.DataFrame, targets: pd.DataFrame, splits: pd.DataFrame, limit: int, target: str, *, source: str = "splits") -> LimitData:
+def limit_data(
+    features: pd.DataFrame, targets: pd.DataFrame, splits: pd.DataFrame, limit: int, target: str, *, source: str = "splits"
+) -> LimitData:
     """Join descriptors, targets and splits; select the ``limit`` subset (train+val)."""
     for name, table in (("descriptor table", features), ("targets", targets)):
         missing = sorted(set(splits["id"]) - set(table["id"]))
@@ -210,7 +212,9 @@ def write_outputs(fit: CVFit, metrics: Mapping, outputs: Mapping[str, str]) -> N
     from qcrobust.io import atomic_path, write_json
     from qcrobust.tables import check_record
 
-    check_record({k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in metrics.items()}, "classical_metrics", outputs["metrics"])
+    check_record(
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in metrics.items()}, "classical_metrics", outputs["metrics"]
+    )
     write_json(metrics, outputs["metrics"])
     with atomic_path(outputs["model"]) as tmp:
         joblib.dump({"feature_names": fit.feature_names, "pipelines": fit.pipelines}, tmp, compress=3)
@@ -246,4 +250,9 @@ def train_inputs(study, wildcards) -> dict[str, str]:
 def model_settings(config: Mapping, wildcards) -> dict:
     """What a trained model depends on besides its inputs (a rule param: a change retrains only it)."""
     block = config["classical"]
-    return {"params": dict(block["params"][wildcards.model]), "folds": block["folds"], "seed": int(wildcards.seed), "target": config["target"]}
+    return {
+        "params": dict(block["params"][wildcards.model]),
+        "folds": block["folds"],
+        "seed": int(wildcards.seed),
+        "target": config["target"],
+    }

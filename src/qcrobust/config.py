@@ -65,9 +65,7 @@ def check_limits(limits, source: str = "config.yaml", defect_step: int = 1) -> l
             )
     for lower, upper in zip(limits, limits[1:]):
         if upper <= lower:
-            raise InputError(
-                source, "key 'limits'", f"must be strictly increasing, but {upper} follows {lower}"
-            )
+            raise InputError(source, "key 'limits'", f"must be strictly increasing, but {upper} follows {lower}")
     return list(limits)
 
 
@@ -100,18 +98,32 @@ def check_pretrain(pretrain: Mapping, source: str = "config.yaml") -> None:
     """The external regime starts from one of ``corpus``, ``source`` (a fetch) and ``package``,
     each set consistently (``allegro.pretrain``; src/qcrobust/allegro/sources.py)."""
     fetch = pretrain.get("source") or {}
-    chosen = [key for key, value in (("corpus", pretrain.get("corpus")), ("source.api", fetch.get("api")),
-                                     ("package", pretrain.get("package"))) if value]
+    chosen = [
+        key
+        for key, value in (("corpus", pretrain.get("corpus")), ("source.api", fetch.get("api")), ("package", pretrain.get("package")))
+        if value
+    ]
     if len(chosen) > 1:
-        raise InputError(source, f"key 'allegro.pretrain.{chosen[1]}'",
-                         f"set together with 'allegro.pretrain.{chosen[0]}': the external regime starts from one of corpus, source and package")
+        raise InputError(
+            source,
+            f"key 'allegro.pretrain.{chosen[1]}'",
+            f"set together with 'allegro.pretrain.{chosen[0]}': the external regime starts from one of corpus, source and package",
+        )
     if fetch.get("api") == "aflux":
         if fetch.get("provider") not in (None, "aflow"):
-            raise InputError(source, "key 'allegro.pretrain.source.provider'", "AFLUX is AFLOW's own API: a provider is chosen with api: optimade")
+            raise InputError(
+                source, "key 'allegro.pretrain.source.provider'", "AFLUX is AFLOW's own API: a provider is chosen with api: optimade"
+            )
         if fetch.get("energy_field"):
-            raise InputError(source, "key 'allegro.pretrain.source.energy_field'", "AFLUX's label is enthalpy_formation_atom: energy_field is for api: optimade")
+            raise InputError(
+                source,
+                "key 'allegro.pretrain.source.energy_field'",
+                "AFLUX's label is enthalpy_formation_atom: energy_field is for api: optimade",
+            )
     if fetch.get("api") == "optimade" and not fetch.get("provider") and not (fetch.get("url") and fetch.get("energy_field")):
-        raise InputError(source, "key 'allegro.pretrain.source.provider'", "null needs both url and energy_field (or name aflow, oqmd, mp or alexandria)")
+        raise InputError(
+            source, "key 'allegro.pretrain.source.provider'", "null needs both url and energy_field (or name aflow, oqmd, mp or alexandria)"
+        )
     if fetch.get("api") and pretrain.get("target", "e_form") != "e_form":
         raise InputError(source, "key 'allegro.pretrain.target'", "a fetched corpus is labelled e_form (formation energy per atom)")
     package = pretrain.get("package")
@@ -131,9 +143,7 @@ def allegro_limits(config: Mapping) -> list[int]:
     if unknown:
         raise InputError("config", "key 'allegro.limits'", f"{unknown} not in 'limits' {limits}")
     if limits[-1] not in chosen:
-        raise InputError(
-            "config", "key 'allegro.limits'", f"must hold the largest limit {limits[-1]} (recall is measured against it)"
-        )
+        raise InputError("config", "key 'allegro.limits'", f"must hold the largest limit {limits[-1]} (recall is measured against it)")
     return chosen
 
 
@@ -148,10 +158,7 @@ def _schema_error(error) -> tuple[str, str]:
         schema = error.schema
         known = list(schema.get("properties", {}))
         patterns = list(schema.get("patternProperties", {}))
-        unexpected = [
-            key for key in error.instance
-            if key not in known and not any(re.search(p, str(key)) for p in patterns)
-        ]
+        unexpected = [key for key in error.instance if key not in known and not any(re.search(p, str(key)) for p in patterns)]
         key = unexpected[0] if unexpected else "?"
         if patterns and not known:
             return f"key {_key([*where, key])!r}", f"name must match {' or '.join(patterns)}"

@@ -232,7 +232,8 @@ def ingest_set(
     measure what the models saw). The equivalents table says what happened to every frame.
     Nothing is written unless all checks pass.
     """
-    from qcrobust.equivalence import canonical_atom_order, classify, equivalents as fate
+    from qcrobust.equivalence import canonical_atom_order, classify
+    from qcrobust.equivalence import equivalents as fate
     from qcrobust.features import read_parent
     from qcrobust.io import write_csv, write_frames
 
@@ -249,7 +250,9 @@ def ingest_set(
         sets["dataset"], paths["dataset"] = read_frames(labeled_structures), spec["dataset"]
         check_elements_learned(checked.frames, path, elements_of(sets["dataset"]), spec["dataset"])
     parent_path = spec.get("parent")
-    classes, sites = classify(sets, parent=read_parent(parent_path), parent_path=parent_path or "parent", paths=paths, tolerance=site_tolerance)
+    classes, sites = classify(
+        sets, parent=read_parent(parent_path), parent_path=parent_path or "parent", paths=paths, tolerance=site_tolerance
+    )
     own = classes[classes["set"] == set_name].reset_index(drop=True)
     table = fate(own, classes[classes["set"] == "dataset"] if labeled_structures is not None else None, set_name)
     _check_classes(own.assign(n_A5_defects=[a.info["n_A5_defects"] for a in checked.frames]), path)
@@ -257,8 +260,12 @@ def ingest_set(
     kept = np.flatnonzero(table["relation"].to_numpy() == "kept")
     kept = kept[np.argsort(table["id"].to_numpy()[kept], kind="stable")]
     if not len(kept):
-        raise InputError(path, None, f"every frame is equivalent to a structure of the labeled dataset {str(spec['dataset'])!r}: "
-                         f"nothing is left to {'screen' if set_name == 'inference' else 'audit'}")
+        raise InputError(
+            path,
+            None,
+            f"every frame is equivalent to a structure of the labeled dataset {str(spec['dataset'])!r}: "
+            f"nothing is left to {'screen' if set_name == 'inference' else 'audit'}",
+        )
     frames = []
     for index in kept:
         atoms = checked.frames[index]
@@ -269,9 +276,17 @@ def ingest_set(
             atoms.info.update({key: getattr(row, key) for key in ENERGY_KEYS})
     counts = table["relation"].value_counts()
     below = "" if checked.targets is None else f", {int((merged['e_above_hull'] < 0).sum())} below the hull"
-    log.info("%s %s: %d frames, %d kept%s; %d duplicates of another frame, %d equivalent to a labeled dataset structure "
-             "(left out; see %s)", system, set_name, len(checked.frames), len(frames), below, counts.get("duplicate", 0),
-             counts.get("labeled", 0), Path(equivalents).name)
+    log.info(
+        "%s %s: %d frames, %d kept%s; %d duplicates of another frame, %d equivalent to a labeled dataset structure (left out; see %s)",
+        system,
+        set_name,
+        len(checked.frames),
+        len(frames),
+        below,
+        counts.get("duplicate", 0),
+        counts.get("labeled", 0),
+        Path(equivalents).name,
+    )
     write_frames(frames, structures)
     write_csv(table, equivalents)
     if targets is not None:
@@ -283,7 +298,9 @@ def _check_classes(own: pd.DataFrame, path) -> None:
     spread = own.groupby("class")["n_A5_defects"].nunique()
     if (spread > 1).any():
         members = own[own["class"] == spread[spread > 1].index[0]]
-        raise InputError(path, f"ids {members['id'].tolist()}", f"the same structure with different n_A5_defects {sorted(set(members['n_A5_defects']))}")
+        raise InputError(
+            path, f"ids {members['id'].tolist()}", f"the same structure with different n_A5_defects {sorted(set(members['n_A5_defects']))}"
+        )
 
 
 def _merge_labels(targets: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
@@ -313,8 +330,11 @@ def ingest_inputs(study, wildcards) -> dict:
     from qcrobust import layout
 
     spec = study.spec(wildcards.system)
-    inputs = {"structures": spec[wildcards.set], "hull": [spec["competing_phases"]] if spec.get("competing_phases") else [],
-              "parent": [spec["parent"]] if spec.get("parent") else []}
+    inputs = {
+        "structures": spec[wildcards.set],
+        "hull": [spec["competing_phases"]] if spec.get("competing_phases") else [],
+        "parent": [spec["parent"]] if spec.get("parent") else [],
+    }
     if wildcards.set != "dataset":
         inputs["labeled_structures"] = layout.path(layout.STRUCTURES, system=wildcards.system, set="dataset")
     return inputs

@@ -166,14 +166,21 @@ RELATIONS = ("kept", "duplicate", "labeled")
 EQUIVALENT_COLUMNS = ["id", "relation", "equivalent_id", "equivalent_set"]
 
 
-def classify(sets: Mapping[str, Sequence[Atoms]], *, parent: Atoms | None = None, parent_path: str | os.PathLike = "parent",
-             paths: Mapping[str, str | os.PathLike] | None = None, tolerance: float = 0.5) -> tuple[pd.DataFrame, dict[str, list | None]]:
+def classify(
+    sets: Mapping[str, Sequence[Atoms]],
+    *,
+    parent: Atoms | None = None,
+    parent_path: str | os.PathLike = "parent",
+    paths: Mapping[str, str | os.PathLike] | None = None,
+    tolerance: float = 0.5,
+) -> tuple[pd.DataFrame, dict[str, list | None]]:
     """``set, id, class`` for every frame of ``sets`` (name -> frames with ``info['id']``):
     frames of one class are equivalent (see the module docstring); class numbers follow the
     canonical forms (with a parent) or the sorted (set, id), never the order of the frames.
     Also, per set, the parent site of every atom of each frame (None without a parent)."""
-    table = pd.DataFrame([(name, str(atoms.info["id"]), k) for name in sets for k, atoms in enumerate(sets[name])],
-                         columns=["set", "id", "position"])
+    table = pd.DataFrame(
+        [(name, str(atoms.info["id"]), k) for name in sets for k, atoms in enumerate(sets[name])], columns=["set", "id", "position"]
+    )
     if parent is not None:
         matcher = ParentMatcher.from_parent(parent, parent_path, tolerance)
         keys, sites = [], {}

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from qcrobust import layout, metrics
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv
 from qcrobust.screening import ScreeningMode, cumulative_precision_recall, modes_from_config
-from qcrobust import layout, metrics
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,10 @@ def summary_inputs(study, wildcards) -> dict[str, str]:
     """Inputs of rule ``evaluate``: the test and inference predictions, splits and targets."""
     system = wildcards.system
     inputs = prediction_files(study, system, wildcards.family, wildcards.model, ("test", "inference"))
-    return inputs | {"splits": layout.path(layout.SPLITS, system=system), "targets": layout.path(layout.TARGETS, system=system, set="dataset")}
+    return inputs | {
+        "splits": layout.path(layout.SPLITS, system=system),
+        "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
+    }
 
 
 def audit_inputs(study, wildcards) -> dict[str, str]:
@@ -142,7 +145,10 @@ def noise_inputs(study, wildcards) -> dict[str, str]:
         for seed in study.seeds(family, model, limit)
         for name in ("test", "inference")
     }
-    return inputs | {"splits": layout.path(layout.SPLITS, system=system), "targets": layout.path(layout.TARGETS, system=system, set="dataset")}
+    return inputs | {
+        "splits": layout.path(layout.SPLITS, system=system),
+        "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
+    }
 
 
 def noise_figures(study) -> list[str]:
@@ -272,8 +278,14 @@ def summarize(
         inference_pred[limit] = inference
 
     rmse_rows = [
-        {**key, "limit": x, "n_test": len(y_test), **metrics.regression_scores(y_test, test_pred[x]),
-         "normalizer_kind": settings.normalizer, "normalizer": normalizer}
+        {
+            **key,
+            "limit": x,
+            "n_test": len(y_test),
+            **metrics.regression_scores(y_test, test_pred[x]),
+            "normalizer_kind": settings.normalizer,
+            "normalizer": normalizer,
+        }
         for x in limits
     ]
     rmse = pd.DataFrame(rmse_rows)
@@ -293,7 +305,11 @@ def summarize(
     screening = tables["screening_vs_max_limit"]
     log.info(
         "%s: test RMSE %.4f-%.4f eV/atom over limits %s; selected at limit %d per mode: %s",
-        source, rmse["rmse"].min(), rmse["rmse"].max(), limits, limits[-1],
+        source,
+        rmse["rmse"].min(),
+        rmse["rmse"].max(),
+        limits,
+        limits[-1],
         ", ".join(f"{r.mode} {r.n_selected}" for r in screening[screening["limit"] == limits[-1]].itertuples()),
     )
     return tables
@@ -319,9 +335,9 @@ def summarize_audit(
     per_mode: dict[str, list[pd.DataFrame]] = {"classification_audit": [], "audit_cumulative": []}
     for mode in modes:
         per_mode["classification_audit"].append(classification_by_limit(y_audit, audit_pred, mode))
-        per_mode["audit_cumulative"].append(pd.concat(
-            [cumulative_precision_recall(y_audit, audit_pred[x], mode).assign(limit=x) for x in limits], ignore_index=True
-        ))
+        per_mode["audit_cumulative"].append(
+            pd.concat([cumulative_precision_recall(y_audit, audit_pred[x], mode).assign(limit=x) for x in limits], ignore_index=True)
+        )
         for name in per_mode:
             per_mode[name][-1].insert(0, "mode", mode.name)
     return _by_mode(key, per_mode)
@@ -349,7 +365,9 @@ def _keyed(key: Mapping[str, str], table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({k: [v] * len(table) for k, v in key.items()}), table.reset_index(drop=True)], axis=1)
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, str | os.PathLike], schemas: Mapping[str, str] = TABLE_SCHEMAS) -> None:
+def write_tables(
+    tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, str | os.PathLike], schemas: Mapping[str, str] = TABLE_SCHEMAS
+) -> None:
     """Check every table against its schema first, then write them all (nothing written if one fails)."""
     from qcrobust.io import write_csv
     from qcrobust.tables import check_table
@@ -362,7 +380,9 @@ def write_tables(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, str |
 
 def concat_tables(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
     """One long table from many summary tables of the same kind (order of ``paths`` kept)."""
-    tables = [read_csv(p, required=["system", "family", "model", "limit"], dtype={"system": str, "family": str, "model": str}) for p in paths]
+    tables = [
+        read_csv(p, required=["system", "family", "model", "limit"], dtype={"system": str, "family": str, "model": str}) for p in paths
+    ]
     table = pd.concat(tables, ignore_index=True)
     if "note" in table.columns:  # an empty note reads back as NaN
         table["note"] = table["note"].fillna("").astype(str)

@@ -37,7 +37,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -90,7 +89,9 @@ class FeatureSettings:
             raise InputError(source, "key 'features'", "coordination_cutoff and site_tolerance must be > 0")
         env = self.environment
         if env is not None and not 0 < env.start < env.cutoff:
-            raise InputError(source, "key 'features.environment'", f"needs 0 < start < cutoff, got start {env.start:g}, cutoff {env.cutoff:g}")
+            raise InputError(
+                source, "key 'features.environment'", f"needs 0 < start < cutoff, got start {env.start:g}, cutoff {env.cutoff:g}"
+            )
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,9 @@ class ParentLattice:
     def sites(self, atoms: Atoms, path, index: int) -> np.ndarray:
         """The parent site of every atom of the frame."""
         if len(atoms) > len(self.atoms):
-            raise InputError(*_record(path, index, atoms), f"{len(atoms)} atoms, more than the {len(self.atoms)} sites of the parent {self.path}")
+            raise InputError(
+                *_record(path, index, atoms), f"{len(atoms)} atoms, more than the {len(self.atoms)} sites of the parent {self.path}"
+            )
         scaled = np.mod(atoms.cell.scaled_positions(atoms.positions), 1.0)
         # fractional positions of the frame against the parent's; tolerance checked in the parent's cell (A)
         _, site = self._tree.query(scaled)
@@ -329,8 +332,13 @@ class FeatureSpace:
 
     def to_json(self) -> dict:
         return {
-            "elements": self.elements, "site_labels": self.site_labels, "site_columns": [list(c) for c in self.site_columns],
-            "allowed": self.allowed, "ce_orders": self.ce_orders, "settings": self.settings.to_json(), "columns": self.columns,
+            "elements": self.elements,
+            "site_labels": self.site_labels,
+            "site_columns": [list(c) for c in self.site_columns],
+            "allowed": self.allowed,
+            "ce_orders": self.ce_orders,
+            "settings": self.settings.to_json(),
+            "columns": self.columns,
         }
 
     @classmethod
@@ -338,9 +346,12 @@ class FeatureSpace:
         """The space written by :meth:`to_json`; its stored ``columns`` must be the ones it
         describes (a stale or hand-edited file is an error naming ``source``)."""
         space = cls(
-            elements=list(data["elements"]), site_labels=list(data["site_labels"]),
-            site_columns=[tuple(c) for c in data["site_columns"]], allowed=data["allowed"],
-            ce_orders=list(data["ce_orders"]), settings=FeatureSettings.from_config(data["settings"]),
+            elements=list(data["elements"]),
+            site_labels=list(data["site_labels"]),
+            site_columns=[tuple(c) for c in data["site_columns"]],
+            allowed=data["allowed"],
+            ce_orders=list(data["ce_orders"]),
+            settings=FeatureSettings.from_config(data["settings"]),
         )
         if "columns" in data and list(data["columns"]) != space.columns:
             raise InputError(source, "key 'columns'", "differs from the columns the space describes (a stale or edited file)")
@@ -366,8 +377,13 @@ def feature_space(
         if parent is None:
             labels = sorted({lab for t in tables for a in t.frames if site_labels(a) is not None for lab in site_labels(a)})
             columns = sorted(
-                {(lab, sp) for t in tables for a in t.frames if site_labels(a) is not None
-                 for lab, sp in zip(site_labels(a), a.get_chemical_symbols())}
+                {
+                    (lab, sp)
+                    for t in tables
+                    for a in t.frames
+                    if site_labels(a) is not None
+                    for lab, sp in zip(site_labels(a), a.get_chemical_symbols())
+                }
             )
             return FeatureSpace(elements, labels, columns, None, [], settings)
         lattice = ParentLattice(parent, parent_path, settings.site_tolerance)

@@ -106,4 +106,3 @@ class Hull:
         comp = _composition(formula)
         mu = sum(self.references[str(el)] * frac for el, frac in comp.fractional_composition.items())
         return self.hull_energy_per_atom(formula) - mu
-

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import itertools
 import json
 import math
 import os

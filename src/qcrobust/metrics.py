@@ -82,7 +82,11 @@ def similarity_normalizer(y_test, kind: str = "std", *, warn_below: float = 0.0,
         hint = "; set similarity.normalizer: std to divide by the test set's spread instead" if kind != "std" else ""
         log.warning(
             "%s: the SimilarityScore normalizer (%s of the target) is %.3g, below %.3g: RMSE differences are magnified and scores fall far below 1%s",
-            source, kind, value, warn_below, hint,
+            source,
+            kind,
+            value,
+            warn_below,
+            hint,
         )
     return value
 

@@ -79,15 +79,19 @@ def similarity_heatmap(similarity: pd.DataFrame, path: str | os.PathLike, title:
 
 
 def normalizer_text(rmse: pd.DataFrame) -> str:
-    """"σ(y_test) = 0.0064 eV/atom" from a ``rmse_by_limit`` table (its normalizer columns)."""
+    """ "σ(y_test) = 0.0064 eV/atom" from a ``rmse_by_limit`` table (its normalizer columns)."""
     from qcrobust.metrics import NORMALIZER_LABELS
 
     kind = str(rmse["normalizer_kind"].iloc[0])
     return f"{NORMALIZER_LABELS.get(kind, kind)} = {float(rmse['normalizer'].iloc[0]):.4f} eV/atom"
 
 
-SCREENING_CURVES = (("recall", "recall", "o-"), ("precision", "precision", "s--"), ("jaccard", "Jaccard", "^-."),
-                    ("share_selected", "selected share", "x:"))
+SCREENING_CURVES = (
+    ("recall", "recall", "o-"),
+    ("precision", "precision", "s--"),
+    ("jaccard", "Jaccard", "^-."),
+    ("share_selected", "selected share", "x:"),
+)
 
 
 def screening_vs_limit(table: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -102,8 +106,15 @@ def screening_vs_limit(table: pd.DataFrame, path: str | os.PathLike) -> None:
         suffix = f" (undefined at {undefined} of {len(values)})" if undefined else ""
         ax.plot(table["limit"], values, style, label=label + suffix)
     if table["n_reference"].iloc[0] == 0:
-        ax.text(0.5, 0.5, f"nothing selected at limit {reference}:\nrecall and Jaccard vs it undefined",
-                ha="center", va="center", transform=ax.transAxes, fontsize=8)
+        ax.text(
+            0.5,
+            0.5,
+            f"nothing selected at limit {reference}:\nrecall and Jaccard vs it undefined",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=8,
+        )
     ax.set_xticks(table["limit"])
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("limit")
@@ -121,8 +132,7 @@ def overlap_heatmap(overlaps: pd.DataFrame, path: str | os.PathLike) -> None:
     labels = share.index.astype(int).tolist()
     fig, ax = plt.subplots(figsize=(5.6, 4.6))
     annotations = count.to_numpy().astype(int).astype(str)
-    _heatmap(ax, share.to_numpy(dtype=np.float64), labels, annotations, "magma", vmin=0.0, vmax=1.0,
-             colorbar_label="|S_i ∩ S_j| / |S_i|")
+    _heatmap(ax, share.to_numpy(dtype=np.float64), labels, annotations, "magma", vmin=0.0, vmax=1.0, colorbar_label="|S_i ∩ S_j| / |S_i|")
     ax.set_xlabel("limit j")
     ax.set_ylabel("limit i")
     ax.set_title(_title(overlaps) + " (blank row: S_i empty)", fontsize=9)
@@ -145,8 +155,15 @@ def audit_cumulative(table: pd.DataFrame, path: str | os.PathLike) -> None:
         ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
     if table["recall"].isna().all():
-        axes[1].text(0.5, 0.5, "undefined: nothing truly selected\nin the audit set", ha="center", va="center",
-                     transform=axes[1].transAxes, fontsize=8)
+        axes[1].text(
+            0.5,
+            0.5,
+            "undefined: nothing truly selected\nin the audit set",
+            ha="center",
+            va="center",
+            transform=axes[1].transAxes,
+            fontsize=8,
+        )
     axes[0].legend(fontsize=7, ncol=2)
     fig.suptitle(_title(table), fontsize=9)
     _save(fig, path)
@@ -164,8 +181,13 @@ def candidate_shares(table: pd.DataFrame, path: str | os.PathLike, target: str =
             for value, colour in (("yes", "tab:green"), ("no", "tab:red")):
                 audited = part[part["truly_selected"].astype(str) == value]
                 if len(audited):
-                    ax.scatter(audited["y_pred_mean"], audited["share_selected"], s=10, color=colour,
-                               label=f"audit, truly selected: {value} ({len(audited)})")
+                    ax.scatter(
+                        audited["y_pred_mean"],
+                        audited["share_selected"],
+                        s=10,
+                        color=colour,
+                        label=f"audit, truly selected: {value} ({len(audited)})",
+                    )
         ax.set_title(f"{mode} ({int(part['n_screens'].iloc[0])} screens)", fontsize=9)
         ax.set_xlabel(f"mean predicted {target} (eV/atom)")
         ax.grid(alpha=0.3)
@@ -238,8 +260,9 @@ def noise_cells(noise: pd.DataFrame, quantity: str, mode: str = "") -> tuple[lis
     return limits, values, text.astype(str), marks
 
 
-def noise_heatmap(noise: pd.DataFrame, spread: pd.DataFrame, path: str | os.PathLike, quantity: str, mode: str = "",
-                  title: str = "") -> None:
+def noise_heatmap(
+    noise: pd.DataFrame, spread: pd.DataFrame, path: str | os.PathLike, quantity: str, mode: str = "", title: str = ""
+) -> None:
     """One model's ``quantity`` (rmse, similarity or jaccard of screening ``mode``) against the
     retraining noise: left, the limit x limit heatmap (:func:`noise_cells`; diagonal: between
     seeds of one limit, framed dashed; cells beyond noise framed and starred, ** also after
@@ -265,8 +288,10 @@ def noise_heatmap(noise: pd.DataFrame, spread: pd.DataFrame, path: str | os.Path
     left.set_xlabel("limit j")
     left.set_ylabel("limit i")
     n, min_p, alpha = int(rows["n_seeds"].iloc[0]), float(rows["min_p"].iloc[0]), float(rows["alpha"].iloc[0])
-    left.set_title(f"between limits; diagonal: between seeds\n* beyond noise (p ≤ {alpha:g}), ** also after Holm; "
-                   f"{n} seeds, smallest p {min_p:.3g}", fontsize=8)
+    left.set_title(
+        f"between limits; diagonal: between seeds\n* beyond noise (p ≤ {alpha:g}), ** also after Holm; {n} seeds, smallest p {min_p:.3g}",
+        fontsize=8,
+    )
     own = spread[(spread["quantity"] == quantity) & (spread["mode"].fillna("").astype(str) == mode)].sort_values("limit")
     x = np.arange(len(own))
     mean = own["mean"].to_numpy(dtype=float)

@@ -76,8 +76,9 @@ def predict_classical(inputs: Mapping[str, str], set_name: str, model=None) -> p
     return prediction_table(features["id"], predict_mean(pipelines, names, features))
 
 
-def predict_allegro(inputs: Mapping[str, str], set_name: str, device: str = "cpu", threads: int | None = None,
-                    predictor=None) -> pd.DataFrame:
+def predict_allegro(
+    inputs: Mapping[str, str], set_name: str, device: str = "cpu", threads: int | None = None, predictor=None
+) -> pd.DataFrame:
     """The packaged model's per-atom prediction of the set's structures (``threads``: torch's;
     ``predictor``: a :class:`qcrobust.allegro.predict.Predictor` of ``inputs["model"]``, to load it once)."""
     import torch
@@ -106,8 +107,9 @@ def predict_set(family: str, set_name: str, inputs: Mapping[str, str], device: s
     return predict_sets(family, {set_name: inputs}, device, threads)[set_name]
 
 
-def predict_sets(family: str, inputs_by_set: Mapping[str, Mapping[str, str]], device: str = "cpu",
-                 threads: int | None = None) -> dict[str, pd.DataFrame]:
+def predict_sets(
+    family: str, inputs_by_set: Mapping[str, Mapping[str, str]], device: str = "cpu", threads: int | None = None
+) -> dict[str, pd.DataFrame]:
     """Several sets of one saved model, loaded once (rule ``predict_replica``; rule ``predict``
     through :func:`predict_set`): per set the table of :func:`predict_classical` /
     :func:`predict_allegro`. Every set's inputs name the same ``model``."""

@@ -71,18 +71,71 @@ from qcrobust.screening import ScreeningMode
 QUANTITIES = ("rmse", "similarity", "jaccard")
 REPLICA_COLUMNS = ["limit", "seed", "n_test", "rmse", "mae", "r2", "bias", "normalizer_kind", "normalizer"]
 SPREAD_COLUMNS = [
-    "quantity", "mode", "limit", "n_seeds", "over", "n_values", "mean", "std", "min", "max",
-    "n_selected_min", "n_selected_max", "n_empty", "n_undefined_pairs", "note",
+    "quantity",
+    "mode",
+    "limit",
+    "n_seeds",
+    "over",
+    "n_values",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "n_selected_min",
+    "n_selected_max",
+    "n_empty",
+    "n_undefined_pairs",
+    "note",
 ]
 NOISE_COLUMNS = [
-    "quantity", "mode", "limit_i", "limit_j", "n_seeds", "between", "within_i", "within_j", "within",
-    "within_min", "within_max", "statistic", "p_value", "min_p", "n_splits", "p_holm", "alpha",
-    "verdict", "verdict_holm", "n_empty_i", "n_empty_j", "n_all_i", "n_all_j", "n_undefined_pairs", "note",
+    "quantity",
+    "mode",
+    "limit_i",
+    "limit_j",
+    "n_seeds",
+    "between",
+    "within_i",
+    "within_j",
+    "within",
+    "within_min",
+    "within_max",
+    "statistic",
+    "p_value",
+    "min_p",
+    "n_splits",
+    "p_holm",
+    "alpha",
+    "verdict",
+    "verdict_holm",
+    "n_empty_i",
+    "n_empty_j",
+    "n_all_i",
+    "n_all_j",
+    "n_undefined_pairs",
+    "note",
 ]
 SUMMARY_COLUMNS = [
-    "quantity", "mode", "n_seeds", "n_limits", "smallest_limit", "largest_limit", "between", "within_i",
-    "within_j", "statistic", "p_value", "min_p", "n_splits", "alpha", "limit_effect", "n_pairs", "n_beyond",
-    "share_beyond", "n_beyond_holm", "share_beyond_holm", "statement",
+    "quantity",
+    "mode",
+    "n_seeds",
+    "n_limits",
+    "smallest_limit",
+    "largest_limit",
+    "between",
+    "within_i",
+    "within_j",
+    "statistic",
+    "p_value",
+    "min_p",
+    "n_splits",
+    "alpha",
+    "limit_effect",
+    "n_pairs",
+    "n_beyond",
+    "share_beyond",
+    "n_beyond_holm",
+    "share_beyond_holm",
+    "statement",
 ]
 FINDING_COLUMNS = ["system", "family", "model", "mode", "finding", "claim", "verdict", "numbers", "statistic", "p_value", "n_seeds"]
 FINDING_VERDICTS = ("holds", "fails", "within retraining noise", "undetermined")
@@ -118,8 +171,16 @@ def _aligned(table: pd.DataFrame, ids: Sequence[str] | None, where: str) -> pd.D
 class _Replicas:
     """One model's per-seed test RMSEs and screening sets on the compared limits."""
 
-    def __init__(self, predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]], test_truth: pd.DataFrame,
-                 modes: Sequence[ScreeningMode], limits: Sequence[int], normalizer: str, warn_below: float, source: str):
+    def __init__(
+        self,
+        predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]],
+        test_truth: pd.DataFrame,
+        modes: Sequence[ScreeningMode],
+        limits: Sequence[int],
+        normalizer: str,
+        warn_below: float,
+        source: str,
+    ):
         self.limits = sorted({int(x) for x in limits})
         if not self.limits:
             raise ValueError(f"{source}: no limits to compare")
@@ -132,8 +193,10 @@ class _Replicas:
         self.seeds = sorted(seeds_of[self.limits[0]])
         for limit in self.limits:
             if sorted(seeds_of[limit]) != self.seeds:
-                raise ValueError(f"{source}: limit {limit} has seeds {sorted(seeds_of[limit])}, limit {self.limits[0]} has {self.seeds}: "
-                                 "every limit needs the same seeds")
+                raise ValueError(
+                    f"{source}: limit {limit} has seeds {sorted(seeds_of[limit])}, limit {self.limits[0]} has {self.seeds}: "
+                    "every limit needs the same seeds"
+                )
         self.modes = list(modes)
         y_test = test_truth["y_true"].to_numpy(dtype=np.float64)
         test_ids = list(test_truth["id"].astype(str))
@@ -150,8 +213,16 @@ class _Replicas:
                 test = _aligned(files["test"], test_ids, f"{where} test")
                 scores = metrics.regression_scores(y_test, test["y_pred"].to_numpy())
                 values.append(scores["rmse"])
-                rows.append({"limit": limit, "seed": seed, "n_test": len(y_test), **scores,
-                             "normalizer_kind": normalizer, "normalizer": self.normalizer})
+                rows.append(
+                    {
+                        "limit": limit,
+                        "seed": seed,
+                        "n_test": len(y_test),
+                        **scores,
+                        "normalizer_kind": normalizer,
+                        "normalizer": self.normalizer,
+                    }
+                )
                 if not self.modes:  # replica_scores: the test set only
                     continue
                 inference = _aligned(files["inference"], inference_ids, f"{where} inference")
@@ -174,9 +245,15 @@ def _keyed(table: pd.DataFrame, key: Mapping[str, str] | None) -> pd.DataFrame:
     return pd.concat([front, table], axis=1)
 
 
-def replica_scores(predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]], test_truth: pd.DataFrame,
-                   limits: Sequence[int], *, normalizer: str = "std", warn_below: float = 0.0,
-                   key: Mapping[str, str] | None = None) -> pd.DataFrame:
+def replica_scores(
+    predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]],
+    test_truth: pd.DataFrame,
+    limits: Sequence[int],
+    *,
+    normalizer: str = "std",
+    warn_below: float = 0.0,
+    key: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """One row per (limit, seed): ``limit, seed, n_test, rmse, mae, r2, bias, normalizer_kind,
     normalizer`` (ȳ of the SimilarityScore), after ``key`` columns (e.g. system, family, model)
     when given; only the ``"test"`` predictions are read. :func:`finding_verdicts` compares models with it."""
@@ -195,9 +272,16 @@ def _pairs(values: Sequence, distance) -> list[float]:
     return [distance(a, b) for a, b in itertools.combinations(values, 2)]
 
 
-def seed_spread(predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]], test_truth: pd.DataFrame,
-                modes: Sequence[ScreeningMode], limits: Sequence[int], *, normalizer: str = "std",
-                warn_below: float = 0.0, key: Mapping[str, str] | None = None) -> pd.DataFrame:
+def seed_spread(
+    predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]],
+    test_truth: pd.DataFrame,
+    modes: Sequence[ScreeningMode],
+    limits: Sequence[int],
+    *,
+    normalizer: str = "std",
+    warn_below: float = 0.0,
+    key: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """What retraining alone does at each limit: one row per (quantity, mode, limit).
 
     ``over`` says what ``mean, std, min, max`` (std: ddof 1, NaN for one value) are taken over,
@@ -214,22 +298,47 @@ def seed_spread(predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]
         v = np.asarray(values, dtype=np.float64)
         if not v.size:
             return {"n_values": 0, "mean": math.nan, "std": math.nan, "min": math.nan, "max": math.nan}
-        return {"n_values": int(v.size), "mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else math.nan,
-                "min": float(v.min()), "max": float(v.max())}
+        return {
+            "n_values": int(v.size),
+            "mean": float(v.mean()),
+            "std": float(v.std(ddof=1)) if v.size > 1 else math.nan,
+            "min": float(v.min()),
+            "max": float(v.max()),
+        }
 
     one_seed = "one seed: no seed pair, so no between-seed value" if r.n == 1 else ""
     blank = {"n_selected_min": math.nan, "n_selected_max": math.nan, "n_empty": 0, "n_undefined_pairs": 0}
     for limit in r.limits:
         rmse = r.rmse[limit]
-        rows.append({"quantity": "rmse", "mode": "", "limit": limit, "n_seeds": r.n, "over": "seeds", **stats(rmse), **blank,
-                     "note": "one seed: no spread" if r.n == 1 else ""})
+        rows.append(
+            {
+                "quantity": "rmse",
+                "mode": "",
+                "limit": limit,
+                "n_seeds": r.n,
+                "over": "seeds",
+                **stats(rmse),
+                **blank,
+                "note": "one seed: no spread" if r.n == 1 else "",
+            }
+        )
         gaps = _pairs(rmse, lambda a, b: abs(a - b))
         scores = [1.0 - g / r.normalizer for g in gaps] if r.normalizer > 0 else [math.nan] * len(gaps)
         note = [one_seed] if one_seed else []
         if r.normalizer <= 0:
             note.append("normalizer ȳ = 0: SimilarityScore undefined")
-        rows.append({"quantity": "similarity", "mode": "", "limit": limit, "n_seeds": r.n, "over": "seed pairs", **stats(scores),
-                     **blank, "note": "; ".join(note)})
+        rows.append(
+            {
+                "quantity": "similarity",
+                "mode": "",
+                "limit": limit,
+                "n_seeds": r.n,
+                "over": "seed pairs",
+                **stats(scores),
+                **blank,
+                "note": "; ".join(note),
+            }
+        )
     for mode in r.modes:
         for limit in r.limits:
             sets = r.selected[mode.name][limit]
@@ -238,10 +347,21 @@ def seed_spread(predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]
             note = [one_seed] if one_seed else []
             if empty:
                 note.append(f"{empty} of {r.n} seeds select nothing; {undefined} pairs of two empty sets counted as identical (index 1)")
-            rows.append({"quantity": "jaccard", "mode": mode.name, "limit": limit, "n_seeds": r.n, "over": "seed pairs",
-                         **stats(_pairs(sets, lambda a, b: 1.0 - jaccard_distance(a, b))),
-                         "n_selected_min": min(len(s) for s in sets), "n_selected_max": max(len(s) for s in sets),
-                         "n_empty": empty, "n_undefined_pairs": undefined, "note": "; ".join(note)})
+            rows.append(
+                {
+                    "quantity": "jaccard",
+                    "mode": mode.name,
+                    "limit": limit,
+                    "n_seeds": r.n,
+                    "over": "seed pairs",
+                    **stats(_pairs(sets, lambda a, b: 1.0 - jaccard_distance(a, b))),
+                    "n_selected_min": min(len(s) for s in sets),
+                    "n_selected_max": max(len(s) for s in sets),
+                    "n_empty": empty,
+                    "n_undefined_pairs": undefined,
+                    "note": "; ".join(note),
+                }
+            )
     return _keyed(pd.DataFrame(rows, columns=SPREAD_COLUMNS), key)
 
 
@@ -258,29 +378,63 @@ def _few_seeds_note(n: int, min_p: float, alpha: float) -> list[str]:
 
 def _pair_rows(r: _Replicas, i: int, j: int, alpha: float) -> list[dict]:
     n = r.n
-    base = {"limit_i": i, "limit_j": j, "n_seeds": n, "alpha": alpha, "n_empty_i": 0, "n_empty_j": 0, "n_all_i": 0, "n_all_j": 0,
-            "n_undefined_pairs": 0}
+    base = {
+        "limit_i": i,
+        "limit_j": j,
+        "n_seeds": n,
+        "alpha": alpha,
+        "n_empty_i": 0,
+        "n_empty_j": 0,
+        "n_all_i": 0,
+        "n_all_j": 0,
+        "n_undefined_pairs": 0,
+    }
     rows = []
     gaps = np.abs(np.subtract.outer(np.r_[r.rmse[i], r.rmse[j]], np.r_[r.rmse[i], r.rmse[j]]))
     spread = distance_test(gaps)  # within-limit |ΔRMSE| and the similarity test
     test = value_test(r.rmse[i], r.rmse[j])
-    rows.append(base | {
-        "quantity": "rmse", "mode": "", "between": test["difference"], "within_i": spread["within_i"],
-        "within_j": spread["within_j"], "within": spread["within"], "within_min": spread["within_min"],
-        "within_max": spread["within_max"], "statistic": test["statistic"], "p_value": test["p_value"],
-        "min_p": test["min_p"], "n_splits": test["n_splits"], "note": _few_seeds_note(n, test["min_p"], alpha),
-    })
+    rows.append(
+        base
+        | {
+            "quantity": "rmse",
+            "mode": "",
+            "between": test["difference"],
+            "within_i": spread["within_i"],
+            "within_j": spread["within_j"],
+            "within": spread["within"],
+            "within_min": spread["within_min"],
+            "within_max": spread["within_max"],
+            "statistic": test["statistic"],
+            "p_value": test["p_value"],
+            "min_p": test["min_p"],
+            "n_splits": test["n_splits"],
+            "note": _few_seeds_note(n, test["min_p"], alpha),
+        }
+    )
     y = r.normalizer
     note = _few_seeds_note(n, spread["min_p"], alpha)
     if y > 0:
         score = {k: 1.0 - spread[k] / y for k in ("between", "within_i", "within_j", "within")}
-        score |= {"within_min": 1.0 - spread["within_max"] / y, "within_max": 1.0 - spread["within_min"] / y,
-                  "statistic": spread["statistic"] / y}
+        score |= {
+            "within_min": 1.0 - spread["within_max"] / y,
+            "within_max": 1.0 - spread["within_min"] / y,
+            "statistic": spread["statistic"] / y,
+        }
     else:
         score = dict.fromkeys(("between", "within_i", "within_j", "within", "within_min", "within_max", "statistic"), math.nan)
         note.append("normalizer ȳ = 0: SimilarityScores undefined; p from |ΔRMSE|, which ȳ only scales")
-    rows.append(base | score | {"quantity": "similarity", "mode": "", "p_value": spread["p_value"], "min_p": spread["min_p"],
-                                "n_splits": spread["n_splits"], "note": note})
+    rows.append(
+        base
+        | score
+        | {
+            "quantity": "similarity",
+            "mode": "",
+            "p_value": spread["p_value"],
+            "min_p": spread["min_p"],
+            "n_splits": spread["n_splits"],
+            "note": note,
+        }
+    )
     for mode in r.modes:
         sets_i, sets_j = r.selected[mode.name][i], r.selected[mode.name][j]
         test = set_test(sets_i, sets_j)
@@ -296,24 +450,49 @@ def _pair_rows(r: _Replicas, i: int, j: int, alpha: float) -> list[dict]:
             note.append(f"no seed selects anything at limit {i} or {j}: every index is 1 by convention")
         elif undefined:
             pairs = n * n + n * (n - 1)
-            note.append(f"{empty_i} of {n} screening sets empty at limit {i}, {empty_j} at limit {j}: {undefined} of {pairs} pairs "
-                        "of two empty sets counted as identical (index 1; undefined in the screening tables)")
+            note.append(
+                f"{empty_i} of {n} screening sets empty at limit {i}, {empty_j} at limit {j}: {undefined} of {pairs} pairs "
+                "of two empty sets counted as identical (index 1; undefined in the screening tables)"
+            )
         elif empty_i or empty_j:
             note.append(f"{empty_i} of {n} screening sets empty at limit {i}, {empty_j} at limit {j} (index 0 against a non-empty set)")
-        rows.append(base | {
-            "quantity": "jaccard", "mode": mode.name, "between": 1.0 - test["between"], "within_i": 1.0 - test["within_i"],
-            "within_j": 1.0 - test["within_j"], "within": 1.0 - test["within"], "within_min": 1.0 - test["within_max"],
-            "within_max": 1.0 - test["within_min"], "statistic": test["statistic"], "p_value": test["p_value"],
-            "min_p": test["min_p"], "n_splits": test["n_splits"], "n_empty_i": empty_i, "n_empty_j": empty_j,
-            "n_all_i": all_i, "n_all_j": all_j,
-            "n_undefined_pairs": undefined, "note": note,
-        })
+        rows.append(
+            base
+            | {
+                "quantity": "jaccard",
+                "mode": mode.name,
+                "between": 1.0 - test["between"],
+                "within_i": 1.0 - test["within_i"],
+                "within_j": 1.0 - test["within_j"],
+                "within": 1.0 - test["within"],
+                "within_min": 1.0 - test["within_max"],
+                "within_max": 1.0 - test["within_min"],
+                "statistic": test["statistic"],
+                "p_value": test["p_value"],
+                "min_p": test["min_p"],
+                "n_splits": test["n_splits"],
+                "n_empty_i": empty_i,
+                "n_empty_j": empty_j,
+                "n_all_i": all_i,
+                "n_all_j": all_j,
+                "n_undefined_pairs": undefined,
+                "note": note,
+            }
+        )
     return rows
 
 
-def noise_table(predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]], test_truth: pd.DataFrame,
-                modes: Sequence[ScreeningMode], limits: Sequence[int], *, alpha: float = 0.1, normalizer: str = "std",
-                warn_below: float = 0.0, key: Mapping[str, str] | None = None) -> pd.DataFrame:
+def noise_table(
+    predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]],
+    test_truth: pd.DataFrame,
+    modes: Sequence[ScreeningMode],
+    limits: Sequence[int],
+    *,
+    alpha: float = 0.1,
+    normalizer: str = "std",
+    warn_below: float = 0.0,
+    key: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Every pair of limits (i < j) of one model against its retraining noise: one row per
     (quantity, mode, limit_i, limit_j), columns ``NOISE_COLUMNS`` after the ``key`` columns.
 
@@ -342,8 +521,9 @@ def noise_table(predictions: Mapping[tuple[int, int], Mapping[str, pd.DataFrame]
         table["verdict"] = [verdict(p, q, alpha) for p, q in zip(table["p_value"], table["min_p"])]
         table["verdict_holm"] = [verdict(p, min(1.0, q * k), alpha) for p, q, k in zip(table["p_holm"], table["min_p"], m)]
         order = {name: k for k, name in enumerate(QUANTITIES)}
-        table = table.sort_values(["quantity", "mode", "limit_i", "limit_j"], key=lambda c: c.map(order) if c.name == "quantity" else c,
-                                  kind="stable").reset_index(drop=True)
+        table = table.sort_values(
+            ["quantity", "mode", "limit_i", "limit_j"], key=lambda c: c.map(order) if c.name == "quantity" else c, kind="stable"
+        ).reset_index(drop=True)
     else:
         table["verdict"], table["verdict_holm"] = pd.Series(dtype=str), pd.Series(dtype=str)
     table["note"] = ["; ".join(n) for n in table["note"]] if len(table) else pd.Series(dtype=str)
@@ -386,10 +566,17 @@ def noise_summary(noise: pd.DataFrame) -> pd.DataFrame:
         beyond_holm = int((part["verdict_holm"] == "beyond noise").sum())
         limits = sorted(set(part["limit_i"].astype(int)) | set(part["limit_j"].astype(int)))
         row = values | {
-            "n_seeds": int(extreme["n_seeds"]), "n_limits": len(limits), "smallest_limit": low, "largest_limit": high,
+            "n_seeds": int(extreme["n_seeds"]),
+            "n_limits": len(limits),
+            "smallest_limit": low,
+            "largest_limit": high,
             **{c: float(extreme[c]) for c in ("between", "within_i", "within_j", "statistic", "p_value", "min_p", "alpha")},
-            "n_splits": int(extreme["n_splits"]), "limit_effect": str(extreme["verdict"]), "n_pairs": len(part),
-            "n_beyond": beyond, "share_beyond": beyond / len(part), "n_beyond_holm": beyond_holm,
+            "n_splits": int(extreme["n_splits"]),
+            "limit_effect": str(extreme["verdict"]),
+            "n_pairs": len(part),
+            "n_beyond": beyond,
+            "share_beyond": beyond / len(part),
+            "n_beyond_holm": beyond_holm,
             "share_beyond_holm": beyond_holm / len(part),
         }
         row["statement"] = _statement(row)
@@ -400,16 +587,22 @@ def noise_summary(noise: pd.DataFrame) -> pd.DataFrame:
 def _statement(row: Mapping) -> str:
     q, low, high = row["quantity"], row["smallest_limit"], row["largest_limit"]
     if q == "rmse":
-        what = (f"limit {low} -> {high} changes the mean test RMSE by {_fmt(row['between'])} eV/atom; retraining alone by "
-                f"{_fmt(row['within_i'])} (mean |Δ| between seeds at {low}) and {_fmt(row['within_j'])} (at {high}); "
-                "T = |mean RMSE difference|")
+        what = (
+            f"limit {low} -> {high} changes the mean test RMSE by {_fmt(row['between'])} eV/atom; retraining alone by "
+            f"{_fmt(row['within_i'])} (mean |Δ| between seeds at {low}) and {_fmt(row['within_j'])} (at {high}); "
+            "T = |mean RMSE difference|"
+        )
     else:
         name = "SimilarityScore" if q == "similarity" else f"Jaccard [{row['mode']}]"
-        what = (f"{name} between limits {low} and {high} {_fmt(row['between'])}, between seeds {_fmt(row['within_i'])} at {low} "
-                f"and {_fmt(row['within_j'])} at {high}; T = mean within - mean between")
-    return (f"{q}: {what} = {_fmt(row['statistic'])}, p = {_fmt(row['p_value'])} ({row['n_seeds']} seeds, {row['n_splits']} splits, "
-            f"alpha {row['alpha']:g}): {row['limit_effect']}; beyond noise at {row['n_beyond']} of {row['n_pairs']} limit pairs "
-            f"({row['n_beyond_holm']} after Holm).")
+        what = (
+            f"{name} between limits {low} and {high} {_fmt(row['between'])}, between seeds {_fmt(row['within_i'])} at {low} "
+            f"and {_fmt(row['within_j'])} at {high}; T = mean within - mean between"
+        )
+    return (
+        f"{q}: {what} = {_fmt(row['statistic'])}, p = {_fmt(row['p_value'])} ({row['n_seeds']} seeds, {row['n_splits']} splits, "
+        f"alpha {row['alpha']:g}): {row['limit_effect']}; beyond noise at {row['n_beyond']} of {row['n_pairs']} limit pairs "
+        f"({row['n_beyond_holm']} after Holm)."
+    )
 
 
 # --- the paper's findings against the noise floor ---
@@ -423,10 +616,31 @@ def _scores_by_seed(scores: pd.DataFrame, limits: Sequence[int]) -> tuple[list[i
     return [int(s) for s in table.columns], table.to_numpy(dtype=np.float64)
 
 
-def _finding(system: str, family: str, model: str, mode: str, finding: str, verdict_: str, numbers: str, statistic: str,
-             p_value: float = math.nan, n_seeds: int = 0) -> dict:
-    return {"system": system, "family": family, "model": model, "mode": mode, "finding": finding, "claim": CLAIMS[finding],
-            "verdict": verdict_, "numbers": numbers, "statistic": statistic, "p_value": p_value, "n_seeds": n_seeds}
+def _finding(
+    system: str,
+    family: str,
+    model: str,
+    mode: str,
+    finding: str,
+    verdict_: str,
+    numbers: str,
+    statistic: str,
+    p_value: float = math.nan,
+    n_seeds: int = 0,
+) -> dict:
+    return {
+        "system": system,
+        "family": family,
+        "model": model,
+        "mode": mode,
+        "finding": finding,
+        "claim": CLAIMS[finding],
+        "verdict": verdict_,
+        "numbers": numbers,
+        "statistic": statistic,
+        "p_value": p_value,
+        "n_seeds": n_seeds,
+    }
 
 
 def _finding_a(part: pd.DataFrame, system: str, family: str, model: str, mode: str, alpha: float, high: float) -> dict:
@@ -440,12 +654,16 @@ def _finding_a(part: pd.DataFrame, system: str, family: str, model: str, mode: s
     worst = against.loc[against["between"].astype(float).idxmin()]
     lowest = float(worst["between"])
     within = float(against["within_j"].iloc[0])
-    numbers = (f"Jaccard with limit {largest} (mean over seed pairs) at least {_fmt(lowest)} (at limit {int(worst['limit_i'])}; "
-               f"'high' means >= {high:g}), between seeds at {largest} {_fmt(within)}; beyond noise at {raw} of {len(p)} limits "
-               f"by raw p, {corrected} after Holm")
-    statistic = (f"T = mean within-limit - mean between-limit Jaccard index, exact permutation test over 2 x {n} seeds "
-                 f"({int(against['n_splits'].iloc[0])} splits, smallest p {_fmt(min_p)}), alpha {alpha:g}; "
-                 f"p against limit {largest}: " + ", ".join(f"{int(x)}: {_fmt(q)}" for x, q in zip(against["limit_i"], p)))
+    numbers = (
+        f"Jaccard with limit {largest} (mean over seed pairs) at least {_fmt(lowest)} (at limit {int(worst['limit_i'])}; "
+        f"'high' means >= {high:g}), between seeds at {largest} {_fmt(within)}; beyond noise at {raw} of {len(p)} limits "
+        f"by raw p, {corrected} after Holm"
+    )
+    statistic = (
+        f"T = mean within-limit - mean between-limit Jaccard index, exact permutation test over 2 x {n} seeds "
+        f"({int(against['n_splits'].iloc[0])} splits, smallest p {_fmt(min_p)}), alpha {alpha:g}; "
+        f"p against limit {largest}: " + ", ".join(f"{int(x)}: {_fmt(q)}" for x, q in zip(against["limit_i"], p))
+    )
     nothing_selected = bool((against["n_empty_i"] >= n).all() and (against["n_empty_j"] >= n).all())
     everything_selected = bool((against["n_all_i"] >= n).all() and (against["n_all_j"] >= n).all())
     if nothing_selected:  # every screen empty: "stable" would only say that nothing is selected
@@ -471,8 +689,16 @@ def _finding_b(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: st
     _, base = _scores_by_seed(scratch, limits)
     _, mine = _scores_by_seed(own, limits)
     if base.shape != mine.shape:
-        return _finding(system, family, model, "", "b", "undetermined", f"{model} has {mine.shape[1]} seeds, scratch {base.shape[1]}",
-                        "the exact test compares equal numbers of seeds")
+        return _finding(
+            system,
+            family,
+            model,
+            "",
+            "b",
+            "undetermined",
+            f"{model} has {mine.shape[1]} seeds, scratch {base.shape[1]}",
+            "the exact test compares equal numbers of seeds",
+        )
     n = base.shape[1]
     parts, tests, reused = [], [], []
     for k, limit in enumerate(limits):
@@ -481,13 +707,19 @@ def _finding_b(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: st
             continue
         test = value_test(base[k], mine[k])  # difference = mean(self) - mean(scratch)
         tests.append((limit, test))
-        parts.append(f"limit {limit}: {model} {_fmt(mine[k].mean())} vs scratch {_fmt(base[k].mean())} eV/atom "
-                     f"(Δ {_fmt(test['difference'])}, seed sd {_fmt(test['seed_sd'])}, p {_fmt(test['p_value'])})")
+        parts.append(
+            f"limit {limit}: {model} {_fmt(mine[k].mean())} vs scratch {_fmt(base[k].mean())} eV/atom "
+            f"(Δ {_fmt(test['difference'])}, seed sd {_fmt(test['seed_sd'])}, p {_fmt(test['p_value'])})"
+        )
     if reused:
-        parts.append(f"not compared at limit(s) {', '.join(map(str, reused))}: {model} is scratch's model there (identical RMSE for every seed)")
-    statistic = (f"T = |mean test RMSE {model} - mean scratch| per limit, exact permutation test over 2 x {n} seeds, alpha {alpha:g}; "
-                 "holds needs p <= alpha and a lower mean at every compared limit (intersection-union, no adjustment); "
-                 "fails: higher with Holm-adjusted p <= alpha at some limit")
+        parts.append(
+            f"not compared at limit(s) {', '.join(map(str, reused))}: {model} is scratch's model there (identical RMSE for every seed)"
+        )
+    statistic = (
+        f"T = |mean test RMSE {model} - mean scratch| per limit, exact permutation test over 2 x {n} seeds, alpha {alpha:g}; "
+        "holds needs p <= alpha and a lower mean at every compared limit (intersection-union, no adjustment); "
+        "fails: higher with Holm-adjusted p <= alpha at some limit"
+    )
     if not tests:
         return _finding(system, family, model, "", "b", "undetermined", "; ".join(parts) or "no common limit", statistic, n_seeds=n)
     p = np.array([t["p_value"] for _, t in tests])
@@ -518,22 +750,33 @@ def _finding_c(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: st
     limits = sorted(set(scratch["limit"].astype(int)) & set(own["limit"].astype(int)))
     kinds = set(scratch["normalizer_kind"].astype(str)) | set(own["normalizer_kind"].astype(str))
     normalizer = float(scratch["normalizer"].iloc[0])
-    statistic = (f"SimilarityScore of a replica: seed s's models at every limit, mean over the limit pairs; T = |mean {model} - "
-                 f"mean scratch| over the replicas, exact permutation test, alpha {alpha:g}")
+    statistic = (
+        f"SimilarityScore of a replica: seed s's models at every limit, mean over the limit pairs; T = |mean {model} - "
+        f"mean scratch| over the replicas, exact permutation test, alpha {alpha:g}"
+    )
     if len(limits) < 2 or len(kinds) > 1 or not normalizer > 0:
-        why = ("fewer than 2 common limits" if len(limits) < 2 else
-               f"normalizers differ: {sorted(kinds)}" if len(kinds) > 1 else "normalizer ȳ = 0: SimilarityScore undefined")
+        why = (
+            "fewer than 2 common limits"
+            if len(limits) < 2
+            else f"normalizers differ: {sorted(kinds)}"
+            if len(kinds) > 1
+            else "normalizer ȳ = 0: SimilarityScore undefined"
+        )
         return _finding(system, family, model, "", "c", "undetermined", why, statistic)
     _, base = _scores_by_seed(scratch, limits)
     _, mine = _scores_by_seed(own, limits)
     if base.shape != mine.shape:
-        return _finding(system, family, model, "", "c", "undetermined", f"{model} has {mine.shape[1]} seeds, scratch {base.shape[1]}", statistic)
+        return _finding(
+            system, family, model, "", "c", "undetermined", f"{model} has {mine.shape[1]} seeds, scratch {base.shape[1]}", statistic
+        )
     n = base.shape[1]
     s_base, s_mine = _replica_similarity(base, normalizer), _replica_similarity(mine, normalizer)
     test = value_test(s_base, s_mine)  # difference = mean(pretrained) - mean(scratch)
-    numbers = (f"SimilarityScore over limits {', '.join(map(str, limits))} (ȳ = {kinds.pop()} {_fmt(normalizer)} eV/atom): "
-               f"{model} {_fmt(s_mine.mean())} vs scratch {_fmt(s_base.mean())} (Δ {_fmt(test['difference'])}, "
-               f"seed sd {_fmt(test['seed_sd'])}), p {_fmt(test['p_value'])}")
+    numbers = (
+        f"SimilarityScore over limits {', '.join(map(str, limits))} (ȳ = {kinds.pop()} {_fmt(normalizer)} eV/atom): "
+        f"{model} {_fmt(s_mine.mean())} vs scratch {_fmt(s_base.mean())} (Δ {_fmt(test['difference'])}, "
+        f"seed sd {_fmt(test['seed_sd'])}), p {_fmt(test['p_value'])}"
+    )
     if test["min_p"] > alpha:
         result = "undetermined"
         numbers += f"; {n} seed(s) cannot reach p <= {alpha:g}"
@@ -544,9 +787,18 @@ def _finding_c(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: st
     return _finding(system, family, model, "", "c", result, numbers, statistic + f" ({test['n_splits']} splits)", test["p_value"], n)
 
 
-def finding_verdicts(noise: pd.DataFrame, scores: pd.DataFrame, *, alpha: float = 0.1, jaccard_high: float = 0.8,
-                     rf_model: str = "rf", allegro_family: str = "allegro", scratch: str = "scratch",
-                     self_model: str = "self", pretrained: Sequence[str] = ("external", "self")) -> pd.DataFrame:
+def finding_verdicts(
+    noise: pd.DataFrame,
+    scores: pd.DataFrame,
+    *,
+    alpha: float = 0.1,
+    jaccard_high: float = 0.8,
+    rf_model: str = "rf",
+    allegro_family: str = "allegro",
+    scratch: str = "scratch",
+    self_model: str = "self",
+    pretrained: Sequence[str] = ("external", "self"),
+) -> pd.DataFrame:
     """The paper's findings, per system (and family), against the retraining noise.
 
     ``noise``: :func:`noise_table` of many models concatenated (with ``system, family, model``

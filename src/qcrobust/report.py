@@ -155,23 +155,49 @@ def external_corpus_note(config: Mapping) -> str:
     if corpus:
         return f"Allegro external: pretrained on the user corpus {corpus} (label {pretrain['target']})."
     if package:
-        return (f"Allegro external: fine-tuned from the published package {package}, with no pretraining here (its type "
-                "names and cutoff; per-type energy scales and shifts reset to each training set).")
+        return (
+            f"Allegro external: fine-tuned from the published package {package}, with no pretraining here (its type "
+            "names and cutoff; per-type energy scales and shifts reset to each training set)."
+        )
     if fetched:
         from qcrobust.allegro.sources import Source
 
         source = Source.from_config(pretrain["source"])
-        return (f"Allegro external: pretrained on a corpus fetched from {source.describe()}: {source.meaning}, the "
-                f"relaxed structures of the host-dopant binaries{' and elements' if source.unaries else ''}; the entries, "
-                f"queries and retrieval date are in {layout.PRETRAIN_PROVENANCE}.")
-    same = " -- the same model that labels the default data, so fine-tuning from it is partly distillation from the labeler, not transfer from independent data" if data_notes(config) else ""
-    return ("Allegro external: pretrained on the built-in corpus of host-dopant prototype cells labelled by CHGNet"
-            f"{same}. Set allegro.pretrain.source to fetch a corpus from AFLOW or an OPTIMADE provider, allegro.pretrain.package "
-            "to fine-tune a published model, or allegro.pretrain.corpus to an extxyz corpus of yours.")
+        return (
+            f"Allegro external: pretrained on a corpus fetched from {source.describe()}: {source.meaning}, the "
+            f"relaxed structures of the host-dopant binaries{' and elements' if source.unaries else ''}; the entries, "
+            f"queries and retrieval date are in {layout.PRETRAIN_PROVENANCE}."
+        )
+    same = (
+        " -- the same model that labels the default data, so fine-tuning from it is partly distillation from the labeler, not transfer from independent data"
+        if data_notes(config)
+        else ""
+    )
+    return (
+        "Allegro external: pretrained on the built-in corpus of host-dopant prototype cells labelled by CHGNet"
+        f"{same}. Set allegro.pretrain.source to fetch a corpus from AFLOW or an OPTIMADE provider, allegro.pretrain.package "
+        "to fine-tune a published model, or allegro.pretrain.corpus to an extxyz corpus of yours."
+    )
 
 
-BUDGET_COLUMNS = ["system", "model", "limit", "rmse", "n_train", "n_val", "epochs", "steps", "checkpoint",
-                  "selected_epoch", "fit_seconds", "pretrain_stage", "pretrain_steps", "pretrain_seconds", "total_seconds", "reused_from"]
+BUDGET_COLUMNS = [
+    "system",
+    "model",
+    "limit",
+    "rmse",
+    "n_train",
+    "n_val",
+    "epochs",
+    "steps",
+    "checkpoint",
+    "selected_epoch",
+    "fit_seconds",
+    "pretrain_stage",
+    "pretrain_steps",
+    "pretrain_seconds",
+    "total_seconds",
+    "reused_from",
+]
 
 
 def budget_inputs(study) -> dict[str, list[str] | str]:
@@ -179,7 +205,8 @@ def budget_inputs(study) -> dict[str, list[str] | str]:
     and the test RMSEs (rule report_budgets)."""
     return {
         "metrics": [
-            layout.path(layout.METRICS, **key) for key in study.trained()
+            layout.path(layout.METRICS, **key)
+            for key in study.trained()
             if key["family"] == "allegro" and key["seed"] == study.base_seed("allegro")
         ],
         "rmse": layout.path(layout.REPORT_TABLE, name="rmse_all"),
@@ -199,14 +226,25 @@ def budget_table(paths: Sequence[str | os.PathLike], rmse: pd.DataFrame) -> pd.D
         metrics = json.loads(Path(path).read_text())
         pre = metrics.get("pretrain") or {}
         fit_seconds = float(metrics.get("fit_seconds") or 0.0)
-        rows.append({
-            "system": metrics["system"], "model": metrics["model"], "limit": int(metrics["limit"]),
-            "n_train": metrics.get("n_train"), "n_val": metrics.get("n_val"), "epochs": metrics.get("epochs"),
-            "steps": metrics.get("steps"), "checkpoint": metrics.get("checkpoint", ""), "selected_epoch": metrics.get("selected_epoch"),
-            "fit_seconds": fit_seconds, "pretrain_stage": pre.get("stage", ""), "pretrain_steps": pre.get("steps"),
-            "pretrain_seconds": pre.get("fit_seconds"), "total_seconds": fit_seconds + float(pre.get("fit_seconds") or 0.0),
-            "reused_from": metrics.get("reused_from") or "",
-        })
+        rows.append(
+            {
+                "system": metrics["system"],
+                "model": metrics["model"],
+                "limit": int(metrics["limit"]),
+                "n_train": metrics.get("n_train"),
+                "n_val": metrics.get("n_val"),
+                "epochs": metrics.get("epochs"),
+                "steps": metrics.get("steps"),
+                "checkpoint": metrics.get("checkpoint", ""),
+                "selected_epoch": metrics.get("selected_epoch"),
+                "fit_seconds": fit_seconds,
+                "pretrain_stage": pre.get("stage", ""),
+                "pretrain_steps": pre.get("steps"),
+                "pretrain_seconds": pre.get("fit_seconds"),
+                "total_seconds": fit_seconds + float(pre.get("fit_seconds") or 0.0),
+                "reused_from": metrics.get("reused_from") or "",
+            }
+        )
     table = pd.DataFrame(rows, columns=[c for c in BUDGET_COLUMNS if c != "rmse"])
     allegro = rmse.loc[rmse["family"] == "allegro", ["system", "model", "limit", "rmse"]]
     table = table.merge(allegro, on=["system", "model", "limit"], how="left", validate="one_to_one")
@@ -233,9 +271,16 @@ def summary_key(path: str | os.PathLike) -> tuple[str, str, str]:
 # --- the dataset table ---
 
 
-def dataset_row(system: str, targets: pd.DataFrame, splits: pd.DataFrame, n_inference: int,
-                n_audit: int, target: str, equivalents: Mapping[str, pd.DataFrame] | None = None,
-                descriptors: Mapping[str, pd.DataFrame] | None = None) -> dict:
+def dataset_row(
+    system: str,
+    targets: pd.DataFrame,
+    splits: pd.DataFrame,
+    n_inference: int,
+    n_audit: int,
+    target: str,
+    equivalents: Mapping[str, pd.DataFrame] | None = None,
+    descriptors: Mapping[str, pd.DataFrame] | None = None,
+) -> dict:
     """One system's row of the dataset table. ``equivalents``: each set's equivalents table (what
     became of its frames at ingest); ``descriptors``: each set's descriptor table (absent without
     the classical family: its counts are then empty)."""
@@ -276,27 +321,31 @@ def dataset_row(system: str, targets: pd.DataFrame, splits: pd.DataFrame, n_infe
     return row
 
 
-def dataset_table(systems: Sequence[str], inputs: Mapping[str, Sequence[str]], audit_systems: Iterable[str],
-                  target: str) -> pd.DataFrame:
+def dataset_table(systems: Sequence[str], inputs: Mapping[str, Sequence[str]], audit_systems: Iterable[str], target: str) -> pd.DataFrame:
     """The dataset table from :func:`dataset_inputs`' files (``audit_systems``: those with an audit set)."""
     from qcrobust.features import read_features
 
     audit_systems = list(audit_systems)
     owners = {name: audit_systems if name == "audit" else list(systems) for name in SETS}
-    per_system = {kind: dict(zip(owners[kind.split("_", 1)[1]], inputs.get(kind, []))) for kind in
-                  [f"{what}_{name}" for what in ("equivalents", "features") for name in SETS] if kind in inputs}
+    per_system = {
+        kind: dict(zip(owners[kind.split("_", 1)[1]], inputs.get(kind, [])))
+        for kind in [f"{what}_{name}" for what in ("equivalents", "features") for name in SETS]
+        if kind in inputs
+    }
     audit_paths = dict(zip(audit_systems, inputs.get("audit_targets", []), strict=True))
     rows = []
-    for system, targets_path, splits_path, inference in zip(
-        systems, inputs["targets"], inputs["splits"], inputs["inference"], strict=True
-    ):
+    for system, targets_path, splits_path, inference in zip(systems, inputs["targets"], inputs["splits"], inputs["inference"], strict=True):
         targets = read_csv(targets_path, required=["id", "n_A5_defects", target], dtype={"id": str})
         splits = read_csv(splits_path, required=["id", "split"], dtype={"id": str})
         n_audit = len(read_csv(audit_paths[system])) if system in audit_paths else 0
-        equivalents = {name: read_csv(per_system[f"equivalents_{name}"][system], required=["id", "relation"], dtype={"id": str})
-                       for name in SETS if system in per_system.get(f"equivalents_{name}", {})}
-        descriptors = {name: read_features(per_system[f"features_{name}"][system])
-                       for name in SETS if system in per_system.get(f"features_{name}", {})}
+        equivalents = {
+            name: read_csv(per_system[f"equivalents_{name}"][system], required=["id", "relation"], dtype={"id": str})
+            for name in SETS
+            if system in per_system.get(f"equivalents_{name}", {})
+        }
+        descriptors = {
+            name: read_features(per_system[f"features_{name}"][system]) for name in SETS if system in per_system.get(f"features_{name}", {})
+        }
         rows.append(dataset_row(system, targets, splits, count_frames(inference), n_audit, target, equivalents, descriptors))
     table = pd.DataFrame(rows, columns=DATASET_COLUMNS)
     integer = [c for c in DATASET_COLUMNS if c.startswith("n_")]
@@ -356,8 +405,13 @@ def _summary(values: pd.Series) -> tuple[float, float, int]:
     return (float(defined.min()), float(defined.mean()), undefined) if len(defined) else (math.nan, math.nan, undefined)
 
 
-def stability_table(rmse: pd.DataFrame, screening: pd.DataFrame, similarity: Mapping[tuple, pd.DataFrame],
-                    overlaps: Mapping[tuple, pd.DataFrame], limits: Sequence[int] | None = None) -> pd.DataFrame:
+def stability_table(
+    rmse: pd.DataFrame,
+    screening: pd.DataFrame,
+    similarity: Mapping[tuple, pd.DataFrame],
+    overlaps: Mapping[tuple, pd.DataFrame],
+    limits: Sequence[int] | None = None,
+) -> pd.DataFrame:
     """One row per (system, family, model) of ``rmse`` and screening mode with the stability
     columns (module docstring), computed on ``limits`` (the limits every family shares; default:
     each model's own). ``screening`` is the cross-family ``screening_all`` table; ``similarity``
@@ -372,8 +426,13 @@ def stability_table(rmse: pd.DataFrame, screening: pd.DataFrame, similarity: Map
     return pd.concat(tables, ignore_index=True)[STABILITY_COLUMNS]
 
 
-def _stability_of_mode(rmse: pd.DataFrame, screening: pd.DataFrame, similarity: Mapping[tuple, pd.DataFrame],
-                       overlaps: Mapping[tuple, pd.DataFrame], limits: Sequence[int] | None) -> pd.DataFrame:
+def _stability_of_mode(
+    rmse: pd.DataFrame,
+    screening: pd.DataFrame,
+    similarity: Mapping[tuple, pd.DataFrame],
+    overlaps: Mapping[tuple, pd.DataFrame],
+    limits: Sequence[int] | None,
+) -> pd.DataFrame:
     own_screening = {tuple(k): g for k, g in screening.groupby(KEY, sort=False)}
     rows = []
     for key, group in rmse.groupby(KEY, sort=False):
@@ -389,7 +448,11 @@ def _stability_of_mode(rmse: pd.DataFrame, screening: pd.DataFrame, similarity: 
         own = own_screening.get(key, screening.iloc[:0])
         own = own[own["limit"].isin(grid)]
         if len(own) and int(own["reference_limit"].iloc[0]) != largest:
-            raise InputError("screening table", "/".join(key), f"reference limit {int(own['reference_limit'].iloc[0])} is not the compared grid's largest {largest}")
+            raise InputError(
+                "screening table",
+                "/".join(key),
+                f"reference limit {int(own['reference_limit'].iloc[0])} is not the compared grid's largest {largest}",
+            )
         smaller = own[own["limit"] < largest]
         agreement = {}
         for metric in AGREEMENT:
@@ -458,7 +521,7 @@ def _best(table: pd.DataFrame, column: str, label) -> str | None:
 
 
 def _coverage(rows: pd.DataFrame, metric: str) -> str:
-    """"over 4 of 16 (system, model) pairs, 12 of 48 limit cells; undefined: ..." for a family."""
+    """ "over 4 of 16 (system, model) pairs, 12 of 48 limit cells; undefined: ..." for a family."""
     defined = rows[f"{metric}_min"].notna()
     cells = int(rows["n_compared"].sum())
     undefined = int(rows[f"n_{metric}_undefined"].sum())
@@ -469,8 +532,9 @@ def _coverage(rows: pd.DataFrame, metric: str) -> str:
     return text
 
 
-def findings(stability: pd.DataFrame, target: str, notes: Mapping[str, str] | None = None,
-             modes: Mapping[str, str] | None = None) -> list[str]:
+def findings(
+    stability: pd.DataFrame, target: str, notes: Mapping[str, str] | None = None, modes: Mapping[str, str] | None = None
+) -> list[str]:
     """The findings as short plain sentences (HTML-escaped by :func:`findings_html`).
 
     ``notes``: system -> a caveat said next to every finding on that system (e.g. that its
@@ -503,9 +567,11 @@ def _mode_findings(stability: pd.DataFrame, target: str, caveat, with_similarity
     """The findings of one screening mode."""
     out = []
     families = family_table(stability)
-    for metric, what in (("recall", "recall against the largest limit (lowest over the smaller limits)"),
-                         ("precision", "precision against the largest limit (lowest over the smaller limits)"),
-                         ("jaccard", "Jaccard overlap with the largest limit (lowest over the smaller limits)")):
+    for metric, what in (
+        ("recall", "recall against the largest limit (lowest over the smaller limits)"),
+        ("precision", "precision against the largest limit (lowest over the smaller limits)"),
+        ("jaccard", "Jaccard overlap with the largest limit (lowest over the smaller limits)"),
+    ):
         column = f"{metric}_min"
         per_family = "; ".join(
             f"{r.family} {_fmt(getattr(r, column))} over {_coverage(stability[stability['family'] == r.family], metric)}"
@@ -526,16 +592,20 @@ def _mode_findings(stability: pd.DataFrame, target: str, caveat, with_similarity
             values = ", ".join(f"{r.family} {_fmt(r.similarity_mean)}" for r in families.itertuples())
             out.append(f"Highest SimilarityScore (mean over limit pairs, ȳ = {kinds}): {best} ({values}).{caveat(stability['system'])}")
     flips = ", ".join(f"{r.family} {_fmt(100 * r.flip_share_per_step, 2)} %" for r in families.itertuples())
-    out.append(f"Screening calls that change per limit step, as a share of the inference set (mean over systems and models): {flips}.{caveat(stability['system'])}")
+    out.append(
+        f"Screening calls that change per limit step, as a share of the inference set (mean over systems and models): {flips}.{caveat(stability['system'])}"
+    )
     undefined = stability[stability["recall_min"].isna() & (stability["n_limits"] > 1)]
     if len(undefined):
         names = ", ".join(f"{r.system} {r.family} {r.model}" for r in undefined.itertuples())
         out.append(f"Recall is undefined where the mode selects no {target} prediction at the largest limit: {names}.")
     flood = stability[(stability["recall_min"] >= 0.99) & (stability["precision_min"] < 0.5)]
     for row in flood.itertuples():
-        out.append(f"{row.system} {row.family} {row.model}: recall {_fmt(row.recall_min)} against limit {row.largest_limit} "
-                   f"hides false positives: precision down to {_fmt(row.precision_min)}, up to "
-                   f"{_fmt(100 * row.share_selected_max, 1)} % of the inference set selected.{caveat([row.system])}")
+        out.append(
+            f"{row.system} {row.family} {row.model}: recall {_fmt(row.recall_min)} against limit {row.largest_limit} "
+            f"hides false positives: precision down to {_fmt(row.precision_min)}, up to "
+            f"{_fmt(100 * row.share_selected_max, 1)} % of the inference set selected.{caveat([row.system])}"
+        )
     ranked = stability.sort_values(["flips_max", "family", "model"], ascending=[False, True, True], kind="stable")
     for system, rows in ranked.groupby("system", sort=False):
         row = rows.iloc[0]
@@ -563,8 +633,9 @@ def noise_lines(noise_findings: pd.DataFrame | None, notes: Mapping[str, str] | 
     return [f"{line} [{notes[s]}]" if notes.get(s) else line for line, s in zip(lines, noise_findings["system"])]
 
 
-def result_warnings(screening: pd.DataFrame, limit_sizes: Mapping[str, pd.DataFrame], allegro_limits: Sequence[int],
-                    select_min_val: int) -> list[str]:
+def result_warnings(
+    screening: pd.DataFrame, limit_sizes: Mapping[str, pd.DataFrame], allegro_limits: Sequence[int], select_min_val: int
+) -> list[str]:
     """Results that are legal but not meaningful, one sentence each: a (system, mode) whose
     screen is empty on every model at some limits, and Allegro limits whose validation split is
     too small to choose a checkpoint on (``limit_sizes``: system -> its limit_sizes.csv)."""
@@ -574,20 +645,30 @@ def result_warnings(screening: pd.DataFrame, limit_sizes: Mapping[str, pd.DataFr
         empty = [int(x) for x in selected.index[selected == 0]]
         if empty:
             where = "at every limit" if len(empty) == len(selected) else f"at limits {', '.join(map(str, empty))}"
-            out.append(f"{system}, mode {mode}: no model selects any inference structure {where}; "
-                       "its screening comparisons there are undefined or trivially equal.")
+            out.append(
+                f"{system}, mode {mode}: no model selects any inference structure {where}; "
+                "its screening comparisons there are undefined or trivially equal."
+            )
     for system, sizes in limit_sizes.items():
         few = sizes[sizes["limit"].isin(list(allegro_limits)) & (sizes["n_val"] < select_min_val)]
         if len(few):
             detail = ", ".join(f"limit {int(r.limit)}: {int(r.n_val)}" for r in few.itertuples())
-            out.append(f"{system}: Allegro's validation split is smaller than allegro.select_min_val = {select_min_val} "
-                       f"({detail}); those models are their last epoch's, not chosen on validation data.")
+            out.append(
+                f"{system}: Allegro's validation split is smaller than allegro.select_min_val = {select_min_val} "
+                f"({detail}); those models are their last epoch's, not chosen on validation data."
+            )
     return out
 
 
-def findings_html(stability: pd.DataFrame, target: str, notes: Mapping[str, str] | None = None,
-                  modes: Mapping[str, str] | None = None, extra: Sequence[str] = (),
-                  noise_findings: pd.DataFrame | None = None, warnings: Sequence[str] = ()) -> str:
+def findings_html(
+    stability: pd.DataFrame,
+    target: str,
+    notes: Mapping[str, str] | None = None,
+    modes: Mapping[str, str] | None = None,
+    extra: Sequence[str] = (),
+    noise_findings: pd.DataFrame | None = None,
+    warnings: Sequence[str] = (),
+) -> str:
     """A small standalone HTML page: the warnings (results legal but not meaningful), the
     findings (plus ``extra`` sentences), the findings against the retraining noise (holds /
     fails / within retraining noise, when the study has replicas), then the per-family and
@@ -595,21 +676,27 @@ def findings_html(stability: pd.DataFrame, target: str, notes: Mapping[str, str]
     sentences = findings(stability, target, notes, modes) + list(extra)
     items = "\n".join(f"<li>{html.escape(sentence)}</li>" for sentence in sentences)
     if warnings:
-        items = ("<li><b>Warnings</b><ul>\n" + "\n".join(f"<li>{html.escape(w)}</li>" for w in warnings) + "\n</ul></li>\n" + items)
+        items = "<li><b>Warnings</b><ul>\n" + "\n".join(f"<li>{html.escape(w)}</li>" for w in warnings) + "\n</ul></li>\n" + items
     against_noise = noise_lines(noise_findings, notes)
     if against_noise:
-        items += ("\n</ul>\n<h2>Against the retraining noise</h2>\n<p>Replicas (config replicas): each finding "
-                  "holds, fails, is within retraining noise or undetermined (too few seeds); exact permutation "
-                  "tests over seeds, alpha 0.1. Tables: noise_all.csv, findings_noise.csv.</p>\n<ul>\n"
-                  + "\n".join(f"<li>{html.escape(line)}</li>" for line in against_noise))
+        items += (
+            "\n</ul>\n<h2>Against the retraining noise</h2>\n<p>Replicas (config replicas): each finding "
+            "holds, fails, is within retraining noise or undetermined (too few seeds); exact permutation "
+            "tests over seeds, alpha 0.1. Tables: noise_all.csv, findings_noise.csv.</p>\n<ul>\n"
+            + "\n".join(f"<li>{html.escape(line)}</li>" for line in against_noise)
+        )
     tables = ""
     if not stability.empty:
         tables = (
-            "<h2>Per family</h2>\n" + family_table(stability).to_html(index=False, float_format="%.3f", border=0)
-            + "\n<h2>Per model</h2>\n" + stability.to_html(index=False, float_format="%.3f", border=0)
+            "<h2>Per family</h2>\n"
+            + family_table(stability).to_html(index=False, float_format="%.3f", border=0)
+            + "\n<h2>Per model</h2>\n"
+            + stability.to_html(index=False, float_format="%.3f", border=0)
         )
-    style = ("body{font-family:sans-serif;margin:1.5em;max-width:70em} li{margin:.4em 0} "
-             "table{border-collapse:collapse;font-size:.85em} td,th{padding:.2em .6em;border-bottom:1px solid #ddd}")
+    style = (
+        "body{font-family:sans-serif;margin:1.5em;max-width:70em} li{margin:.4em 0} "
+        "table{border-collapse:collapse;font-size:.85em} td,th{padding:.2em .6em;border-bottom:1px solid #ddd}"
+    )
     return (
         f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Findings</title><style>{style}</style></head>\n"
         f"<body>\n<h1>Findings</h1>\n<p>Screening modes: {html.escape('; '.join(f'{k}: {v}' for k, v in (modes or {}).items()) or target)}. "

@@ -126,8 +126,15 @@ def cumulative_precision_recall(y_true: Sequence[float], y_pred: Sequence[float]
     ends = np.flatnonzero(np.append(values[1:] != values[:-1], True)) if len(values) else np.array([], dtype=int)
     k, hits, values = ends + 1, hits[ends], values[ends]
     positives = int(truth.sum())
-    table = pd.DataFrame({"k": k, "y_pred_at_k": values, "n_true_selected": hits, "precision": hits / k,
-                          "recall": hits / positives if positives else np.full(len(k), np.nan)})
+    table = pd.DataFrame(
+        {
+            "k": k,
+            "y_pred_at_k": values,
+            "n_true_selected": hits,
+            "precision": hits / k,
+            "recall": hits / positives if positives else np.full(len(k), np.nan),
+        }
+    )
     for name, total in (("precision", k), ("recall", np.full(len(k), positives))):
         low, high = wilson_interval(hits, total)
         table[f"{name}_ci_low"], table[f"{name}_ci_high"] = low, high

@@ -20,9 +20,7 @@ def rule_logging(snakemake) -> Iterator[logging.Logger]:
     """
     log_files = list(getattr(snakemake, "log", []))
     handlers = [logging.FileHandler(log_files[0], mode="w")] if log_files else [logging.StreamHandler(sys.stderr)]
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
     logging.captureWarnings(True)
     warnings.simplefilter("default")
     logger = logging.getLogger(f"qcrobust.rule.{snakemake.rule}")

@@ -55,9 +55,7 @@ def make_splits(
     if len(pool) == 0:
         raise InputError(source, None, "no limit-0 structures (n_A5_defects == 0): the test set cannot be drawn")
     if len(pool) < test_size:
-        raise InputError(
-            source, None, f"only {len(pool)} limit-0 structures, fewer than split.test_size = {test_size}"
-        )
+        raise InputError(source, None, f"only {len(pool)} limit-0 structures, fewer than split.test_size = {test_size}")
     split = np.full(len(table), "train", dtype=object)
     split[rng.choice(pool, size=test_size, replace=False)] = "test"
 
@@ -113,7 +111,8 @@ def _check_requirements(splits: pd.DataFrame, sizes: pd.DataFrame, requirements:
         for part, name in (("train", "training"), ("val", "validation")):
             if not (zero == part).any():
                 raise InputError(
-                    source, "limit 0",
+                    source,
+                    "limit 0",
                     f"no {name} structure, which Allegro's self regime needs (it fine-tunes on limit 0); "
                     f"{'raise split.val_fraction, ' if part == 'val' else ''}{more} with n_A5_defects = 0",
                 )
@@ -122,13 +121,15 @@ def _check_requirements(splits: pd.DataFrame, sizes: pd.DataFrame, requirements:
         rows = row.n_train + row.n_val
         if folds and rows < folds:
             raise InputError(
-                source, where,
+                source,
+                where,
                 f"only {rows} train+val structures, fewer than classical.folds = {folds} (the classical models "
                 f"cross-validate over them); lower classical.folds, {more} with n_A5_defects <= {limit}",
             )
         if row.n_val == 0 and limit in allegro:
             raise InputError(
-                source, where,
+                source,
+                where,
                 f"no validation structure, which Allegro needs (allegro.limits holds {limit}); "
                 f"raise split.val_fraction, {more} with n_A5_defects <= {limit}",
             )
@@ -136,16 +137,15 @@ def _check_requirements(splits: pd.DataFrame, sizes: pd.DataFrame, requirements:
             members = limit_members(splits, limit)
             if not ((members["split"] == "train") & (members["n_A5_defects"] > 0)).any():
                 raise InputError(
-                    source, where,
+                    source,
+                    where,
                     f"no training structure with A5 defects (0 < n_A5_defects <= {limit}) for Allegro's "
                     f"self-pretraining (allegro.models holds 'self'); drop {limit} from allegro.limits or "
                     "'self' from allegro.models, or add such structures",
                 )
 
 
-def limit_sizes(
-    splits: pd.DataFrame, limits: list[int], source: str = "splits", requirements: Mapping | None = None
-) -> pd.DataFrame:
+def limit_sizes(splits: pd.DataFrame, limits: list[int], source: str = "splits", requirements: Mapping | None = None) -> pd.DataFrame:
     """Per limit: how many train, val and test structures it has. Every limit needs training
     data, and what ``requirements`` (:func:`limit_requirements`) asks for; errors name ``source``."""
     n_test = int((splits["split"] == "test").sum())
@@ -166,12 +166,10 @@ def limit_sizes(
         raise InputError(
             source,
             f"limit {int(empty['limit'].iloc[0])}",
-            f"no training structures (all {n_test} test structures come from the limit-0 pool; "
-            "lower split.test_size or add limit-0 data)",
+            f"no training structures (all {n_test} test structures come from the limit-0 pool; lower split.test_size or add limit-0 data)",
         )
     _check_requirements(splits, sizes, requirements or {}, source)
     maximum = int(splits["n_A5_defects"].max())
     if maximum > limits[-1]:
-        log.warning("%s: structures with up to %d A5 defects exceed the largest limit %d and train no model",
-                    source, maximum, limits[-1])
+        log.warning("%s: structures with up to %d A5 defects exceed the largest limit %d and train no model", source, maximum, limits[-1])
     return sizes

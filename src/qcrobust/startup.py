@@ -118,7 +118,7 @@ def check_frame_facts(config: Mapping, source: str, made_by_rules: str, cache_pa
     before = len(cache)
     test_size = config["split"]["test_size"]
     folds = config["classical"]["folds"] if config["classical"]["models"] else None
-    for system, spec in config["systems"].items():
+    for spec in config["systems"].values():
         path = spec["dataset"]
         if str(path).startswith(made_by_rules) or not Path(path).is_file():
             continue
@@ -127,14 +127,22 @@ def check_frame_facts(config: Mapping, source: str, made_by_rules: str, cache_pa
         _check_elements_learned(spec, path, {e for *_, elements in facts for e in elements.split(",") if e}, cache, made_by_rules)
         pool = sum(1 for n in counts if n == 0)
         if pool < test_size:
-            raise InputError(path, None, f"only {pool} limit-0 structures (n_A5_defects = 0), fewer than split.test_size = {test_size} "
-                                         f"({source}): lower split.test_size or add limit-0 structures")
+            raise InputError(
+                path,
+                None,
+                f"only {pool} limit-0 structures (n_A5_defects = 0), fewer than split.test_size = {test_size} "
+                f"({source}): lower split.test_size or add limit-0 structures",
+            )
         for limit in config["limits"]:
             rows = sum(1 for n in counts if n <= limit) - test_size
             if folds and rows < folds:
-                raise InputError(path, f"limit {limit}", f"only {rows} train+val structures (n_A5_defects <= {limit}, less the "
-                                                         f"{test_size} test ones), fewer than classical.folds = {folds} ({source}): "
-                                                         "lower classical.folds or split.test_size, or add structures")
+                raise InputError(
+                    path,
+                    f"limit {limit}",
+                    f"only {rows} train+val structures (n_A5_defects <= {limit}, less the "
+                    f"{test_size} test ones), fewer than classical.folds = {folds} ({source}): "
+                    "lower classical.folds or split.test_size, or add structures",
+                )
     if len(cache) != before:
         from qcrobust.io import atomic_write_text
 
@@ -163,10 +171,10 @@ def check_model_params(config: Mapping, source: str) -> None:
     """Hyperparameters of the classical models that their estimator does not take (RandomForest
     and CatBoost; XGBoost and LightGBM take any native parameter). The estimator is imported
     only when the config sets a parameter the schema does not list."""
+    import yaml
+
     from qcrobust.classical import make_regressor
     from qcrobust.config import CONFIG_SCHEMA
-
-    import yaml
 
     documented = yaml.safe_load(CONFIG_SCHEMA.read_text())["properties"]["classical"]["properties"]["params"]["properties"]
     for model in config["classical"]["models"]:
@@ -183,8 +191,10 @@ def study_warnings(config: Mapping) -> list[str]:
     out = []
     test_size = config["split"]["test_size"]
     if test_size < MIN_TEST_SIZE:
-        out.append(f"the test set holds {test_size} structures (split.test_size), fewer than {MIN_TEST_SIZE}: test RMSE, R² and "
-                   "every SimilarityScore rest on so few structures that they are mostly noise")
+        out.append(
+            f"the test set holds {test_size} structures (split.test_size), fewer than {MIN_TEST_SIZE}: test RMSE, R² and "
+            "every SimilarityScore rest on so few structures that they are mostly noise"
+        )
     return out
 
 
@@ -250,8 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qcrobust: bad input: {err}", file=sys.stderr)
         return 1
     if "--unlock" not in argv and remove_stale_lock(folder):
-        print(f"run.sh: no snakemake process runs in {folder.resolve()}; removed the lock a killed run left "
-              "(what `snakemake --unlock` does)", file=sys.stderr)
+        print(
+            f"run.sh: no snakemake process runs in {folder.resolve()}; removed the lock a killed run left (what `snakemake --unlock` does)",
+            file=sys.stderr,
+        )
     return 0
 
 

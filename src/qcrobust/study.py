@@ -50,9 +50,7 @@ class Study:
             limits=tuple(config["limits"]),
             grids={family: grid for family, grid in grids.items() if grid[0]},
             modes=tuple(modes_from_config(config["screening"]["modes"])),
-            replicas={
-                family: _replicas(config, family, models, limits) for family, (models, limits) in grids.items() if models
-            },
+            replicas={family: _replicas(config, family, models, limits) for family, (models, limits) in grids.items() if models},
         )
 
     def __repr__(self) -> str:

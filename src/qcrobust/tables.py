@@ -77,7 +77,9 @@ def check_table(table: pd.DataFrame, schema: str, path: str | os.PathLike) -> No
         for value in pd.unique(table[column]):
             error = next(iter(column_validator.iter_errors(_plain(value))), None)
             if error is not None:
-                raise InputError(path, f"row {_row_of(table, column, value)}", f"does not match {schema}.schema.yaml: {column}: {error.message}")
+                raise InputError(
+                    path, f"row {_row_of(table, column, value)}", f"does not match {schema}.schema.yaml: {column}: {error.message}"
+                )
 
 
 def _column_schema(schema: Mapping, column: str) -> Mapping | None:

@@ -13,11 +13,29 @@ with rule_logging(snakemake) as log:
     splits = read_csv(snakemake.input.splits, required=["id", "n_A5_defects", "split"], dtype={"id": str})
     data = limit_data(features, targets, splits, limit, target, source=snakemake.input.splits)
     fit, metrics = train_limit(
-        data, model, settings["params"], folds=settings["folds"], seed=settings["seed"],
-        threads=snakemake.threads, source=f"{snakemake.input.splits} (limit {limit})",
+        data,
+        model,
+        settings["params"],
+        folds=settings["folds"],
+        seed=settings["seed"],
+        threads=snakemake.threads,
+        source=f"{snakemake.input.splits} (limit {limit})",
     )
-    metrics |= {"system": snakemake.wildcards.system, "family": "classical", "model": model, "limit": limit,
-                "target": target, "threads": snakemake.threads}
-    log.info("%s limit %d: %d train + %d val rows, CV RMSE %.4f, %.1f s",
-             model, limit, data.n_train, data.n_val, metrics["cv_rmse"], metrics["fit_seconds"])
+    metrics |= {
+        "system": snakemake.wildcards.system,
+        "family": "classical",
+        "model": model,
+        "limit": limit,
+        "target": target,
+        "threads": snakemake.threads,
+    }
+    log.info(
+        "%s limit %d: %d train + %d val rows, CV RMSE %.4f, %.1f s",
+        model,
+        limit,
+        data.n_train,
+        data.n_val,
+        metrics["cv_rmse"],
+        metrics["fit_seconds"],
+    )
     write_outputs(fit, metrics, snakemake.output)

@@ -3,8 +3,8 @@
 from qcrobust.candidates import audit_on_kept_ids, consensus_precision, screens_from_inputs
 from qcrobust.evaluate import read_audit_targets, read_predictions
 from qcrobust.io import read_csv, write_csv
-from qcrobust.scripting import rule_logging
 from qcrobust.screening import modes_from_config
+from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     inputs = snakemake.input

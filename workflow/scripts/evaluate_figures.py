@@ -8,8 +8,12 @@ with rule_logging(snakemake):
     w = snakemake.wildcards
     rmse = read_csv(snakemake.input.rmse_by_limit)
     plots.rmse_vs_limit(rmse, snakemake.output.rmse_vs_limit)
-    plots.similarity_heatmap(read_csv(snakemake.input.similarity), snakemake.output.similarity,
-                             f"{w.system} - {w.family} / {w.model}: SimilarityScore (test)", plots.normalizer_text(rmse))
+    plots.similarity_heatmap(
+        read_csv(snakemake.input.similarity),
+        snakemake.output.similarity,
+        f"{w.system} - {w.family} / {w.model}: SimilarityScore (test)",
+        plots.normalizer_text(rmse),
+    )
     screening = read_csv(snakemake.input.screening_vs_max_limit, required=["mode"], dtype={"mode": str})
     overlaps = read_csv(snakemake.input.overlaps, required=["mode"], dtype={"mode": str})
     for mode in snakemake.params.modes:

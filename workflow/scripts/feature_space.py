@@ -1,6 +1,5 @@
 """Rule feature_space: the descriptor columns of a system, from all of its structure sets."""
 
-
 from qcrobust.features import FeatureSettings, Table, feature_space, read_parent
 from qcrobust.io import read_frames, write_json
 from qcrobust.scripting import rule_logging

@@ -12,7 +12,9 @@ with rule_logging(snakemake) as log:
     predictions = replica_predictions(dict(snakemake.input.items()))
     truth = read_test_targets(snakemake.input.splits, snakemake.input.targets, snakemake.params.target)
     limits = sorted({limit for limit, _ in predictions})
-    common = dict(normalizer=settings.normalizer, warn_below=settings.warn_below, key={"system": w.system, "family": w.family, "model": w.model})
+    common = dict(
+        normalizer=settings.normalizer, warn_below=settings.warn_below, key={"system": w.system, "family": w.family, "model": w.model}
+    )
     tables = {
         "noise": noise_table(predictions, truth, settings.modes, limits, **common),
         "seed_spread": seed_spread(predictions, truth, settings.modes, limits, **common),
@@ -25,6 +27,12 @@ with rule_logging(snakemake) as log:
     plots.noise_heatmap(noise, spread, snakemake.output.noise_rmse, "rmse", title=f"{title}: test RMSE")
     plots.noise_heatmap(noise, spread, snakemake.output.noise_similarity, "similarity", title=f"{title}: SimilarityScore")
     for mode in settings.modes:
-        plots.noise_heatmap(noise, spread, snakemake.output[f"noise_jaccard_{mode.name}"], "jaccard", mode.name,
-                            title=f"{title}: Jaccard of the screens ({mode.name})")
+        plots.noise_heatmap(
+            noise,
+            spread,
+            snakemake.output[f"noise_jaccard_{mode.name}"],
+            "jaccard",
+            mode.name,
+            title=f"{title}: Jaccard of the screens ({mode.name})",
+        )
     log.info("%s: %d limit pairs x quantities, %d beyond noise", title, len(noise), int((noise["verdict"] == "beyond noise").sum()))

@@ -5,9 +5,18 @@ from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     wildcards = snakemake.wildcards
-    tables = predict_sets(wildcards.family, inputs_by_set(dict(snakemake.input.items())),
-                          device=snakemake.params.device, threads=snakemake.threads)
+    tables = predict_sets(
+        wildcards.family, inputs_by_set(dict(snakemake.input.items())), device=snakemake.params.device, threads=snakemake.threads
+    )
     for set_name, table in tables.items():
-        log.info("%s %s/%s limit %s seed %s: %d %s predictions", wildcards.system, wildcards.family,
-                 wildcards.model, wildcards.limit, wildcards.seed, len(table), set_name)
+        log.info(
+            "%s %s/%s limit %s seed %s: %d %s predictions",
+            wildcards.system,
+            wildcards.family,
+            wildcards.model,
+            wildcards.limit,
+            wildcards.seed,
+            len(table),
+            set_name,
+        )
         write_predictions(table, snakemake.output[set_name])

@@ -18,8 +18,13 @@ with rule_logging(snakemake) as log:
     extra = [params.external_note] if params.external_note else []
     noise = read_csv(inputs.noise_findings, dtype={"system": str, "mode": str}) if "noise_findings" in inputs.keys() else None
     screening = read_csv(inputs.screening, required=KEY + ["mode", "limit", "n_selected"], dtype={"system": str, "mode": str})
-    sizes = {system: read_csv(path, required=["limit", "n_val"]) for system, path in zip(params.systems, as_paths(inputs.limit_sizes), strict=True)}
+    sizes = {
+        system: read_csv(path, required=["limit", "n_val"])
+        for system, path in zip(params.systems, as_paths(inputs.limit_sizes), strict=True)
+    }
     warnings = list(params.warnings) + result_warnings(screening, sizes, params.allegro_limits, params.select_min_val)
     for warning in warnings:
         log.warning("%s", warning)
-    atomic_write_text(snakemake.output.findings, findings_html(stability, params.target, params.notes, params.modes, extra, noise, warnings))
+    atomic_write_text(
+        snakemake.output.findings, findings_html(stability, params.target, params.notes, params.modes, extra, noise, warnings)
+    )

@@ -67,9 +67,7 @@ def binary_cells(host: str, dopant: str) -> dict[str, Atoms]:
     }
     for major, minor in ((h, d), (d, h)):
         a = _cubic_a({major: 3, minor: 1}, 4)
-        cells[f"{major}3{minor} (L1_2)"] = crystal(
-            [minor, major], [(0, 0, 0), (0, 0.5, 0.5)], spacegroup=221, cellpar=[a] * 3 + [90] * 3
-        )
+        cells[f"{major}3{minor} (L1_2)"] = crystal([minor, major], [(0, 0, 0), (0, 0.5, 0.5)], spacegroup=221, cellpar=[a] * 3 + [90] * 3)
     for large, small in ((h, d), (d, h)):
         a = _cubic_a({large: 1, small: 2}, 24)
         cells[f"{large}{small}2 (C15)"] = crystal(

@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from nequip.data.dataset import ASEDataset  # this module is imported only where nequip is used
 
 log = logging.getLogger(__name__)
@@ -152,11 +151,10 @@ def write_graphs(frames_path: str | Path, output: str | Path, *, r_max: float, b
     from nequip.data import from_ase
     from nequip.data._nl import DEFAULT_NEIGHBORLIST_BACKEND
     from nequip.data.transforms import NeighborListTransform
+    from nequip.utils.global_state import set_global_state
 
     from qcrobust.allegro.data import model_frame
     from qcrobust.io import atomic_path, read_frames
-
-    from nequip.utils.global_state import set_global_state
 
     # nequip's global state, as the predictor sets it: its default dtype (float64) is the dtype
     # from_ase gives positions and cells, hence the precision of the neighbour-list inputs
@@ -196,8 +194,16 @@ def write_graphs(frames_path: str | Path, output: str | Path, *, r_max: float, b
         with open(tmp, "wb") as handle:  # a file object: np.savez would append .npz to a path
             np.savez(handle, **arrays)
     size = Path(output).stat().st_size
-    log.info("%s: %d frames with %s neighbour lists within %g A -> %s (%.1f MB, %.0f kB per frame)", frames_path,
-             len(frames), backend, r_max, output, size / 1e6, size / 1e3 / len(frames))
+    log.info(
+        "%s: %d frames with %s neighbour lists within %g A -> %s (%.1f MB, %.0f kB per frame)",
+        frames_path,
+        len(frames),
+        backend,
+        r_max,
+        output,
+        size / 1e6,
+        size / 1e3 / len(frames),
+    )
     return info
 
 

@@ -76,9 +76,7 @@ def type_names_for(frames_species: list[str], init_model: str | Path | None, sou
     names = package_type_names(init_model)
     missing = sorted(set(frames_species) - set(names))
     if missing:
-        raise InputError(
-            source, None, f"species {missing} are not in the pretrained model {init_model} (it knows {names})"
-        )
+        raise InputError(source, None, f"species {missing} are not in the pretrained model {init_model} (it knows {names})")
     return names
 
 
@@ -96,8 +94,11 @@ def package_type_names_for(frames_species: list[str], info: Mapping, package_pat
     which must hold every species of the system."""
     missing = sorted(set(frames_species) - set(info["type_names"]))
     if missing:
-        raise InputError(package_path, "key 'allegro.pretrain.package'",
-                         f"the package knows {info['type_names']}, not the species {missing} of system {system} ({species_file})")
+        raise InputError(
+            package_path,
+            "key 'allegro.pretrain.package'",
+            f"the package knows {info['type_names']}, not the species {missing} of system {system} ({species_file})",
+        )
     return list(info["type_names"])
 
 
@@ -173,8 +174,14 @@ def write_inference_graphs(*, r_max: float, frames: str | Path, output: str | Pa
 
     start = time.process_time()
     info = write_graphs(frames, output, r_max=float(r_max))
-    return {"frames": len(info.ids), "r_max": info.r_max, "backend": info.backend, "species": info.species,
-            "cpu_seconds": time.process_time() - start, "bytes": Path(output).stat().st_size}
+    return {
+        "frames": len(info.ids),
+        "r_max": info.r_max,
+        "backend": info.backend,
+        "species": info.species,
+        "cpu_seconds": time.process_time() - start,
+        "bytes": Path(output).stat().st_size,
+    }
 
 
 def run_model(
@@ -241,8 +248,16 @@ def run_model(
         metrics["pretrain"] = {"stage": "package", "package": str(package), "type_names": info["type_names"], "r_max": info["r_max"]}
         metrics["cutoff_radius"] = info["r_max"]
     write_json(metrics, outputs["metrics"])
-    log.info("%s %s limit %d: val rmse %.4f eV/atom at epoch %d (%s checkpoint) of %d", system, model, limit,
-             metrics["selected_val_rmse"], metrics["selected_epoch"], metrics["checkpoint"], metrics["epochs"])
+    log.info(
+        "%s %s limit %d: val rmse %.4f eV/atom at epoch %d (%s checkpoint) of %d",
+        system,
+        model,
+        limit,
+        metrics["selected_val_rmse"],
+        metrics["selected_epoch"],
+        metrics["checkpoint"],
+        metrics["epochs"],
+    )
     return metrics
 
 
@@ -258,8 +273,14 @@ def _pretrain(*, settings, stage, train_file, val_file, type_names, outputs, run
         threads=threads,
     )
     write_json(facts, outputs["metrics"])
-    log.info("%s: val rmse %.4f eV/atom at epoch %d (%s checkpoint) of %d", stage, facts["selected_val_rmse"],
-             facts["selected_epoch"], facts["checkpoint"], facts["epochs"])
+    log.info(
+        "%s: val rmse %.4f eV/atom at epoch %d (%s checkpoint) of %d",
+        stage,
+        facts["selected_val_rmse"],
+        facts["selected_epoch"],
+        facts["checkpoint"],
+        facts["epochs"],
+    )
     return facts
 
 

@@ -48,9 +48,7 @@ class Predictor:
         (self._neighbor_list,) = [t for t in self.transforms if isinstance(t, NeighborListTransform)]
         self.graph_transforms = [t for t in self.transforms if not isinstance(t, NeighborListTransform)]
         if self._neighbor_list.per_edge_type_cutoff is not None:
-            self.graph_transforms.append(
-                NeighborListPruneTransform(self.r_max, self._neighbor_list.per_edge_type_cutoff, self.type_names)
-            )
+            self.graph_transforms.append(NeighborListPruneTransform(self.r_max, self._neighbor_list.per_edge_type_cutoff, self.type_names))
 
     def _forward(self, chunks: Iterable[list]) -> np.ndarray:
         """Total energies of batches (lists of transformed AtomicDataDicts), concatenated."""
@@ -100,4 +98,3 @@ class Predictor:
         n = len(graphs)
         chunks = (list(graphs.frames(self.graph_transforms, s, s + batch_size)) for s in range(0, n, batch_size))
         return self._forward(chunks) / graphs.n_atoms.astype(float)
-

@@ -110,14 +110,24 @@ class Provider:
 
 
 OPTIMADE_PROVIDERS = {
-    "aflow": Provider("https://aflow.org/API/optimade/", "_aflow_enthalpy_formation_atom",
-                      "AFLOW's formation enthalpy per atom (PBE, AFLOW's elemental references)"),
-    "oqmd": Provider("https://oqmd.org/optimade/", "_oqmd_delta_e",
-                     "OQMD's formation energy per atom delta_e (PBE(+U), OQMD's fitted elemental chemical potentials)"),
-    "mp": Provider("https://optimade.materialsproject.org", "_mp_stability.gga_gga+u.formation_energy_per_atom",
-                   "Materials Project's formation energy per atom in its mixed GGA/GGA+U scheme (with its corrections)"),
-    "alexandria": Provider("https://alexandria.icams.rub.de/pbe", "_alexandria_formation_energy_per_atom",
-                           "Alexandria's PBE formation energy per atom"),
+    "aflow": Provider(
+        "https://aflow.org/API/optimade/",
+        "_aflow_enthalpy_formation_atom",
+        "AFLOW's formation enthalpy per atom (PBE, AFLOW's elemental references)",
+    ),
+    "oqmd": Provider(
+        "https://oqmd.org/optimade/",
+        "_oqmd_delta_e",
+        "OQMD's formation energy per atom delta_e (PBE(+U), OQMD's fitted elemental chemical potentials)",
+    ),
+    "mp": Provider(
+        "https://optimade.materialsproject.org",
+        "_mp_stability.gga_gga+u.formation_energy_per_atom",
+        "Materials Project's formation energy per atom in its mixed GGA/GGA+U scheme (with its corrections)",
+    ),
+    "alexandria": Provider(
+        "https://alexandria.icams.rub.de/pbe", "_alexandria_formation_energy_per_atom", "Alexandria's PBE formation energy per atom"
+    ),
 }
 #: what the AFLUX label means, for the provenance
 AFLUX_MEANING = "AFLOW's formation enthalpy per atom (PBE, AFLOW's elemental references)"
@@ -201,9 +211,19 @@ def http_session(source: Source, record: list | None = None):
 
     from qcrobust import __version__
 
-    retry = Retry(total=source.retries, connect=source.retries, read=source.retries, status=source.retries,
-                  other=0, backoff_factor=source.backoff, backoff_max=BACKOFF_MAX, status_forcelist=RETRY_STATUSES,
-                  allowed_methods=frozenset({"GET"}), raise_on_status=True, respect_retry_after_header=False)
+    retry = Retry(
+        total=source.retries,
+        connect=source.retries,
+        read=source.retries,
+        status=source.retries,
+        other=0,
+        backoff_factor=source.backoff,
+        backoff_max=BACKOFF_MAX,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        raise_on_status=True,
+        respect_retry_after_header=False,
+    )
 
     def keep(response, *args, **kwargs):
         if record is not None and response.status_code == 200:
@@ -302,21 +322,36 @@ def _aflux_pages(source: Source, query: Query, session) -> list[dict]:
 
 
 def optimade_fields(source: Source) -> list[str]:
-    return ["elements", "nelements", "chemical_formula_reduced", "dimension_types", "lattice_vectors",
-            "cartesian_site_positions", "species_at_sites", "species", source.energy_field.split(".")[0]]
+    return [
+        "elements",
+        "nelements",
+        "chemical_formula_reduced",
+        "dimension_types",
+        "lattice_vectors",
+        "cartesian_site_positions",
+        "species_at_sites",
+        "species",
+        source.energy_field.split(".")[0],
+    ]
 
 
 def _optimade_pages(source: Source, query: Query) -> list[dict]:
     from optimade.client import OptimadeClient
 
     pages: list[dict] = []
-    client = OptimadeClient(base_urls=[source.url], max_results_per_provider=source.max_entries,
-                            http_timeout=source.timeout, use_async=False, silent=True,
-                            http_client=http_session(source, pages))
+    client = OptimadeClient(
+        base_urls=[source.url],
+        max_results_per_provider=source.max_entries,
+        http_timeout=source.timeout,
+        use_async=False,
+        silent=True,
+        http_client=http_session(source, pages),
+    )
     # the client prints its errors to stderr even when silent: to the rule's log instead
     with contextlib.redirect_stderr(io.StringIO()) as printed, contextlib.redirect_stdout(printed):
-        results = client.get_one("structures", query.text, source.url, page_limit=source.page_size,
-                                 response_fields=optimade_fields(source), paginate=True)[source.url]
+        results = client.get_one(
+            "structures", query.text, source.url, page_limit=source.page_size, response_fields=optimade_fields(source), paginate=True
+        )[source.url]
     if printed.getvalue().strip():
         log.info("optimade client: %s", _one_line(printed.getvalue(), 1000))
     if results.errors:  # the client turns every failure into an error string
@@ -328,9 +363,14 @@ def _optimade_pages(source: Source, query: Query) -> list[dict]:
 def fetch(source: Source, pairs: Sequence[tuple[str, str]]) -> dict:
     """Query every element set of ``pairs``; the responses document (see :func:`fetch_responses`)."""
     document = {
-        "api": source.api, "provider": source.provider, "url": source.url, "energy_field": source.energy_field,
-        "meaning": source.meaning, "pairs": [list(pair) for pair in pairs],
-        "retrieved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "queries": [],
+        "api": source.api,
+        "provider": source.provider,
+        "url": source.url,
+        "energy_field": source.energy_field,
+        "meaning": source.meaning,
+        "pairs": [list(pair) for pair in pairs],
+        "retrieved": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "queries": [],
     }
     session = http_session(source)() if source.api == "aflux" else None
     try:
@@ -501,8 +541,9 @@ def fetch_responses(source: Mapping, elements: Sequence[str] | None, species_fil
     return document
 
 
-def write_fetched_corpus(responses: str | Path, elements: Sequence[str] | None, species_files: Iterable[str | Path],
-                         corpus: str | Path, provenance: str | Path) -> dict:
+def write_fetched_corpus(
+    responses: str | Path, elements: Sequence[str] | None, species_files: Iterable[str | Path], corpus: str | Path, provenance: str | Path
+) -> dict:
     """Rule ``allegro_fetched_corpus``: the cached responses as the corpus contract (extxyz
     frames with ``e_form``, eV/atom) and its provenance; returns the provenance."""
     document = json.loads(Path(responses).read_text())
@@ -510,32 +551,63 @@ def write_fetched_corpus(responses: str | Path, elements: Sequence[str] | None, 
     fetched = {tuple(sorted(pair)) for pair in document["pairs"]}
     missing = sorted(needed - fetched)
     if missing:
-        raise InputError(responses, None, f"fetched for the pairs {sorted(fetched)}, the study now needs {missing} too: "
-                                          "rerun with `--forcerun allegro_fetch`")
+        raise InputError(
+            responses,
+            None,
+            f"fetched for the pairs {sorted(fetched)}, the study now needs {missing} too: rerun with `--forcerun allegro_fetch`",
+        )
     frames, kept, skipped = convert(document)
     n_entries = len(kept) + len(skipped)
     if not frames:
         reasons = sorted({s["reason"] for s in skipped})[:3]
         queries_text = "; ".join(q["query"] for q in document["queries"])
-        raise InputError(responses, None, f"{document['provider']} returned no usable entry for {queries_text!r} "
-                                          f"({n_entries} entries{', skipped: ' + '; '.join(reasons) if reasons else ''})")
+        raise InputError(
+            responses,
+            None,
+            f"{document['provider']} returned no usable entry for {queries_text!r} "
+            f"({n_entries} entries{', skipped: ' + '; '.join(reasons) if reasons else ''})",
+        )
     labels = np.array([a.info[LABEL_KEY] for a in frames])
     from qcrobust.allegro.data import species
 
     facts = {
-        "api": document["api"], "provider": document["provider"], "url": document["url"],
-        "energy_field": document["energy_field"], "label": LABEL_KEY, "label_meaning": document.get("meaning", ""),
-        "retrieved": document["retrieved"], "pairs": document["pairs"],
-        "queries": [{"query": q["query"], "elements": q["elements"], "urls": [p["url"] for p in q["pages"]],
-                     "entries": sum(len(page_entries(document["api"], p["body"])) for p in q["pages"])}
-                    for q in document["queries"]],
-        "n_frames": len(frames), "n_skipped": len(skipped), "elements": species(frames),
-        "label_min": float(labels.min()), "label_max": float(labels.max()), "entries": kept, "skipped": skipped,
+        "api": document["api"],
+        "provider": document["provider"],
+        "url": document["url"],
+        "energy_field": document["energy_field"],
+        "label": LABEL_KEY,
+        "label_meaning": document.get("meaning", ""),
+        "retrieved": document["retrieved"],
+        "pairs": document["pairs"],
+        "queries": [
+            {
+                "query": q["query"],
+                "elements": q["elements"],
+                "urls": [p["url"] for p in q["pages"]],
+                "entries": sum(len(page_entries(document["api"], p["body"])) for p in q["pages"]),
+            }
+            for q in document["queries"]
+        ],
+        "n_frames": len(frames),
+        "n_skipped": len(skipped),
+        "elements": species(frames),
+        "label_min": float(labels.min()),
+        "label_max": float(labels.max()),
+        "entries": kept,
+        "skipped": skipped,
     }
     write_frames(frames, corpus)
     write_json(facts, provenance)
-    log.info("%s: %d frames of %s, %s from %.3f to %.3f eV/atom; %d entries skipped", document["provider"], len(frames),
-             facts["elements"], LABEL_KEY, facts["label_min"], facts["label_max"], len(skipped))
+    log.info(
+        "%s: %d frames of %s, %s from %.3f to %.3f eV/atom; %d entries skipped",
+        document["provider"],
+        len(frames),
+        facts["elements"],
+        LABEL_KEY,
+        facts["label_min"],
+        facts["label_max"],
+        len(skipped),
+    )
     for skip in skipped:
         log.info("skipped %s (%s): %s", skip["id"], skip["query"], skip["reason"])
     return facts

@@ -12,8 +12,18 @@ from snakemake.io import ancient
 
 from qcrobust import layout
 
-__all__ = ["corpus_inputs", "corpus_path", "fetch_inputs", "gpu_resources", "pretrain_settings", "predicts_from_graphs",
-           "seeded_settings", "threads", "train_inputs", "training_settings"]
+__all__ = [
+    "corpus_inputs",
+    "corpus_path",
+    "fetch_inputs",
+    "gpu_resources",
+    "pretrain_settings",
+    "predicts_from_graphs",
+    "seeded_settings",
+    "threads",
+    "train_inputs",
+    "training_settings",
+]
 
 
 def training_settings(config: Mapping) -> dict:
@@ -84,7 +94,9 @@ def train_inputs(study, wildcards) -> dict[str, str]:
     if model == "external" and package:  # a published package: no pretraining here
         inputs["init_package"] = package
     elif model in ("external", "self"):
-        folder = layout.PRETRAIN_DIR if model == "external" else layout.path(layout.SELF_PRETRAIN_DIR, system=system, limit=limit, seed=seed)
+        folder = (
+            layout.PRETRAIN_DIR if model == "external" else layout.path(layout.SELF_PRETRAIN_DIR, system=system, limit=limit, seed=seed)
+        )
         inputs |= {f"init_{name}": path for name, path in layout.trained_files(folder).items()}
     return inputs
 

@@ -27,8 +27,12 @@ CHECKOUT_DATA = Path(__file__).resolve().parents[3] / "data" / "default"
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m qcrobust.default_data", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["prepare", "label", "verify"])
-    parser.add_argument("--data", type=Path, default=CHECKOUT_DATA if CHECKOUT_DATA.is_dir() else Path("data/default"),
-                        help="the shipped data folder (default: data/default of this qcrobust checkout)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=CHECKOUT_DATA if CHECKOUT_DATA.is_dir() else Path("data/default"),
+        help="the shipped data folder (default: data/default of this qcrobust checkout)",
+    )
     parser.add_argument("--systems", nargs="+", default=list(DEFAULT_DOPANTS))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--n", type=int, default=5, help="verify: structures per system (the first of --shard)")

@@ -49,9 +49,7 @@ def prepare(data: Path, systems: list[str]) -> None:
             write_parent(atoms, parent_path)
             log.info("%s: parent relaxed %s", system, checks)
         parent = read_parent(parent_path)
-        table = build_decorations(
-            system, dopant_of(system), parent, settings["seed"], settings["audit_size"], settings["shard_size"]
-        )
+        table = build_decorations(system, dopant_of(system), parent, settings["seed"], settings["audit_size"], settings["shard_size"])
         write_csv(table, data / system / "decorations.csv")
         log.info("%s: %d decorations, %d shards", system, len(table), n_shards(table))
         phases_path = data / system / "competing_phases.extxyz"

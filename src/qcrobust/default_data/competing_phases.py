@@ -44,7 +44,13 @@ def _c15(large: str, small: str) -> Atoms:  # MgCu2 Laves: large atom on 8a, sma
 
 def _d03(majority: str, minority: str) -> Atoms:  # BiF3 / Fe3Al, primitive fcc cell
     a = _cubic_a({majority: 3, minority: 1}, 16)
-    return crystal([minority, majority, majority], [(0, 0, 0), (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)], spacegroup=225, cellpar=[a] * 3 + [90] * 3, primitive_cell=True)
+    return crystal(
+        [minority, majority, majority],
+        [(0, 0, 0), (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)],
+        spacegroup=225,
+        cellpar=[a] * 3 + [90] * 3,
+        primitive_cell=True,
+    )
 
 
 def _d019(majority: str, minority: str) -> Atoms:  # Ni3Sn, hexagonal
@@ -56,19 +62,30 @@ def _d019(majority: str, minority: str) -> Atoms:  # Ni3Sn, hexagonal
 def _c16(large: str, small: str) -> Atoms:  # CuAl2 with the majority (large) atom on the Al site, primitive cell
     volume = (2 * ATOMIC_VOLUME[large] + ATOMIC_VOLUME[small]) * 4
     a = (volume / 0.8) ** (1 / 3)
-    return crystal([small, large], [(0, 0, 0.25), (0.158, 0.658, 0)], spacegroup=140, cellpar=[a, a, 0.8 * a, 90, 90, 90], primitive_cell=True)
+    return crystal(
+        [small, large], [(0, 0, 0.25), (0.158, 0.658, 0)], spacegroup=140, cellpar=[a, a, 0.8 * a, 90, 90, 90], primitive_cell=True
+    )
 
 
 def _e93(large: str, small: str) -> Atoms:  # Ti2Ni (cF96) with the majority atom on the Ti sites, primitive cell
     # Free parameters chosen to maximise the closest distance of the ideal cell; the relaxation refines them.
     a = _cubic_a({large: 2, small: 1}, 96)
-    return crystal([large, small, large], [(0.5, 0.5, 0.5), (0.28, 0.28, 0.28), (0.34, 0.125, 0.125)], spacegroup=227, setting=2, cellpar=[a] * 3 + [90] * 3, primitive_cell=True)
+    return crystal(
+        [large, small, large],
+        [(0.5, 0.5, 0.5), (0.28, 0.28, 0.28), (0.34, 0.125, 0.125)],
+        spacegroup=227,
+        setting=2,
+        cellpar=[a] * 3 + [90] * 3,
+        primitive_cell=True,
+    )
 
 
 def _d88(large: str, small: str) -> Atoms:  # Mn5Si3, hexagonal
     volume = (5 * ATOMIC_VOLUME[large] + 3 * ATOMIC_VOLUME[small]) * 2
     a = (volume / (0.7 * 3**0.5 / 2)) ** (1 / 3)
-    return crystal([large, large, small], [(1 / 3, 2 / 3, 0), (0.236, 0, 0.25), (0.599, 0, 0.25)], spacegroup=193, cellpar=[a, a, 0.7 * a, 90, 90, 120])
+    return crystal(
+        [large, large, small], [(1 / 3, 2 / 3, 0), (0.236, 0, 0.25), (0.599, 0, 0.25)], spacegroup=193, cellpar=[a, a, 0.7 * a, 90, 90, 120]
+    )
 
 
 def prototypes(dopant: str) -> dict[str, Callable[[], Atoms]]:
@@ -80,7 +97,12 @@ def prototypes(dopant: str) -> dict[str, Callable[[], Atoms]]:
         "Sc (fcc)": lambda: bulk("Sc", "fcc", a=(4 * ATOMIC_VOLUME["Sc"]) ** (1 / 3), cubic=True),
         "Sc (bcc)": lambda: bulk("Sc", "bcc", a=(2 * ATOMIC_VOLUME["Sc"]) ** (1 / 3), cubic=True),
         f"{m} (fcc)": lambda: bulk(m, "fcc", a=(4 * ATOMIC_VOLUME[m]) ** (1 / 3), cubic=True),
-        f"{m} (hcp)": lambda: bulk(m, "hcp", a=(2 * ATOMIC_VOLUME[m] / (3**0.5 / 2 * 1.633)) ** (1 / 3), c=1.633 * (2 * ATOMIC_VOLUME[m] / (3**0.5 / 2 * 1.633)) ** (1 / 3)),
+        f"{m} (hcp)": lambda: bulk(
+            m,
+            "hcp",
+            a=(2 * ATOMIC_VOLUME[m] / (3**0.5 / 2 * 1.633)) ** (1 / 3),
+            c=1.633 * (2 * ATOMIC_VOLUME[m] / (3**0.5 / 2 * 1.633)) ** (1 / 3),
+        ),
         f"Sc{m} (B2)": lambda: _b2("Sc", m),
         f"Sc{m} (L1_0)": lambda: _l10("Sc", m),
         f"Sc3{m} (L1_2)": lambda: _l12("Sc", m),

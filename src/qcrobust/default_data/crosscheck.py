@@ -36,7 +36,7 @@ def crosscheck_sample(table: pd.DataFrame, size: int, seed: int, system: str) ->
 def elemental_references(dopant: str, calculator) -> dict[str, float]:
     """Lowest relaxed energy per atom among the elemental prototypes, per element."""
     refs: dict[str, float] = {}
-    for name, build in prototypes(dopant).items():
+    for build in prototypes(dopant).values():
         atoms = build()
         if len(set(atoms.get_chemical_symbols())) != 1:
             continue

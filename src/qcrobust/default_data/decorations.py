@@ -205,9 +205,11 @@ def build_decorations(system: str, dopant: str, parent: Atoms, seed: int, audit_
 def assign_shards(table: pd.DataFrame, shard_size: int) -> np.ndarray:
     """Shard number per row (-1 for unlabeled rows), most valuable labels in the first shards."""
     to_label = table["kind"].isin(["labeled", "extra_limit0"]) | (table["audit"] == 1)
-    priority = table.loc[to_label].assign(
-        is_audit=table["audit"], position=np.arange(len(table))[to_label.to_numpy()]
-    ).sort_values(["is_audit", "n_A5_defects", "position"], kind="stable")
+    priority = (
+        table.loc[to_label]
+        .assign(is_audit=table["audit"], position=np.arange(len(table))[to_label.to_numpy()])
+        .sort_values(["is_audit", "n_A5_defects", "position"], kind="stable")
+    )
     shards = np.full(len(table), -1)
     shards[priority["position"].to_numpy()] = np.arange(len(priority)) // shard_size
     return shards

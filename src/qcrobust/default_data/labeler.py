@@ -135,14 +135,10 @@ def relax_positions(atoms: Atoms, protocol: Protocol, calculator=None) -> Label:
     energy = float(atoms.get_potential_energy())
     if not math.isfinite(energy):
         raise RuntimeError(f"non-finite CHGNet energy for {atoms.get_chemical_formula()}")
-    return Label(
-        energy=energy, n_steps=int(optimizer.nsteps), converged=converged, fmax=_max_force(atoms), fmax_history=tuple(history)
-    )
+    return Label(energy=energy, n_steps=int(optimizer.nsteps), converged=converged, fmax=_max_force(atoms), fmax_history=tuple(history))
 
 
-def relax_cell_and_positions(
-    atoms: Atoms, fmax: float = 0.01, steps: int = 500, keep_symmetry: bool = True, calculator=None
-) -> Label:
+def relax_cell_and_positions(atoms: Atoms, fmax: float = 0.01, steps: int = 500, keep_symmetry: bool = True, calculator=None) -> Label:
     """Relax cell and positions (in place), optionally keeping the space group (FixSymmetry)."""
     atoms.calc = calculator or chgnet_calculator()
     if keep_symmetry:

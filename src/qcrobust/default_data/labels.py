@@ -151,7 +151,9 @@ def recompute_labels(data: str | os.PathLike, system: str, ids: list[str], proto
         raise InputError(data / system / "decorations.csv", f"id {unknown[0]!r}", "not a decoration of the shipped data")
     rows = table.loc[ids].reset_index(drop=True)
     parent = read_parent(data / system / "parent.extxyz")
-    return label_rows(parent, rows, dopant_of(system), Protocol(settings["optimizer"], settings["fmax"], settings["step_cap"]), what=f"{system} recompute")
+    return label_rows(
+        parent, rows, dopant_of(system), Protocol(settings["optimizer"], settings["fmax"], settings["step_cap"]), what=f"{system} recompute"
+    )
 
 
 def write_labels(labels: pd.DataFrame, path: str | os.PathLike) -> None:

@@ -6,14 +6,16 @@ import json
 import math
 from pathlib import Path
 
+from qcrobust import layout
 from qcrobust.default_data.decorations import N_EXTRA_LIMIT0, compositions
 from qcrobust.default_data.labels import n_shards, read_decorations
 from qcrobust.default_data.parent import dopant_of
-from qcrobust import layout
 from qcrobust.errors import InputError
 
 # Keys that define the shipped data; with relabel: false they must match data/default/protocol.json.
 PROTOCOL_KEYS = ("seed", "optimizer", "fmax", "step_cap", "shard_size", "audit_size")
+
+
 def default_settings(block: dict, shipped: Path) -> dict:
     """The ``default_data`` config block (validated: the schema's defaults filled in), with
     ``shipped`` resolved to a folder.
