@@ -3,6 +3,7 @@
     .venv/bin/python bench/e2e.py [--workdir /tmp/qcrobust-e2e] [--cores 2] [--rev HEAD]
     .venv/bin/python bench/e2e.py --resume /tmp/qcrobust-e2e        # go on after a failed job (fixed in the copy)
     .venv/bin/python bench/e2e.py --summarize /tmp/qcrobust-e2e     # tables of a finished run again
+    .venv/bin/python bench/e2e.py --summarize /tmp/qcrobust-e2e --rule-seconds bench/rule_job_seconds.csv
 
 A clean copy of the repository at ``--rev`` (``git archive``: no results/, no logs, the shipped
 labels only) is run with ``snakemake --cores N`` as ``bash run.sh study`` does (profiles/default,
@@ -26,6 +27,7 @@ import collections
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -128,6 +130,27 @@ def stage_table(jobs: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: r["span_start"])
 
 
+def rule_table(jobs: list[dict]) -> list[dict]:
+    """Per rule: jobs, median and longest job wall time (seconds, from the log's stamps)."""
+    by_rule = collections.defaultdict(list)
+    for job in jobs:
+        by_rule[job["rule"]].append(job["end"] - job["start"])
+    return [
+        {"rule": rule, "jobs": len(seconds), "median_s": float(statistics.median(seconds)), "max_s": float(max(seconds))}
+        for rule, seconds in sorted(by_rule.items())
+    ]
+
+
+def write_rule_seconds(result: dict, path: Path) -> None:
+    """The per-rule table as the CSV that tests/test_profiles.py checks the Slurm profiles against."""
+    lines = [
+        f"# bench/e2e.py, default study at {result['rev']}, --cores {result['cores']}: job wall seconds per rule",
+        "rule,jobs,median_s,max_s",
+    ]
+    lines += [f"{r['rule']},{r['jobs']},{r['median_s']:.0f},{r['max_s']:.0f}" for r in result["rules"]]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def run_monitored(cmd: list[str], cwd: Path, env: dict, log_path: Path) -> dict:
     """Run ``cmd``; sample the main process's own CPU and the tree's RSS every second."""
     t0 = time.monotonic()
@@ -173,6 +196,7 @@ def summarize(workdir: Path) -> dict:
     replica = [j for j in jobs if j["rule"] == "noise" or re.search(r"\bseed=[1-9]", j["wildcards"])]
     result["replica_jobs"] = len(replica)
     result["replica_job_seconds"] = sum(j["end"] - j["start"] for j in replica)
+    result["rules"] = rule_table(jobs)
     (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -211,9 +235,13 @@ def main() -> None:
     parser.add_argument("--rev", default="HEAD")
     parser.add_argument("--summarize", type=Path, help="print the tables of a finished run's workdir")
     parser.add_argument("--resume", type=Path, help="go on with a stopped run's workdir (another segment)")
+    parser.add_argument("--rule-seconds", type=Path, help="with --summarize: write the per-rule job times to this CSV")
     args = parser.parse_args()
     if args.summarize:
-        print_tables(summarize(args.summarize))
+        result = summarize(args.summarize)
+        print_tables(result)
+        if args.rule_seconds:
+            write_rule_seconds(result, args.rule_seconds)
         return
     if args.resume:
         workdir = args.resume

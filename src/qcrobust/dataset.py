@@ -235,7 +235,8 @@ def ingest_set(
     from qcrobust.equivalence import canonical_atom_order, classify
     from qcrobust.equivalence import equivalents as fate
     from qcrobust.features import read_parent
-    from qcrobust.io import write_csv, write_frames
+    from qcrobust.io import write_frames
+    from qcrobust.tables import write_table
 
     labeled = set_name in LABELED_SETS
     if labeled != (targets is not None):
@@ -288,9 +289,9 @@ def ingest_set(
         Path(equivalents).name,
     )
     write_frames(frames, structures)
-    write_csv(table, equivalents)
+    write_table(table, equivalents)
     if targets is not None:
-        write_csv(merged, targets)
+        write_table(merged, targets)
 
 
 def _check_classes(own: pd.DataFrame, path) -> None:

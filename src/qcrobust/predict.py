@@ -42,13 +42,11 @@ def check_predictions(table: pd.DataFrame, path: str | os.PathLike) -> np.ndarra
 
 
 def write_predictions(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Schema-check and :func:`check_predictions`, then write atomically."""
-    from qcrobust.io import write_csv
-    from qcrobust.tables import check_table
+    """:func:`check_predictions`, then the schema check and the atomic write (:func:`qcrobust.tables.write_table`)."""
+    from qcrobust.tables import write_table
 
-    check_table(table, "predictions", path)
     check_predictions(table, path)
-    write_csv(table, path)
+    write_table(table, path, "predictions")
 
 
 def _test_ids(splits_path) -> list[str]:

@@ -4,18 +4,16 @@ and the structures the labeled dataset already holds, with their known label."""
 from qcrobust import plots
 from qcrobust.candidates import audit_on_kept_ids, candidate_table, known_structures, merged_ids, screens_from_inputs
 from qcrobust.evaluate import read_audit_targets, read_predictions
-from qcrobust.io import read_csv, write_csv
 from qcrobust.screening import modes_from_config
 from qcrobust.scripting import rule_logging
+from qcrobust.tables import read_table, write_table
 
 with rule_logging(snakemake) as log:
     params, inputs = snakemake.params, snakemake.input
     screens = screens_from_inputs(dict(inputs.items()))
     predictions = {key: read_predictions(path) for key, path in screens.items()}
-    equivalents = read_csv(inputs.equivalents, required=["id", "relation", "equivalent_id"], dtype=str)
-    known = known_structures(
-        equivalents, read_csv(inputs.targets, dtype={"id": str}), read_csv(inputs.splits, dtype={"id": str}), params.target
-    )
+    equivalents = read_table(inputs.equivalents)
+    known = known_structures(equivalents, read_table(inputs.targets), read_table(inputs.splits), params.target)
     audit = None
     if "audit_targets" in inputs.keys():
         audit = audit_on_kept_ids(read_audit_targets(inputs.audit_targets, params.target), equivalents)
@@ -27,7 +25,7 @@ with rule_logging(snakemake) as log:
         len(known),
         top.to_string(index=False),
     )
-    write_csv(table, snakemake.output.candidates)
+    write_table(table, snakemake.output.candidates)
     plots.candidate_shares(
         table[table["status"] == "screened"],
         snakemake.output.figure,

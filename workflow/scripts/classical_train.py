@@ -2,15 +2,15 @@
 
 from qcrobust.classical import limit_data, train_limit, write_outputs
 from qcrobust.features import read_features
-from qcrobust.io import read_csv
 from qcrobust.scripting import rule_logging
+from qcrobust.tables import read_table
 
 with rule_logging(snakemake) as log:
     settings = snakemake.params.settings
     target, limit, model = settings["target"], int(snakemake.wildcards.limit), snakemake.wildcards.model
     features = read_features(snakemake.input.dataset)
-    targets = read_csv(snakemake.input.targets, required=["id", target], dtype={"id": str})
-    splits = read_csv(snakemake.input.splits, required=["id", "n_A5_defects", "split"], dtype={"id": str})
+    targets = read_table(snakemake.input.targets)
+    splits = read_table(snakemake.input.splits)
     data = limit_data(features, targets, splits, limit, target, source=snakemake.input.splits)
     fit, metrics = train_limit(
         data,

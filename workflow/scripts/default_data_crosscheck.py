@@ -5,8 +5,9 @@ from qcrobust.default_data.labeler import set_single_thread
 from qcrobust.default_data.labels import read_decorations
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent
-from qcrobust.io import write_csv, write_json
+from qcrobust.io import write_json
 from qcrobust.scripting import rule_logging
+from qcrobust.tables import write_table
 
 with rule_logging(snakemake) as log:
     set_single_thread()
@@ -14,5 +15,5 @@ with rule_logging(snakemake) as log:
     sample = crosscheck_sample(read_decorations(snakemake.input.decorations), settings["crosscheck_size"], settings["seed"], system)
     table, summary = crosscheck(read_parent(snakemake.input.parent), sample, dopant_of(system))
     log.info("CHGNet vs SevenNet: %s", summary)
-    write_csv(table, snakemake.output.table)
+    write_table(table, snakemake.output.table)
     write_json(summary, snakemake.output.summary)

@@ -3,8 +3,8 @@
 from qcrobust.default_data.decorations import build_decorations
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent
-from qcrobust.io import write_csv
 from qcrobust.scripting import rule_logging
+from qcrobust.tables import write_table
 
 with rule_logging(snakemake) as log:
     system, settings = snakemake.wildcards.system, snakemake.params.settings
@@ -17,4 +17,4 @@ with rule_logging(snakemake) as log:
         shard_size=settings["shard_size"],
     )
     log.info("decorations per kind: %s", table["kind"].value_counts().to_dict())
-    write_csv(table, snakemake.output.decorations)
+    write_table(table, snakemake.output.decorations)

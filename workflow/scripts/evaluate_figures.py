@@ -1,21 +1,21 @@
 """Rule evaluate_figures: the figures of one (system, family, model) from its summary tables (screening ones per mode)."""
 
 from qcrobust import plots
-from qcrobust.io import read_csv
 from qcrobust.scripting import rule_logging
+from qcrobust.tables import read_table
 
 with rule_logging(snakemake):
     w = snakemake.wildcards
-    rmse = read_csv(snakemake.input.rmse_by_limit)
+    rmse = read_table(snakemake.input.rmse_by_limit)
     plots.rmse_vs_limit(rmse, snakemake.output.rmse_vs_limit)
     plots.similarity_heatmap(
-        read_csv(snakemake.input.similarity),
+        read_table(snakemake.input.similarity),
         snakemake.output.similarity,
         f"{w.system} - {w.family} / {w.model}: SimilarityScore (test)",
         plots.normalizer_text(rmse),
     )
-    screening = read_csv(snakemake.input.screening_vs_max_limit, required=["mode"], dtype={"mode": str})
-    overlaps = read_csv(snakemake.input.overlaps, required=["mode"], dtype={"mode": str})
+    screening = read_table(snakemake.input.screening_vs_max_limit)
+    overlaps = read_table(snakemake.input.overlaps)
     for mode in snakemake.params.modes:
         plots.screening_vs_limit(screening[screening["mode"] == mode], snakemake.output[f"screening_vs_limit_{mode}"])
         plots.overlap_heatmap(overlaps[overlaps["mode"] == mode], snakemake.output[f"overlaps_{mode}"])

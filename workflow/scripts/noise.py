@@ -2,9 +2,9 @@
 
 from qcrobust import plots
 from qcrobust.evaluate import EvaluationSettings, read_test_targets, replica_predictions
-from qcrobust.io import write_csv
 from qcrobust.replicas import noise_table, replica_scores, seed_spread
 from qcrobust.scripting import rule_logging
+from qcrobust.tables import write_table
 
 with rule_logging(snakemake) as log:
     w = snakemake.wildcards
@@ -21,7 +21,7 @@ with rule_logging(snakemake) as log:
         "replica_scores": replica_scores(predictions, truth, limits, **common),
     }
     for name, table in tables.items():
-        write_csv(table, snakemake.output[name])
+        write_table(table, snakemake.output[name])
     noise, spread = tables["noise"], tables["seed_spread"]
     title = f"{w.system} - {w.family} / {w.model}"
     plots.noise_heatmap(noise, spread, snakemake.output.noise_rmse, "rmse", title=f"{title}: test RMSE")

@@ -1,12 +1,12 @@
 """Rule report_datasets: one row per system (sizes, splits, target statistics) for the report."""
 
-from qcrobust.io import write_csv
 from qcrobust.report import as_paths, dataset_table
 from qcrobust.scripting import rule_logging
+from qcrobust.tables import write_table
 
 with rule_logging(snakemake) as log:
     params = snakemake.params
     inputs = {name: as_paths(snakemake.input[name]) for name in snakemake.input.keys()}
     table = dataset_table(params.systems, inputs, params.audit_systems, params.target)
     log.info("\n%s", table.to_string(index=False))
-    write_csv(table, snakemake.output.datasets)
+    write_table(table, snakemake.output.datasets)

@@ -31,7 +31,8 @@ from qcrobust.default_data.labels import (
 )
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent, relaxed_parent, write_parent
-from qcrobust.io import write_csv, write_frames
+from qcrobust.io import write_frames
+from qcrobust.tables import write_table
 
 log = logging.getLogger("qcrobust.default_data")
 
@@ -50,7 +51,7 @@ def prepare(data: Path, systems: list[str]) -> None:
             log.info("%s: parent relaxed %s", system, checks)
         parent = read_parent(parent_path)
         table = build_decorations(system, dopant_of(system), parent, settings["seed"], settings["audit_size"], settings["shard_size"])
-        write_csv(table, data / system / "decorations.csv")
+        write_table(table, data / system / "decorations.csv")
         log.info("%s: %d decorations, %d shards", system, len(table), n_shards(table))
         phases_path = data / system / "competing_phases.extxyz"
         if not phases_path.exists():

@@ -25,7 +25,8 @@ import pandas as pd
 from qcrobust.default_data.decorations import COLUMNS as DECORATION_COLUMNS
 from qcrobust.default_data.structures import decorate
 from qcrobust.errors import InputError
-from qcrobust.io import read_csv, write_csv
+from qcrobust.io import read_csv
+from qcrobust.tables import write_table
 
 if TYPE_CHECKING:  # the labeler (ASE's optimizers, ase.io) is imported where a structure is relaxed:
     from qcrobust.default_data.labeler import Protocol  # the rules import this module for names only
@@ -157,7 +158,7 @@ def recompute_labels(data: str | os.PathLike, system: str, ids: list[str], proto
 
 
 def write_labels(labels: pd.DataFrame, path: str | os.PathLike) -> None:
-    write_csv(labels[LABEL_COLUMNS], path)
+    write_table(labels[LABEL_COLUMNS], path, "labels")
 
 
 def read_labels(paths, table: pd.DataFrame | None = None) -> pd.DataFrame:
