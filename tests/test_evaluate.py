@@ -327,26 +327,17 @@ def test_figures_are_written(summary, tmp_path):
 
 
 # --- end to end: features -> classical -> evaluation through the real workflow ---
-
-SMALL_CLASSICAL = {
-    "limits": [0, 2, 8],
-    "features": {"cluster_cutoffs": [4.0]},
-    "classical": {"models": ["rf", "lgbm"], "params": {"rf": {"n_estimators": 10}, "lgbm": {"n_estimators": 20}}},
-    "allegro": {"models": []},
-}
+# on a private copy of the small study's run (tests/conftest.py: rf and lgbm at limits 0, 4, 8 and
+# Allegro's scratch regime at 8, two systems); tests/test_incremental.py reruns it after changes
 
 
 @pytest.fixture(scope="module")
-def classical_study(fixture_study_template, tmp_path_factory):
-    """The fixture study with a small classical grid and no Allegro, run once; returns (config, workdir)."""
-    import yaml
-    from conftest import run_workflow
+def classical_study(small_study_run, tmp_path_factory):
+    """A copy of the small study's finished run; returns (config, workdir)."""
+    from conftest import copy_study
 
-    config = tmp_path_factory.mktemp("classical") / "config.yaml"
-    config.write_text(yaml.safe_dump({**yaml.safe_load(fixture_study_template.read_text()), **SMALL_CLASSICAL}, sort_keys=False))
-    workdir = config.parent / "run"
-    run_workflow(config, workdir)
-    return config, workdir
+    config = copy_study(small_study_run, tmp_path_factory.mktemp("classical") / "work")
+    return config, config.parent
 
 
 def _result(workdir, pattern, **values):
@@ -360,11 +351,12 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
     from qcrobust.metrics import regression_scores
 
     _, workdir = classical_study
+    limits = [0, 4, 8]
     for system in ("CuPt", "CuPd"):
         features = pd.read_parquet(_result(workdir, layout.FEATURES, system=system, set="dataset"))
         targets_table = pd.read_csv(_result(workdir, layout.TARGETS, system=system, set="dataset"), dtype={"id": str})
         assert list(features["id"]) == list(targets_table["id"])
-        assert any(c.startswith("ce_") for c in features.columns)
+        assert any(c.startswith("ce_") for c in features.columns) and any(c.startswith("env_") for c in features.columns)
         space = json.loads(_result(workdir, layout.FEATURE_SPACE, system=system).read_text())
         for name in ("dataset", "inference", "audit"):  # every set's table in the system's one column set
             table = pd.read_parquet(_result(workdir, layout.FEATURES, system=system, set=name))
@@ -375,8 +367,8 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
             rmse = pd.read_csv(
                 _result(workdir, layout.SUMMARY_TABLE, system=system, family="classical", model=model, table="rmse_by_limit")
             )
-            assert rmse["limit"].tolist() == [0, 2, 8]
-            for limit in (0, 2, 8):
+            assert rmse["limit"].tolist() == limits
+            for limit in limits:
                 key = {"system": system, "family": "classical", "model": model, "limit": limit, "seed": 0}
                 test = pd.read_csv(_result(workdir, layout.PREDICTIONS, **key, set="test"), dtype={"id": str})
                 assert list(test["id"]) == list(splits.loc[splits["split"] == "test", "id"])
@@ -398,7 +390,8 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
             }
             assert (summary / "classification_audit.csv").is_file()
     rmse_all = pd.read_csv(_result(workdir, layout.REPORT_TABLE, name="rmse_all"))
-    assert len(rmse_all) == 2 * 2 * 3 and set(rmse_all["family"]) == {"classical"}
+    # 2 systems x (2 classical models x 3 limits + Allegro's scratch at 8)
+    assert len(rmse_all) == 2 * (2 * 3 + 1) and set(rmse_all["family"]) == {"classical", "allegro"}
     assert _result(workdir, layout.REPORT_FIGURE, name="rmse_boxplot").stat().st_size > 5000
 
 
@@ -407,7 +400,7 @@ def test_rerun_gives_byte_identical_predictions_and_nothing_left_to_do(classical
     from conftest import run_workflow
 
     config, workdir = classical_study
-    key = {"system": "CuPd", "family": "classical", "model": "lgbm", "limit": 2, "seed": 0}
+    key = {"system": "CuPd", "family": "classical", "model": "lgbm", "limit": 4, "seed": 0}
     folder = _result(workdir, layout.MODEL_DIR, **key)
     before = {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")}
     assert set(before) == {"pred_test.csv", "pred_inference.csv", "pred_audit.csv"}
@@ -420,28 +413,6 @@ def test_rerun_gives_byte_identical_predictions_and_nothing_left_to_do(classical
     assert {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")} == before
     proc = run_workflow(config, workdir, "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
-
-
-@pytest.mark.workflow
-def test_changing_one_models_hyperparameter_reruns_only_that_model(classical_study, tmp_path):
-    import yaml
-    from conftest import run_workflow
-
-    config, workdir = classical_study
-    changed = yaml.safe_load(config.read_text())
-    changed["classical"]["params"]["rf"]["n_estimators"] = 11
-    edited = tmp_path / "config.yaml"
-    edited.write_text(yaml.safe_dump(changed, sort_keys=False))
-    proc = run_workflow(edited, workdir, "--dry-run", "--quiet", "rules")
-    jobs = proc.stdout + proc.stderr
-    assert "classical_train" in jobs and "evaluate_audit" in jobs
-    counts = {line.split()[0]: int(line.split()[1]) for line in jobs.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit()}
-    # rf only: 2 systems x 3 limits, each predicting its 3 sets; its 2 summaries (+ audit) and
-    # their figures, the report tables; no descriptor and no data job
-    assert counts["classical_train"] == 6 and counts["predict"] == 6 * 3
-    assert counts["evaluate"] == 2 and counts["evaluate_audit"] == 2 and counts["evaluate_figures"] == 2
-    assert counts.get("features", 0) == 0 and counts.get("feature_space", 0) == 0 and counts.get("ingest", 0) == 0
-    assert counts["report_tables"] == 1
 
 
 def test_summary_tables_match_their_schemas_and_violations_name_the_row(summary, tmp_path):
