@@ -17,25 +17,17 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
-def run_workflow(config: Path, workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the repo's Snakefile on ``config`` inside ``workdir``; returns the finished process."""
+def workflow_command(config: Path, workdir: Path, *args: str) -> list[str]:
+    """The snakemake command line that runs the repo's Snakefile on ``config`` inside ``workdir``."""
     # the profile's 1000/10s job rate keeps snakemake's own CPU low on long runs but lets a run
     # exit up to 10 s after its last job (bench/README.md); the tests' short runs use the default rate
-    cmd = [
-        SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        "--max-jobs-per-timespan",
-        "100/1s",
-        *args,
-    ]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    return [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--configfile", str(config), "--directory", str(workdir),
+            "--cores", "2", "--max-jobs-per-timespan", "100/1s", *args]  # fmt: skip
+
+
+def run_workflow(config: Path, workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the repo's Snakefile on ``config`` inside ``workdir``; returns the finished process."""
+    proc = subprocess.run(workflow_command(config, workdir, *args), cwd=REPO, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import ase.io
 import pytest
 import yaml
-from conftest import REPO, SNAKEMAKE, copy_study, edit_config, result_tables, run_workflow
+from conftest import REPO, copy_study, edit_config, result_tables, run_workflow, workflow_command
 
 from qcrobust import layout
 
@@ -150,19 +150,9 @@ def test_killed_run_completes_on_rerun_with_the_same_tables(small_study_run, tmp
     summary = small_study_run / "results" / "CuPt" / "classical" / "rf" / "summary"
     targets = [str(path.relative_to(small_study_run)) for path in sorted(summary.glob("*.csv"))]
     assert targets
-    cmd = [
-        SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *targets,
-    ]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        workflow_command(config, workdir, *targets), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     first_model = workdir / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=0, seed=0, set="test")
     try:
         deadline = time.monotonic() + 300
