@@ -24,6 +24,7 @@ from qcrobust.startup import (
     frame_facts,
     main,
     remove_stale_lock,
+    snakemake_processes_in,
     study_warnings,
 )
 
@@ -140,11 +141,14 @@ def test_stale_lock_is_removed_only_when_no_snakemake_works_there(tmp_path):
     locks.mkdir(parents=True)
     (locks / "0.input.lock").write_text("x")
     # a process that calls itself snakemake, working in the folder: its lock stays
-    live = subprocess.Popen(["bash", "-c", "exec -a snakemake-alike sleep 30"], cwd=tmp_path)
+    # (a Python child with the name as an argument: `exec -a` depends on what `sleep` is)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "snakemake-alike"], cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 10
-        while "snakemake-alike" not in open(f"/proc/{live.pid}/cmdline").read() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 20
+        while live.pid not in snakemake_processes_in(tmp_path.resolve()) and time.monotonic() < deadline:
+            assert live.poll() is None, "the stand-in process ended early"
             time.sleep(0.05)
+        assert live.pid in snakemake_processes_in(tmp_path.resolve())
         assert remove_stale_lock(tmp_path) is False and (locks / "0.input.lock").exists()
     finally:
         live.kill()

@@ -224,17 +224,24 @@ def _option_values(argv: Sequence[str], *names: str) -> list[str]:
     return values
 
 
-def _snakemake_running_in(folder: Path) -> list[int]:
-    """Process ids of snakemake processes (or their jobs) whose working directory is ``folder``."""
+def snakemake_processes_in(folder: Path) -> list[int]:
+    """Process ids of snakemake processes (or their jobs) whose working directory is ``folder``,
+    or whose working directory cannot be read (then the lock is kept: it may be theirs)."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             if int(proc.name) == os.getpid() or "snakemake" not in (proc / "cmdline").read_bytes().decode(errors="replace"):
                 continue
-            if Path(os.readlink(proc / "cwd")).resolve() == folder:
-                found.append(int(proc.name))
         except (OSError, ValueError):
-            continue
+            continue  # ended meanwhile, or not a process
+        try:
+            cwd = Path(os.readlink(proc / "cwd")).resolve()
+        except FileNotFoundError:
+            continue  # ended meanwhile
+        except OSError:
+            cwd = folder  # not allowed to look: assume it works here
+        if cwd == folder:
+            found.append(int(proc.name))
     return found
 
 
@@ -243,7 +250,7 @@ def remove_stale_lock(folder: str | os.PathLike) -> bool:
     run left it); True if it did. A live run keeps its lock."""
     folder = Path(folder).resolve()
     locks = sorted((folder / ".snakemake" / "locks").glob("*.lock"))
-    if not locks or _snakemake_running_in(folder):
+    if not locks or snakemake_processes_in(folder):
         return False
     for lock in locks:
         lock.unlink(missing_ok=True)
