@@ -42,12 +42,19 @@ def _test_rmse(folder: Path, system: str, family: str) -> pd.DataFrame:
 
 
 def _screens(folder: Path, system: str, modes) -> dict[tuple, frozenset]:
+    """Every screen of the run: the prediction tables (one per (family, model), issue 24) or,
+    in a run from before them, one file per (family, model, limit, seed)."""
     out = {}
-    for path in sorted((folder / "results" / system).glob("*/*/limit_*/seed_*/pred_inference.csv")):
-        family, model, limit, seed = path.parts[-5], path.parts[-4], path.parts[-3], path.parts[-2]
+    tables = {}
+    for path in sorted((folder / "results" / system).glob("*/*/predictions_inference.csv")):
         table = pd.read_csv(path, dtype={"id": str})
+        for (limit, seed), block in table.groupby(["limit", "seed"]):
+            tables[(path.parts[-3], path.parts[-2], f"limit_{limit}", f"seed_{seed}")] = block[["id", "y_pred"]]
+    for path in sorted((folder / "results" / system).glob("*/*/limit_*/seed_*/pred_inference.csv")):
+        tables[(path.parts[-5], path.parts[-4], path.parts[-3], path.parts[-2])] = pd.read_csv(path, dtype={"id": str})
+    for key, table in tables.items():
         for mode in modes:
-            out[(family, model, limit, seed, mode.name)] = mode.select(table)
+            out[(*key, mode.name)] = mode.select(table)
     return out
 
 

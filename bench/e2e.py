@@ -79,7 +79,7 @@ FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
 
 
 def stage_of(rule: str, wildcards: str) -> str:
-    if rule in ("predict", "predict_replica"):
+    if rule in ("predict", "predict_audit", "predict_replica"):  # predict_replica: before issue 24
         return "allegro prediction" if "family=allegro" in wildcards else "classical prediction"
     return RULE_STAGE.get(rule, "other")
 
@@ -185,6 +185,36 @@ def run_monitored(cmd: list[str], cwd: Path, env: dict, log_path: Path) -> dict:
     }
 
 
+# the jobs that fit or predict models, and what of their time is spent fitting and predicting
+MODEL_RULES = {
+    "fit": ("classical_train", "allegro_train", "allegro_pretrain", "allegro_self_pretrain"),
+    "predict": ("predict", "predict_audit", "predict_replica"),  # predict_replica: before issue 24
+}
+PREDICTED_IN = re.compile(r"predicted in ([0-9.]+) s$", re.MULTILINE)
+
+
+def model_overhead(workdir: Path, jobs: list[dict]) -> dict:
+    """Job seconds of the fitting and predicting jobs against the seconds spent inside them
+    fitting (``fit_seconds`` of every metrics.json: trained models and pretrainings) and
+    predicting (the prediction logs' "predicted in X s" lines: loading each model and
+    predicting its sets, issue 24; None for a run from before, whose logs have no such line)."""
+    job_s = {kind: sum(j["end"] - j["start"] for j in jobs if j["rule"] in rules) for kind, rules in MODEL_RULES.items()}
+    fit_s = sum(float(json.loads(p.read_text()).get("fit_seconds", 0.0)) for p in (workdir / "results").rglob("metrics.json"))
+    found = [float(m) for p in (workdir / "logs").rglob("predict*.log") for m in PREDICTED_IN.findall(p.read_text())]
+    predict_s = sum(found) if found else None
+    out = {
+        "fit_jobs": sum(j["rule"] in MODEL_RULES["fit"] for j in jobs),
+        "predict_jobs": sum(j["rule"] in MODEL_RULES["predict"] for j in jobs),
+        "fit_job_s": job_s["fit"],
+        "predict_job_s": job_s["predict"],
+        "fit_inside_s": fit_s,
+        "predict_inside_s": predict_s,
+    }
+    if predict_s is not None:
+        out["ratio"] = (job_s["fit"] + job_s["predict"]) / (fit_s + predict_s)
+    return out
+
+
 def summarize(workdir: Path) -> dict:
     result = json.loads((workdir / "e2e.json").read_text())
     logs = sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log"))
@@ -197,6 +227,7 @@ def summarize(workdir: Path) -> dict:
     result["replica_jobs"] = len(replica)
     result["replica_job_seconds"] = sum(j["end"] - j["start"] for j in replica)
     result["rules"] = rule_table(jobs)
+    result["model_overhead"] = model_overhead(workdir, jobs)
     (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -219,6 +250,16 @@ def print_tables(result: dict) -> None:
     print(
         f"replicas (seed >= 1) and rule noise: {result['replica_jobs']} jobs, {result['replica_job_seconds'] / 60:.1f} "
         f"job-minutes = +{100 * result['replica_job_seconds'] / base:.0f} % over the {base / 60:.1f} job-minutes without them"
+    )
+    m = result["model_overhead"]
+    inside = (
+        "no per-model prediction times in this run's logs"
+        if m["predict_inside_s"] is None
+        else (f"{m['predict_inside_s'] / 60:.1f} min predicting; job time / inside time = {m['ratio']:.2f}")
+    )
+    print(
+        f"fitting jobs: {m['fit_jobs']}, {m['fit_job_s'] / 60:.1f} job-min, {m['fit_inside_s'] / 60:.1f} min inside the fits; "
+        f"prediction jobs: {m['predict_jobs']}, {m['predict_job_s'] / 60:.1f} job-min; {inside}"
     )
     print("\n| stage | jobs | job-minutes | share | span (min from start) |\n|---|---|---|---|---|")
     for s in result["stages"]:

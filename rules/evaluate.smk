@@ -1,6 +1,6 @@
-# Stage 'evaluate', shared by every model family: its inputs are only the prediction files
-# results/{system}/{family}/{model}/limit_{limit}/pred_{test,inference,audit}.csv (rule predict)
-# plus the system's splits and targets. Per (system, family, model): summary tables and figures
+# Stage 'evaluate', shared by every model family: its inputs are only the prediction tables
+# results/{system}/{family}/{model}/predictions_{test,inference,audit}.csv (rules predict,
+# predict_audit; the family's base seed is evaluated, the replicas make the noise tables) plus the system's splits and targets. Per (system, family, model): summary tables and figures
 # under .../summary/ (the tables across models are the report stage's). See src/qcrobust/evaluate.py.
 from qcrobust import evaluate as evaluation
 
@@ -20,6 +20,7 @@ rule evaluate:
     params:
         target=config["target"],
         settings={key: config[key] for key in ("screening", "similarity")},
+        seed=lambda wildcards: STUDY.base_seed(wildcards.family),
     script:
         "../workflow/scripts/evaluate.py"
 
@@ -39,6 +40,7 @@ rule evaluate_audit:
     params:
         target=config["target"],
         settings={"screening": config["screening"]},
+        seed=lambda wildcards: STUDY.base_seed(wildcards.family),
     script:
         "../workflow/scripts/evaluate_audit.py"
 
@@ -109,6 +111,9 @@ rule noise:
     params:
         target=config["target"],
         settings={key: config[key] for key in ("screening", "similarity")},
+        limits=lambda wildcards: list(
+            STUDY.replica_limits(wildcards.family, wildcards.model)
+        ),
     script:
         "../workflow/scripts/noise.py"
 

@@ -1,21 +1,20 @@
-# Stage 'predict': one rule for every family. A saved model (rules/classical.smk,
-# rules/allegro.smk) predicts one prediction set -- test, inference or audit -- to
-# results/{system}/{family}/{model}/limit_{limit}/seed_{seed}/pred_{set}.csv. See src/qcrobust/predict.py.
-# A replica seed predicts test and inference in one job (rule predict_replica).
+# Stage 'predict': one job per (system, family, model) and set group. Rule predict writes the
+# test and inference predictions of every trained (limit, seed) of the model, rule predict_audit
+# the audit predictions of its base seed: results/{system}/{family}/{model}/predictions_{set}.csv
+# (columns limit, seed, id, y_pred). Each job reads its sets once and loads each model once; an
+# audit edit re-predicts the audit tables only, an inference edit the predict jobs, neither retrains.
+# See src/qcrobust/predict.py.
 from qcrobust import predict as prediction
 from qcrobust.allegro.workflow import gpu_resources
-from qcrobust.study import REPLICA_PREDICTION_SETS
 
 
 rule predict:
     input:
         unpack(partial(prediction.prediction_inputs, STUDY)),
     output:
-        predictions=L.PREDICTIONS,
+        **{name: L.path(L.PREDICTIONS, set=name) for name in prediction.SCREENING_SETS},
     log:
-        L.log("{system}/{family}/{model}/limit_{limit}_seed_{seed}_predict_{set}"),
-    wildcard_constraints:
-        set="|".join(PREDICTION_SETS),
+        L.log("{system}/{family}/{model}/predict"),
     conda:
         "../envs/qcrobust.yaml"
     # one thread: predictions do not depend on the core count (as in training)
@@ -23,37 +22,18 @@ rule predict:
     resources:
         **gpu_resources(config, prediction.gpus),
     params:
-        device=ALLEGRO["device"],
+        device=config["allegro"]["device"],
     script:
         "../workflow/scripts/predict.py"
 
 
-# A replica (a seed other than its family's base seed) is read for its test and inference
-# predictions together (noise tables, candidates), so one job writes both: one interpreter and one
-# model load instead of two (for Allegro ~4.5 of a test prediction's ~5.5 s are imports). The same
-# tables as rule predict's, byte for byte (tests/test_replicas_workflow.py).
-rule predict_replica:
+use rule predict as predict_audit with:
     input:
-        unpack(partial(prediction.replica_prediction_inputs, STUDY)),
+        unpack(partial(prediction.audit_prediction_inputs, STUDY)),
     output:
-        **{name: L.path(L.PREDICTIONS, set=name) for name in REPLICA_PREDICTION_SETS},
+        audit=L.path(L.PREDICTIONS, set="audit"),
     log:
-        L.log("{system}/{family}/{model}/limit_{limit}_seed_{seed}_predict_replica"),
-    wildcard_constraints:
-        seed=STUDY.replica_seed_regex(),
-    conda:
-        "../envs/qcrobust.yaml"
-    threads: 1
-    resources:
-        **gpu_resources(config, prediction.gpus),
-    params:
-        device=ALLEGRO["device"],
-    script:
-        "../workflow/scripts/predict_replica.py"
-
-
-# a seed that is one family's base seed and another's replica seed goes here too: same files
-ruleorder: predict_replica > predict
+        L.log("{system}/{family}/{model}/predict_audit"),
 
 
 TARGET_FUNCTIONS.append(partial(prediction.prediction_targets, STUDY))

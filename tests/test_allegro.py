@@ -40,7 +40,7 @@ from qcrobust.dataset import ingest_set
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv, write_csv
 from qcrobust.metrics import regression_scores
-from qcrobust.predict import predict_set, write_predictions
+from qcrobust.predict import predict_set, prediction_table, write_predictions
 from qcrobust.splits import make_splits
 from qcrobust.splits import test_ids as split_test_ids
 from qcrobust.synthetic import make_system
@@ -338,7 +338,8 @@ def test_scratch_model_writes_model_and_metrics_and_predicts_every_set(system, s
     tables = {name: predict(system, out / "model.nequip.zip", name) for name in ("test", "inference", "audit")}
     for name, table in tables.items():
         assert list(table.columns) == ["id", "y_pred"] and np.isfinite(table.y_pred).all()
-        write_predictions(table, tmp_path / f"pred_{name}.csv")  # passes the schema and its checks
+        block = prediction_table(table["id"], table["y_pred"], limit=8, seed=0)
+        write_predictions(block, tmp_path / f"predictions_{name}.csv")  # passes the schema and its checks
     assert tables["test"].id.tolist() == split_test_ids(splits) == splits[splits.split == "test"].id.tolist()
     assert tables["inference"].id.tolist() == [a.info["id"] for a in ase.io.read(system["inference"], ":")]
     assert tables["audit"].id.tolist() == [a.info["id"] for a in ase.io.read(system["audit"], ":")]

@@ -95,7 +95,7 @@ def test_each_source_schedules_its_own_jobs(tmp_path):
     assert not {"allegro_fetch", "allegro_corpus", "allegro_pretrain"} & set(counts)  # no pretraining here
     assert counts["allegro_train"] == 2
     # its inference predictions read the structures (the graph file has the study's cutoff, not the package's)
-    inference = [b for b in packaged.stdout.split("\n\n") if "pred_inference.csv" in b and "rule predict" in b]
+    inference = [b for b in packaged.stdout.split("\n\n") if "predictions_inference.csv" in b and "rule predict:" in b]
     assert inference and all("inference.extxyz" in b and "graphs.npz" not in b for b in inference)
 
 
@@ -131,7 +131,7 @@ def test_external_regime_trains_from_a_fetched_aflow_corpus(tmp_path):
         metrics = json.loads((folder / layout.path(layout.METRICS, **key)).read_text())
         assert metrics["pretrain"]["stage"] == "pretrain" and metrics["pretrain"]["n_train"] == 5
         assert metrics["type_names"] == ["Cu", "Pd", "Pt"] and np.isfinite(metrics["selected_val_rmse"])
-        predictions = (folder / layout.path(layout.PREDICTIONS, **key, set="inference")).read_text().splitlines()
+        predictions = (folder / layout.path(layout.PREDICTIONS, **key, set="inference")).read_text().splitlines()  # limit 8, seed 0
         assert len(predictions) > 1
         print(system, "external from AFLOW:", metrics["steps"], "steps, val RMSE", metrics["selected_val_rmse"])
     findings = (folder / layout.FINDINGS).read_text()

@@ -270,36 +270,37 @@ def test_predictions_from_the_graph_file_are_bit_identical(files, trained, tmp_p
 @pytest.mark.slow  # trains two tiny nequip models
 def test_a_graph_file_gives_the_prediction_steps_csv_byte_for_byte(files, trained, tmp_path):
     """What rule ``predict`` writes for the inference set from the graph file of rule
-    ``allegro_graphs`` (qcrobust.predict.predict_allegro with ``graphs``) equals, byte for byte,
+    ``allegro_graphs`` (qcrobust.predict.predict_set with ``graphs``) equals, byte for byte,
     the table predicted from the extxyz (ids and predictions)."""
     from qcrobust.allegro.pipeline import write_inference_graphs
-    from qcrobust.predict import predict_allegro, write_predictions
+    from qcrobust.io import write_csv
+    from qcrobust.predict import predict_set
 
     write_inference_graphs(r_max=R_MAX, frames=files["inference"], output=tmp_path / "inference.graphs.npz")
-    plain = predict_allegro({"model": str(trained["model"]), "structures": str(files["inference"])}, "inference")
-    from_graphs = predict_allegro({"model": str(trained["model"]), "graphs": str(tmp_path / "inference.graphs.npz")}, "inference")
-    write_predictions(plain, tmp_path / "plain.csv")
-    write_predictions(from_graphs, tmp_path / "graphs.csv")
+    plain = predict_set("allegro", "inference", {"model": str(trained["model"]), "structures": str(files["inference"])})
+    from_graphs = predict_set("allegro", "inference", {"model": str(trained["model"]), "graphs": str(tmp_path / "inference.graphs.npz")})
+    write_csv(plain, tmp_path / "plain.csv")
+    write_csv(from_graphs, tmp_path / "graphs.csv")
     assert (tmp_path / "graphs.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
     assert from_graphs.id.tolist() == [f"f{i:04d}" for i in range(200, 221)]
 
 
 @pytest.mark.slow  # trains two tiny nequip models
-def test_one_loaded_model_predicts_several_sets_as_one_per_set_would(files, trained, tmp_path):
-    """Rule ``predict_replica``'s step (qcrobust.predict.predict_sets: the model loaded once, one
-    set from the graph file, one from its structures) gives each set's table of predict_allegro."""
+def test_one_job_predicts_every_model_and_set_as_one_job_each_would(files, trained, tmp_path):
+    """Rule ``predict``'s step (qcrobust.predict.predict_models: each set read once -- one from the
+    graph file, one from its structures -- each model loaded once) gives every block the table
+    predict_set gives that model and set alone."""
     from qcrobust.allegro.pipeline import write_inference_graphs
-    from qcrobust.predict import predict_allegro, predict_sets
+    from qcrobust.predict import predict_models, predict_set
 
     write_inference_graphs(r_max=R_MAX, frames=files["inference"], output=tmp_path / "inference.graphs.npz")
     model = str(trained["model"])
-    inputs = {
-        "inference": {"model": model, "graphs": str(tmp_path / "inference.graphs.npz")},
-        "audit": {"model": model, "structures": str(files["val"])},
-    }
-    tables = predict_sets("allegro", inputs)
+    sets = {"inference": {"graphs": str(tmp_path / "inference.graphs.npz")}, "audit": {"structures": str(files["val"])}}
+    tables = predict_models("allegro", {(8, 1): model, (0, 0): model}, sets)
     assert list(tables) == ["inference", "audit"]
     for name, table in tables.items():
-        alone = predict_allegro(inputs[name], name)
-        assert table["id"].tolist() == alone["id"].tolist()
-        assert table["y_pred"].to_numpy().tobytes() == alone["y_pred"].to_numpy().tobytes(), name
+        alone = predict_set("allegro", name, sets[name] | {"model": model})
+        for key in [(0, 0), (8, 1)]:
+            block = table[(table["limit"] == key[0]) & (table["seed"] == key[1])]
+            assert block["id"].tolist() == alone["id"].tolist()
+            assert block["y_pred"].to_numpy().tobytes() == alone["y_pred"].to_numpy().tobytes(), name

@@ -108,11 +108,11 @@ def test_candidate_figure_is_drawn(tmp_path):
     assert (tmp_path / "candidates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_candidate_rules_read_every_screen_of_the_system():
+def test_candidate_rules_read_every_screen_of_the_system(tmp_path):
     from types import SimpleNamespace
 
     from qcrobust import layout
-    from qcrobust.candidates import candidate_inputs, candidate_targets, screens_from_inputs
+    from qcrobust.candidates import candidate_inputs, candidate_targets
     from qcrobust.config import validate_config
     from qcrobust.study import Study
 
@@ -125,15 +125,24 @@ def test_candidate_rules_read_every_screen_of_the_system():
     study = Study.from_config(validate_config(config))
     inputs = candidate_inputs(study, SimpleNamespace(system="A"))
     screens = {k: v for k, v in inputs.items() if k.startswith("pred__")}
-    assert len(screens) == 2 * 3 + 1  # every trained model's inference predictions
-    assert screens["pred__allegro__scratch__8__0"] == "results/A/allegro/scratch/limit_8/seed_0/pred_inference.csv"
-    assert screens["pred__classical__lgbm__4__0"] == layout.path(
-        layout.PREDICTIONS, system="A", family="classical", model="lgbm", limit=4, seed=0, set="inference"
-    )
-    assert screens_from_inputs(inputs)[("classical", "lgbm", 4, 0)] == screens["pred__classical__lgbm__4__0"]
+    # every (family, model)'s inference table: each trained (limit, seed) in it is a screen
+    assert screens == {
+        "pred__classical__rf": "results/A/classical/rf/predictions_inference.csv",
+        "pred__classical__lgbm": layout.path(layout.PREDICTIONS, system="A", family="classical", model="lgbm", set="inference"),
+        "pred__allegro__scratch": "results/A/allegro/scratch/predictions_inference.csv",
+    }
     assert inputs["audit_targets"] == "results/A/audit_targets.csv"
     assert "audit_targets" not in candidate_inputs(study, SimpleNamespace(system="B"))
-    assert set(screens_from_inputs(inputs).values()) == set(screens.values())
+    from qcrobust.candidates import screen_predictions
+    from qcrobust.io import write_csv
+
+    for model, blocks in {"rf": [(0, 0), (4, 0), (4, 1)], "scratch": [(8, 2)]}.items():
+        rows = [{"limit": x, "seed": s, "id": i, "y_pred": 0.1 * x + s} for x, s in blocks for i in ("a", "b")]
+        write_csv(pd.DataFrame(rows), tmp_path / f"{model}.csv")
+    named = {"pred__classical__rf": tmp_path / "rf.csv", "pred__allegro__scratch": tmp_path / "scratch.csv", "splits": "x"}
+    screens = screen_predictions(named)
+    assert list(screens) == [("classical", "rf", 0, 0), ("classical", "rf", 4, 0), ("classical", "rf", 4, 1), ("allegro", "scratch", 8, 2)]
+    assert screens[("classical", "rf", 4, 1)].to_dict("list") == {"id": ["a", "b"], "y_pred": [1.4, 1.4]}
     assert candidate_targets(study) == [
         "results/A/candidates.csv",
         "results/A/candidates.png",

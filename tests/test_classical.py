@@ -175,28 +175,36 @@ def test_saved_model_predicts_every_set_and_scores_the_test_set(tmp_path):
     predicted = predict_set("classical", "inference", {"model": inputs["model"], "features": str(tmp_path / "inference.parquet")})
     assert list(predicted["id"]) == list(inference["id"])
     # deterministic: predicting again gives the same bytes
-    write_predictions(test, tmp_path / "a.csv")
-    write_predictions(predict_set("classical", "test", inputs), tmp_path / "b.csv")
+    write_csv(test, tmp_path / "a.csv")
+    write_csv(predict_set("classical", "test", inputs), tmp_path / "b.csv")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
-def test_one_loaded_model_predicts_several_sets_as_one_per_set_would(tmp_path):
-    """qcrobust.predict.predict_sets (rule predict_replica: the model loaded once) gives each
-    set the bytes predict_set gives it; the sets of two models are refused."""
-    from qcrobust.predict import predict_sets
+def test_one_job_predicts_every_model_and_set_as_one_job_each_would(tmp_path):
+    """qcrobust.predict.predict_models (rule predict: each set read once, each model loaded once)
+    gives every (limit, seed) block the bytes predict_set gives that model and set alone."""
+    from qcrobust.predict import predict_models
 
-    _, _, inputs, _ = _saved_model(tmp_path)
+    _, _, inputs, _ = _saved_model(tmp_path, limit=8)
+    _, _, other, _ = _saved_model(tmp_path, limit=4)
     inference, _ = _features(9, seed=5, prefix="inf")
     _write_descriptors(inference, tmp_path / "inference.parquet")
-    by_set = {"test": inputs, "inference": {"model": inputs["model"], "features": str(tmp_path / "inference.parquet")}}
-    tables = predict_sets("classical", by_set)
+    sets = {"test": {k: inputs[k] for k in ("features", "splits")}, "inference": {"features": str(tmp_path / "inference.parquet")}}
+    models = {(8, 0): inputs["model"], (4, 0): other["model"]}
+    tables = predict_models("classical", models, sets)
+    assert list(tables) == ["test", "inference"] and len(tables["inference"]) == 2 * 9
     for name, table in tables.items():
-        write_predictions(table, tmp_path / f"together_{name}.csv")
-        write_predictions(predict_set("classical", name, by_set[name]), tmp_path / f"alone_{name}.csv")
-        assert (tmp_path / f"together_{name}.csv").read_bytes() == (tmp_path / f"alone_{name}.csv").read_bytes()
-    assert list(tables) == ["test", "inference"] and len(tables["inference"]) == 9
-    with pytest.raises(ValueError, match="the sets of one model"):
-        predict_sets("classical", by_set | {"audit": {"model": "other.joblib", "features": "x.parquet"}})
+        assert list(table.columns) == ["limit", "seed", "id", "y_pred"]
+        assert table[["limit", "seed"]].drop_duplicates().values.tolist() == [[4, 0], [8, 0]]  # (limit, seed) order
+        for (limit, seed), path in models.items():
+            block = table[(table["limit"] == limit) & (table["seed"] == seed)].drop(columns=["limit", "seed"]).reset_index(drop=True)
+            write_csv(block, tmp_path / "together.csv")
+            write_csv(predict_set("classical", name, sets[name] | {"model": path}), tmp_path / "alone.csv")
+            assert (tmp_path / "together.csv").read_bytes() == (tmp_path / "alone.csv").read_bytes()
+    # the two models differ, so a swapped block would show
+    assert not tables["inference"]["y_pred"][:9].equals(tables["inference"]["y_pred"][9:].reset_index(drop=True))
+    with pytest.raises(ValueError, match="no models"):
+        predict_models("classical", {}, sets)
 
 
 def test_saved_model_predicts_exactly_what_the_fit_predicts(tmp_path):
@@ -219,13 +227,15 @@ def test_test_structure_without_descriptors_is_named(tmp_path):
 def test_write_predictions_rejects_duplicate_ids_and_non_finite_values(tmp_path):
     from qcrobust.predict import prediction_table
 
-    write_predictions(prediction_table(["a", "b"], [0.1, -0.2]), tmp_path / "ok.csv")
-    assert (tmp_path / "ok.csv").read_text().splitlines()[0] == "id,y_pred"
-    with pytest.raises(InputError, match=r"dup.csv: id 'a': duplicate id$"):
-        write_predictions(prediction_table(["a", "b", "a"], [0.1, 0.2, 0.3]), tmp_path / "dup.csv")
+    write_predictions(prediction_table(["a", "b"], [0.1, -0.2], limit=4, seed=1), tmp_path / "ok.csv")
+    assert (tmp_path / "ok.csv").read_text().splitlines()[:2] == ["limit,seed,id,y_pred", "4,1,a,0.1"]
+    with pytest.raises(InputError, match=r"dup.csv: limit 4, seed 0, id 'a': duplicate id$"):
+        write_predictions(prediction_table(["a", "b", "a"], [0.1, 0.2, 0.3], limit=4, seed=0), tmp_path / "dup.csv")
     for bad in (np.nan, np.inf):
-        with pytest.raises(InputError, match=r"bad.csv: id 'b': y_pred is not a finite number"):
-            write_predictions(prediction_table(["a", "b"], [0.1, bad]), tmp_path / "bad.csv")
+        with pytest.raises(InputError, match=r"bad.csv: limit 0, seed 0, id 'b': y_pred is not a finite number"):
+            write_predictions(prediction_table(["a", "b"], [0.1, bad], limit=0, seed=0), tmp_path / "bad.csv")
+    with pytest.raises(InputError, match=r"no_key.csv: row 0: does not match predictions.schema.yaml: 'limit' is a required property"):
+        write_predictions(prediction_table(["a"], [0.1]), tmp_path / "no_key.csv")  # a block without its model
     assert not (tmp_path / "dup.csv").exists() and not (tmp_path / "bad.csv").exists()
 
 

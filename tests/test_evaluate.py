@@ -20,7 +20,6 @@ from qcrobust.evaluate import (
     EvaluationSettings,
     audit_inputs,
     predictions_by_limit,
-    read_predictions,
     read_test_targets,
     report_inputs,
     summarize,
@@ -29,6 +28,7 @@ from qcrobust.evaluate import (
     targets,
 )
 from qcrobust.io import write_csv
+from qcrobust.predict import of_seed, read_predictions
 from qcrobust.screening import ScreeningMode
 from qcrobust.study import Study
 
@@ -49,31 +49,37 @@ PREDICTIONS = {
 AUDIT = pd.DataFrame({"id": INFERENCE_IDS[:3], "y_true": [-0.05, 0.1, -0.01]})
 
 
-def _prediction_path(folder, limit, name):
-    return folder / layout.path(layout.PREDICTIONS, system="S", family="fam", model="m", limit=limit, seed=0, set=name)
+def _prediction_path(folder, name):
+    return folder / layout.path(layout.PREDICTIONS, system="S", family="fam", model="m", set=name)
 
 
-def _write_predictions(folder, predictions=PREDICTIONS) -> dict[int, dict[str, str]]:
+def _write_table(folder, name, blocks) -> str:
+    """A prediction table of seed 0: ``blocks`` limit -> (ids, values), rows of each block reversed
+    (the evaluation matches by id, not by position)."""
+    path = _prediction_path(folder, name)
+    parts = [
+        pd.DataFrame({"limit": limit, "seed": 0, "id": list(ids)[::-1], "y_pred": list(values)[::-1]})
+        for limit, (ids, values) in blocks.items()
+    ]
+    write_csv(pd.concat(parts, ignore_index=True), path)
+    return str(path)
+
+
+def _write_predictions(folder, predictions=PREDICTIONS):
     """Test and inference predictions per limit (rule evaluate's)."""
-    files = {}
-    for limit, (test, inference) in predictions.items():
-        files[limit] = {}
-        for name, ids, values in (("test", TEST["id"], test), ("inference", INFERENCE_IDS, inference)):
-            path = _prediction_path(folder, limit, name)
-            # rows in reverse: the evaluation matches by id, not by position
-            write_csv(pd.DataFrame({"id": list(ids)[::-1], "y_pred": list(values)[::-1]}), path)
-            files[limit][name] = str(path)
-    return files
+    paths = {
+        "test": _write_table(folder, "test", {limit: (TEST["id"], test) for limit, (test, _) in predictions.items()}),
+        "inference": _write_table(
+            folder, "inference", {limit: (INFERENCE_IDS, inference) for limit, (_, inference) in predictions.items()}
+        ),
+    }
+    return predictions_by_limit(paths, seed=0)
 
 
-def _write_audit_predictions(folder, predictions=PREDICTIONS) -> dict[int, dict[str, str]]:
+def _write_audit_predictions(folder, predictions=PREDICTIONS):
     """Audit predictions per limit (rule evaluate_audit's): the audit set is i0-i2, predicted as in inference."""
-    files = {}
-    for limit, (_, inference) in predictions.items():
-        path = _prediction_path(folder, limit, "audit")
-        write_csv(pd.DataFrame({"id": INFERENCE_IDS[:3], "y_pred": inference[:3]}), path)
-        files[limit] = {"audit": str(path)}
-    return files
+    path = _write_table(folder, "audit", {limit: (INFERENCE_IDS[:3], inference[:3]) for limit, (_, inference) in predictions.items()})
+    return predictions_by_limit({"audit": path}, seed=0)
 
 
 @pytest.fixture
@@ -178,37 +184,53 @@ def test_settings_defaults_are_the_config_schemas():
         EvaluationSettings()  # no dataclass defaults to drift from the schema's
 
 
-def test_prediction_file_problems_name_file_and_id(tmp_path):
-    path = tmp_path / "pred_test.csv"
-    write_csv(pd.DataFrame({"id": ["t0", "t1", "t2"], "y_pred": [0.1, 0.2, 0.3]}), path)
-    with pytest.raises(InputError, match=r"pred_test.csv: id 't3': no prediction \(1 of 4 ids missing\)"):
-        read_predictions(path, TEST["id"])
-    write_csv(pd.DataFrame({"id": ["t0", "t1", "t2", "t3", "x"], "y_pred": [0.1] * 5}), path)
-    with pytest.raises(InputError, match=r"id 'x': not in the set being predicted"):
-        read_predictions(path, TEST["id"])
-    write_csv(pd.DataFrame({"id": ["t0", "t0"], "y_pred": [0.1, 0.2]}), path)
-    with pytest.raises(InputError, match=r"id 't0': duplicate id"):
+def test_prediction_table_problems_name_file_model_and_id(tmp_path):
+    path = tmp_path / "predictions_test.csv"
+
+    def write(rows, columns=("limit", "seed", "id", "y_pred")):
+        path.write_text(",".join(columns) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+
+    write([(4, 1, "t0", 0.1), (4, 1, "t1", 0.2), (4, 1, "t2", 0.3)])
+    block = read_predictions(path)[(4, 1)]
+    with pytest.raises(InputError, match=r"predictions_test.csv: limit 4, seed 1, id 't3': no prediction \(1 of 4 ids missing\)"):
+        block.aligned(TEST["id"])
+    write([(4, 1, t, 0.1) for t in [*TEST["id"], "x"]])
+    with pytest.raises(InputError, match=r"limit 4, seed 1, id 'x': not in the set being predicted"):
+        read_predictions(path)[(4, 1)].aligned(TEST["id"])
+    write([(0, 0, "t0", 0.1), (0, 0, "t0", 0.2)])
+    with pytest.raises(InputError, match=r"predictions_test.csv: limit 0, seed 0, id 't0': duplicate id"):
         read_predictions(path)
-    path.write_text("id,y_pred\nt0,0.1\nt1,nan\n")
-    with pytest.raises(InputError, match=r"id 't1': y_pred is not a finite number"):
+    write([(0, 0, "t0", 0.1), (0, 1, "t0", 0.2), (4, 0, "t0", 0.3)])  # one id per model: fine
+    assert sorted(read_predictions(path)) == [(0, 0), (0, 1), (4, 0)]
+    write([(0, 0, "t0", 0.1), (0, 0, "t1", "nan")])
+    with pytest.raises(InputError, match=r"limit 0, seed 0, id 't1': y_pred is not a finite number"):
         read_predictions(path)
-    path.write_text("id,prediction\nt0,0.1\n")
+    write([(0, 0, "t0", 0.1)], columns=("limit", "seed", "id", "prediction"))
     with pytest.raises(InputError, match=r"missing column\(s\) \['y_pred'\]"):
         read_predictions(path)
+    with pytest.raises(InputError, match=r"no predictions of seed 3"):
+        of_seed({}, 3, path)
 
 
 def test_inference_sets_must_agree_across_limits(tmp_path):
-    files = _write_predictions(tmp_path)
-    write_csv(pd.DataFrame({"id": INFERENCE_IDS[:4], "y_pred": [0.1] * 4}), files[8]["inference"])
-    with pytest.raises(InputError, match=r"limit_8/seed_0/pred_inference.csv: id 'i4': no prediction"):
+    _write_predictions(tmp_path)
+    path = _prediction_path(tmp_path, "inference")
+    table = pd.read_csv(path, dtype={"id": str})
+    write_csv(table[~((table["limit"] == 8) & (table["id"] == "i4"))], path)
+    files = predictions_by_limit({"test": _prediction_path(tmp_path, "test"), "inference": path}, seed=0)
+    with pytest.raises(InputError, match=r"predictions_inference.csv: limit 8, seed 0, id 'i4': no prediction"):
         summarize(system="S", family="fam", model="m", predictions=files, test=TEST, settings=SETTINGS)
 
 
 def test_audit_predictions_must_cover_the_audit_set(tmp_path):
-    files = _write_audit_predictions(tmp_path)
-    write_csv(pd.DataFrame({"id": INFERENCE_IDS[:2], "y_pred": [0.1, 0.2]}), files[4]["audit"])
-    with pytest.raises(InputError, match=r"limit_4/seed_0/pred_audit.csv: id 'i2': no prediction"):
-        summarize_audit(system="S", family="fam", model="m", predictions=files, audit=AUDIT, modes=SETTINGS.modes)
+    _write_audit_predictions(tmp_path)
+    path = _prediction_path(tmp_path, "audit")
+    table = pd.read_csv(path, dtype={"id": str})
+    write_csv(table[~((table["limit"] == 4) & (table["id"] == "i2"))], path)
+    with pytest.raises(InputError, match=r"predictions_audit.csv: limit 4, seed 0, id 'i2': no prediction"):
+        summarize_audit(
+            system="S", family="fam", model="m", predictions=predictions_by_limit({"audit": path}, 0), audit=AUDIT, modes=SETTINGS.modes
+        )
 
 
 def test_test_targets_come_from_splits_and_targets(tmp_path):
@@ -243,27 +265,17 @@ def test_study_grid_and_rule_inputs_follow_the_config():
     assert study_of(CONFIG, allegro={"models": [], "limits": [0, 4]}).shared_limits() == [0, 2, 4]
     assert study.has_audit("A") and not study.has_audit("B")
     assert study.mode_names == ["hull", "top"]
-    # rule evaluate: test and inference predictions of every limit, splits and the dataset's targets
+    # rule evaluate: the model's test and inference prediction tables, splits and the dataset's targets
     inputs = summary_inputs(study, SimpleNamespace(system="A", family="allegro", model="scratch"))
-    assert sorted(k for k in inputs if k.startswith("pred_")) == sorted(f"pred_{s}_{x}" for s in ("test", "inference") for x in (0, 4))
-    assert inputs["pred_test_4"] == "results/A/allegro/scratch/limit_4/seed_0/pred_test.csv"
-    assert inputs["pred_test_4"] == layout.path(
-        layout.PREDICTIONS, system="A", family="allegro", model="scratch", limit=4, seed=0, set="test"
-    )
-    assert inputs["targets"] == "results/A/dataset_targets.csv" and inputs["splits"] == "results/A/splits.csv"
-    assert "audit_targets" not in inputs
+    assert inputs == {
+        "test": "results/A/allegro/scratch/predictions_test.csv",
+        "inference": layout.path(layout.PREDICTIONS, system="A", family="allegro", model="scratch", set="inference"),
+        "targets": "results/A/dataset_targets.csv",
+        "splits": "results/A/splits.csv",
+    }
     # rule evaluate_audit: the audit predictions and labels
     audit = audit_inputs(study, SimpleNamespace(system="A", family="allegro", model="scratch"))
-    assert audit == {
-        "pred_audit_0": "results/A/allegro/scratch/limit_0/seed_0/pred_audit.csv",
-        "pred_audit_4": "results/A/allegro/scratch/limit_4/seed_0/pred_audit.csv",
-        "audit_targets": "results/A/audit_targets.csv",
-    }
-    assert predictions_by_limit({"pred_test_4": "x", "pred_inference_4": "y", "splits": "z"}) == {4: {"test": "x", "inference": "y"}}
-    assert predictions_by_limit({k: v for k, v in audit.items() if k.startswith("pred_")}) == {
-        0: {"audit": audit["pred_audit_0"]},
-        4: {"audit": audit["pred_audit_4"]},
-    }
+    assert audit == {"audit": "results/A/allegro/scratch/predictions_audit.csv", "audit_targets": "results/A/audit_targets.csv"}
     # rule report_tables: one summary table per model, every (system, family, model)
     report = report_inputs(study)
     assert set(report) == {"rmse_all", "screening_all", "classification_test_all"}
@@ -281,31 +293,32 @@ def test_study_grid_and_rule_inputs_follow_the_config():
 
 
 def test_prediction_files_and_inputs_follow_the_study():
-    from qcrobust.predict import prediction_inputs, prediction_targets
+    from qcrobust.predict import decode_inputs, prediction_inputs, prediction_targets
 
-    study = study_of(CONFIG)
+    study = study_of(CONFIG, replicas={"classical": {"seeds": 2, "limits": [0, 4]}})
     files = prediction_targets(study)
-    # A: 3 sets, B: 2 sets; per system 2 classical models x 3 limits + 1 Allegro model x 2 limits
-    assert len(files) == (3 + 2) * (2 * 3 + 2) and len(set(files)) == len(files)
-    assert "results/A/classical/rf/limit_2/seed_0/pred_audit.csv" in files
-    assert "results/B/classical/rf/limit_2/seed_0/pred_audit.csv" not in files
-    assert "results/B/allegro/scratch/limit_2/seed_0/pred_test.csv" not in files  # Allegro trains on 0 and 4 only
-    key = {"system": "A", "model": "rf", "limit": "2", "seed": "0"}
-    assert prediction_inputs(study, SimpleNamespace(**key, family="classical", set="test")) == {
-        "model": "results/A/classical/rf/limit_2/seed_0/model.joblib",
-        "features": "results/A/features/dataset.parquet",
-        "splits": "results/A/splits.csv",
+    # one table per (system, family, model) and set: A 3 sets, B 2, each 2 classical + 1 Allegro model
+    assert len(files) == (3 + 2) * 3 and len(set(files)) == len(files)
+    assert "results/A/classical/rf/predictions_audit.csv" in files and "results/B/classical/rf/predictions_audit.csv" not in files
+    wildcards = SimpleNamespace(system="A", family="classical", model="rf")
+    models, sets = decode_inputs(prediction_inputs(study, wildcards))
+    # rule predict: every trained (limit, seed) -- replicas (seed 1) at 0 and 4 -- on test and inference
+    assert models == {
+        (x, s): f"results/A/classical/rf/limit_{x}/seed_{s}/model.joblib" for x, s in [(0, 0), (0, 1), (2, 0), (4, 0), (4, 1)]
     }
-    assert prediction_inputs(study, SimpleNamespace(**key, family="classical", set="audit")) == {
-        "model": "results/A/classical/rf/limit_2/seed_0/model.joblib",
-        "features": "results/A/features/audit.parquet",
+    assert sets == {
+        "test": {"features": "results/A/features/dataset.parquet", "splits": "results/A/splits.csv"},
+        "inference": {"features": "results/A/features/inference.parquet"},
     }
-    key = {"system": "B", "model": "scratch", "limit": "4", "seed": "0", "family": "allegro"}
-    assert prediction_inputs(study, SimpleNamespace(**key, set="inference")) == {
-        "model": "results/B/allegro/scratch/limit_4/seed_0/model.nequip.zip",
-        "graphs": "results/B/allegro_data/inference.graphs.npz",
-    }  # neighbour lists once per system
-    assert prediction_inputs(study, SimpleNamespace(**key, set="test"))["structures"] == "results/B/dataset.extxyz"
+    # rule predict_audit: the base seed only, on the audit set
+    models, sets = decode_inputs(prediction_inputs(study, wildcards, ("audit",)))
+    assert sorted(models) == [(0, 0), (2, 0), (4, 0)] and sets == {"audit": {"features": "results/A/features/audit.parquet"}}
+    models, sets = decode_inputs(prediction_inputs(study, SimpleNamespace(system="B", family="allegro", model="scratch")))
+    assert models == {
+        (x, 0): f"results/B/allegro/scratch/limit_{x}/seed_0/model.nequip.zip" for x in (0, 4)
+    }  # Allegro trains on 0 and 4 only
+    assert sets["inference"] == {"graphs": "results/B/allegro_data/inference.graphs.npz"}  # neighbour lists once per system
+    assert sets["test"] == {"structures": "results/B/dataset.extxyz", "splits": "results/B/splits.csv"}
 
 
 def test_figures_are_written(summary, tmp_path):
@@ -368,9 +381,14 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
                 _result(workdir, layout.SUMMARY_TABLE, system=system, family="classical", model=model, table="rmse_by_limit")
             )
             assert rmse["limit"].tolist() == limits
+            tables = {
+                name: read_predictions(_result(workdir, layout.PREDICTIONS, system=system, family="classical", model=model, set=name))
+                for name in ("test", "inference", "audit")
+            }
+            assert sorted(tables["test"]) == sorted(tables["inference"]) == [(x, 0) for x in limits] == sorted(tables["audit"])
             for limit in limits:
                 key = {"system": system, "family": "classical", "model": model, "limit": limit, "seed": 0}
-                test = pd.read_csv(_result(workdir, layout.PREDICTIONS, **key, set="test"), dtype={"id": str})
+                test = tables["test"][(limit, 0)].table
                 assert list(test["id"]) == list(splits.loc[splits["split"] == "test", "id"])
                 metrics = json.loads(_result(workdir, layout.METRICS, **key).read_text())
                 members = splits[(splits["split"] != "test") & (splits["n_A5_defects"] <= limit)]
@@ -380,7 +398,6 @@ def test_workflow_writes_predictions_metrics_summaries_and_report(classical_stud
                 scored = regression_scores(truth.loc[test["id"]].to_numpy(), test["y_pred"].to_numpy())["rmse"]
                 assert rmse.set_index("limit").loc[limit, "rmse"] == pytest.approx(scored)
                 assert 0 < scored < 0.2
-                assert _result(workdir, layout.PREDICTIONS, **key, set="audit").is_file()
                 assert (workdir / layout.model_file(**key)).stat().st_size > 0
             summary = _result(workdir, layout.SUMMARY_DIR, system=system, family="classical", model=model)
             assert {p.name for p in summary.glob("*.png")} == {"rmse_vs_limit.png", "similarity.png"} | {
@@ -401,16 +418,16 @@ def test_rerun_gives_byte_identical_predictions_and_nothing_left_to_do(classical
 
     config, workdir = classical_study
     key = {"system": "CuPd", "family": "classical", "model": "lgbm", "limit": 4, "seed": 0}
+    tables = {name: _result(workdir, layout.PREDICTIONS, **key, set=name) for name in ("test", "inference", "audit")}
+    before = {name: path.read_bytes() for name, path in tables.items()}
     folder = _result(workdir, layout.MODEL_DIR, **key)
-    before = {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")}
-    assert set(before) == {"pred_test.csv", "pred_inference.csv", "pred_audit.csv"}
-    for path in folder.iterdir():
+    for path in [*folder.iterdir(), *tables.values()]:
         path.unlink()
-    # the model is retrained, then predicts again
-    run_workflow(config, workdir, layout.path(layout.PREDICTIONS, **key, set="test"))
+    # the model is retrained, then its (system, family, model) predicts again
+    run_workflow(config, workdir, str(tables["test"]))
     assert (workdir / layout.model_file(**key)).is_file()
-    run_workflow(config, workdir)  # the other sets' predictions and the summaries downstream
-    assert {p.name: p.read_bytes() for p in folder.glob("pred_*.csv")} == before
+    run_workflow(config, workdir)  # the audit predictions and the summaries downstream
+    assert {name: path.read_bytes() for name, path in tables.items()} == before
     proc = run_workflow(config, workdir, "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 

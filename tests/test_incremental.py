@@ -153,7 +153,7 @@ def test_killed_run_completes_on_rerun_with_the_same_tables(small_study_run, tmp
     proc = subprocess.Popen(
         workflow_command(config, workdir, *targets), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    first_model = workdir / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=0, seed=0, set="test")
+    first_model = workdir / layout.path(layout.METRICS, system="CuPt", family="classical", model="rf", limit=0, seed=0)
     try:
         deadline = time.monotonic() + 300
         while proc.poll() is None and not first_model.exists() and time.monotonic() < deadline:

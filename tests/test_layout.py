@@ -11,7 +11,7 @@ from qcrobust import layout
 from qcrobust.config import load_config, schema_defaults, validate_config
 from qcrobust.evaluate import EvaluationSettings
 from qcrobust.features import FeatureSettings
-from qcrobust.predict import inputs_by_set, prediction_inputs, prediction_targets, replica_prediction_inputs
+from qcrobust.predict import decode_inputs, prediction_inputs, prediction_targets
 from qcrobust.study import Study
 from qcrobust.synthetic import make_study
 
@@ -40,13 +40,10 @@ def test_no_output_path_is_written_outside_the_layout_module():
 
 
 def test_path_fills_the_named_wildcards_and_keeps_the_others():
-    assert (
-        layout.path(layout.PREDICTIONS, family="allegro", set="test")
-        == "results/{system}/allegro/{model}/limit_{limit}/seed_{seed}/pred_test.csv"
-    )
-    full = layout.path(layout.PREDICTIONS, system="ScPt", family="classical", model="rf", limit=8, seed=2, set="audit")
-    assert full == "results/ScPt/classical/rf/limit_8/seed_2/pred_audit.csv"
-    assert list(layout.matches(layout.PREDICTIONS, full)) == ["system", "family", "model", "limit", "seed", "set"]
+    assert layout.path(layout.PREDICTIONS, family="allegro", set="test") == "results/{system}/allegro/{model}/predictions_test.csv"
+    full = layout.path(layout.PREDICTIONS, system="ScPt", family="classical", model="rf", set="audit")
+    assert full == "results/ScPt/classical/rf/predictions_audit.csv"
+    assert list(layout.matches(layout.PREDICTIONS, full)) == ["system", "family", "model", "set"]
     assert layout.model_file("classical", system="S", model="rf", limit=0, seed=0) == "results/S/classical/rf/limit_0/seed_0/model.joblib"
     assert layout.log("{system}/split", system="S") == "logs/S/split.log"
     assert layout.benchmark("{system}/features_{set}") == "benchmarks/{system}/features_{set}.tsv"
@@ -71,8 +68,6 @@ def study(tmp_path_factory) -> Study:
 def test_study_knows_systems_sets_models_and_limits(study):
     assert study.systems == ("CuPt", "CuPd")
     assert study.has_audit("CuPt") and not study.has_audit("CuPd")
-    assert study.prediction_sets("CuPt") == ("test", "inference", "audit")
-    assert study.prediction_sets("CuPd") == ("test", "inference")
     assert study.structure_sets("CuPd") == ("dataset", "inference")
     assert study.families == ("classical", "allegro")
     assert study.models("allegro") == ("scratch", "self") and study.family_limits("allegro") == (0, 8)
@@ -120,25 +115,15 @@ def test_replicas_give_seeds_at_their_limits_and_models(tmp_path):
     # classical: 4 models x (3 + 1 + 1 + 1 + 3) seeds; allegro: scratch 2 limits x 2 seeds, self 2 limits x 1
     assert len(trained) == 4 * 9 + 2 * 2 + 2
     assert len({tuple(sorted(k.items())) for k in trained}) == len(trained)
-    # a replica predicts what the noise tables and candidates read of it; the base seed also the audit set
-    assert study.prediction_sets("CuPt", "classical", 0) == ("test", "inference", "audit")
-    assert study.prediction_sets("CuPt", "classical", 2) == ("test", "inference")
-    assert study.prediction_sets("CuPt", "allegro", allegro_seed) == ("test", "inference", "audit")
-    assert study.prediction_sets("CuPt", "allegro", allegro_seed + 1) == ("test", "inference")
+    # one prediction job per (system, family, model): every trained (limit, seed) on test and
+    # inference; the audit set (both systems have one here) for the base seed
     targets = prediction_targets(study)
-    assert "results/CuPt/classical/rf/limit_0/seed_0/pred_audit.csv" in targets
-    assert "results/CuPt/classical/rf/limit_0/seed_1/pred_inference.csv" in targets
-    audit = [layout.matches(layout.PREDICTIONS, t) for t in targets if t.endswith("pred_audit.csv")]
-    # one per (system, model, limit), of its base seed: 2 systems x (classical 4 x 5 limits + allegro 2 x 2)
-    assert len(audit) == 2 * (4 * 5 + 2 * 2)
-    assert all(int(key["seed"]) == study.base_seed(key["family"]) for key in audit)
-    assert len(targets) == sum(len(study.prediction_sets(k["system"], k["family"], k["seed"])) for k in study.trained())
-    # rule predict_replica: the replica seeds of every family (base seeds 0 and allegro's are not)
-    assert study.replica_seed_regex() == "|".join(map(str, sorted({1, 2, allegro_seed + 1})))
-    assert not re.fullmatch(study.replica_seed_regex(), "0") and not re.fullmatch(study.replica_seed_regex(), str(allegro_seed))
-    wildcards = {"system": "CuPt", "family": "classical", "model": "rf", "limit": "8", "seed": "2"}
-    named = replica_prediction_inputs(study, _Wildcards(wildcards))
-    assert inputs_by_set(named) == {name: prediction_inputs(study, _Wildcards(wildcards | {"set": name})) for name in ("test", "inference")}
+    assert len(targets) == 2 * (4 + 2) * 3 and len(set(targets)) == len(targets)
+    models, sets = decode_inputs(prediction_inputs(study, _Wildcards(system="CuPt", family="classical", model="rf")))
+    assert len(models) == 9 and set(sets) == {"test", "inference"}
+    assert models[(8, 2)] == layout.model_file("classical", system="CuPt", model="rf", limit=8, seed=2)
+    models, sets = decode_inputs(prediction_inputs(study, _Wildcards(system="CuPt", family="allegro", model="scratch"), ("audit",)))
+    assert sorted(models) == [(0, allegro_seed), (8, allegro_seed)] and set(sets) == {"audit"}
 
 
 class _Wildcards(dict):

@@ -12,7 +12,8 @@ from conftest import SMALL_STUDY, make_self_contained_study, run_workflow
 
 from qcrobust import layout
 from qcrobust.config import load_config
-from qcrobust.predict import predict_set, prediction_inputs, write_predictions
+from qcrobust.io import write_csv
+from qcrobust.predict import decode_inputs, predict_set, prediction_inputs, read_predictions
 from qcrobust.study import Study
 
 pytestmark = pytest.mark.workflow
@@ -42,33 +43,44 @@ def test_seeds_are_trained_where_the_config_puts_them(replica_run):
             )
             assert [p.name for p in found] == [f"seed_{s}" for s in range(seeds)]
     # a replica predicts what is read of it (test, inference), the base seed also the audit set
-    replica = folder / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=8, seed=1, set="audit")
-    assert not replica.exists() and replica.with_name("pred_test.csv").exists() and replica.with_name("pred_inference.csv").exists()
-    assert (folder / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", limit=8, seed=0, set="audit")).exists()
+    tables = {
+        name: read_predictions(folder / layout.path(layout.PREDICTIONS, system="CuPt", family="classical", model="rf", set=name))
+        for name in ("test", "inference", "audit")
+    }
+    every = [(0, 0), (0, 1), (0, 2), (4, 0), (8, 0), (8, 1), (8, 2)]
+    assert list(tables["test"]) == list(tables["inference"]) == every and list(tables["audit"]) == [(0, 0), (4, 0), (8, 0)]
 
 
-def test_a_replica_predicts_test_and_inference_in_one_job(replica_run, tmp_path):
-    """Rule predict_replica writes a replica's two prediction files, the bytes rule predict's
-    step (qcrobust.predict.predict_set) gives each set."""
+def test_each_models_block_is_what_a_job_of_its_own_writes(replica_run, tmp_path):
+    """Rule predict predicts every model of (system, family, model) in one job: each (limit,
+    seed) block holds the bits that model alone gives the set (qcrobust.predict.predict_set)."""
     folder, study = replica_run
-    key = {"system": "CuPt", "family": "classical", "model": "rf", "limit": 8, "seed": 1}
-    text = (folder / layout.log("{system}/{family}/{model}/limit_{limit}_seed_{seed}_predict_replica", **key)).read_text()
-    assert "test predictions" in text and "inference predictions" in text
+    key = {"system": "CuPt", "family": "classical", "model": "rf"}
+    text = (folder / layout.log("{system}/{family}/{model}/predict", **key)).read_text()
+    assert "limit 8 seed 1: test + inference predicted in" in text and "7 models" in text
+    models, sets = decode_inputs(prediction_inputs(study, SimpleNamespace(**key)))
     for name in ("test", "inference"):
-        inputs = prediction_inputs(study, SimpleNamespace(**key, set=name))
-        write_predictions(predict_set("classical", name, {k: str(folder / v) for k, v in inputs.items()}), tmp_path / f"{name}.csv")
-        assert (folder / layout.path(layout.PREDICTIONS, **key, set=name)).read_bytes() == (tmp_path / f"{name}.csv").read_bytes()
+        table = pd.read_csv(folder / layout.path(layout.PREDICTIONS, **key, set=name), dtype={"id": str})
+        for limit, seed in [(8, 1), (4, 0)]:
+            alone = predict_set(
+                "classical", name, {k: str(folder / v) for k, v in sets[name].items()} | {"model": folder / models[(limit, seed)]}
+            )
+            write_csv(alone, tmp_path / "alone.csv")
+            block = table[(table["limit"] == limit) & (table["seed"] == seed)].drop(columns=["limit", "seed"])
+            write_csv(block.reset_index(drop=True), tmp_path / "block.csv")
+            assert (tmp_path / "alone.csv").read_bytes() == (tmp_path / "block.csv").read_bytes()
 
 
 def test_the_base_seed_is_the_study_without_replicas_byte_for_byte(replica_run, small_study_run):
     folder, study = replica_run
-    key = {"system": "CuPt", "family": "classical", "model": "rf", "seed": 0}
-    for limit in (0, 4, 8):
-        for set_name in ("test", "inference", "audit"):
-            name = layout.path(layout.PREDICTIONS, **key, limit=limit, set=set_name)
-            assert (folder / name).read_bytes() == (small_study_run / name).read_bytes(), name
-    other = layout.path(layout.PREDICTIONS, **key | {"seed": 1}, limit=8, set="inference")
-    assert (folder / other).read_bytes() != (folder / name.replace("pred_audit", "pred_inference")).read_bytes()
+    key = {"system": "CuPt", "family": "classical", "model": "rf"}
+    for set_name in ("test", "inference", "audit"):
+        name = layout.path(layout.PREDICTIONS, **key, set=set_name)
+        with_replicas = pd.read_csv(folder / name, dtype={"id": str})
+        without = pd.read_csv(small_study_run / name, dtype={"id": str})
+        pd.testing.assert_frame_equal(with_replicas[with_replicas["seed"] == 0].reset_index(drop=True), without)
+    inference = read_predictions(folder / layout.path(layout.PREDICTIONS, **key, set="inference"))
+    assert not inference[(8, 1)].table.equals(inference[(8, 0)].table)
     summary = layout.path(layout.SUMMARY_TABLE, system="CuPt", family="classical", model="rf", table="rmse_by_limit")
     assert (folder / summary).read_bytes() == (small_study_run / summary).read_bytes()
 

@@ -59,7 +59,8 @@ def profile_args(name: str) -> tuple[str, ...]:
 
 def slice_targets(folder, system: str = "CuPt") -> list[str]:
     """A slice of the study that has every kind of job at least once, for one system: its
-    data tables and, per family, one model at the largest limit. (Each Slurm job here costs
+    data tables and, per family, one model's test predictions (its trainings at every limit and
+    its prediction job) and training facts at the largest limit. (Each Slurm job here costs
     ~10 s: two snakemake start-ups, one in the batch job and one under srun, and 2 cores for
     everything, so the whole study would take minutes.)"""
     results = folder / "results" / system
@@ -68,7 +69,10 @@ def slice_targets(folder, system: str = "CuPt") -> list[str]:
         models = sorted(m for m in family.iterdir() if any(m.glob("limit_*")))
         if models:
             limit = max(models[0].glob("limit_*"), key=lambda p: int(p.name.split("_")[1]))
-            targets += [str((limit / "seed_0" / name).relative_to(folder)) for name in ("pred_test.csv", "metrics.json")]
+            targets += [
+                str((models[0] / "predictions_test.csv").relative_to(folder)),
+                str((limit / "seed_0" / "metrics.json").relative_to(folder)),
+            ]
     return targets
 
 

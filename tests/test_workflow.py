@@ -51,21 +51,27 @@ def test_ingest_and_split_outputs(finished_study):
 
 
 def test_every_model_predicts_every_set_through_one_rule(finished_study):
-    """Both families' saved models predict test, inference and audit with rule predict; the
-    test predictions cover exactly the test split, in its order."""
+    """Both families' saved models predict test, inference and audit with rules predict and
+    predict_audit, one job per (system, family, model); the test predictions cover exactly the
+    test split, in its order."""
+    from qcrobust.predict import read_predictions
+
     config_path, workdir = finished_study
     study = Study.from_config(load_config(config_path))
     trained = list(study.trained())
     assert {key["family"] for key in trained} == {"classical", "allegro"}
-    for key in trained:
-        splits = pd.read_csv(workdir / layout.path(layout.SPLITS, system=key["system"]), dtype={"id": str})
-        for set_name in study.prediction_sets(key["system"], key["family"], key["seed"]):
-            predictions = pd.read_csv(workdir / layout.path(layout.PREDICTIONS, **key, set=set_name), dtype={"id": str})
-            assert predictions["y_pred"].notna().all()
+    for system, family, model in study.model_keys():
+        key = {"system": system, "family": family, "model": model}
+        splits = pd.read_csv(workdir / layout.path(layout.SPLITS, system=system), dtype={"id": str})
+        models = [(k["limit"], k["seed"]) for k in study.trained(system) if k["family"] == family and k["model"] == model]
+        for set_name in ("test", "inference", "audit"):
+            blocks = read_predictions(workdir / layout.path(layout.PREDICTIONS, **key, set=set_name))
+            assert list(blocks) == models, (key, set_name)
             if set_name == "test":
-                assert list(predictions["id"]) == list(splits.loc[splits["split"] == "test", "id"])
-            log = workdir / layout.log("{system}/{family}/{model}/limit_{limit}_seed_{seed}_predict_{set}", **key, set=set_name)
-            assert "predictions" in log.read_text(), log
+                assert all(list(b.table["id"]) == list(splits.loc[splits["split"] == "test", "id"]) for b in blocks.values())
+        assert f"{len(models)} models" in (workdir / layout.log("{system}/{family}/{model}/predict", **key)).read_text()
+        assert "audit predictions" in (workdir / layout.log("{system}/{family}/{model}/predict_audit", **key)).read_text()
+    for key in trained:
         metrics = yaml.safe_load((workdir / layout.path(layout.METRICS, **key)).read_text())
         assert "rmse" not in metrics  # training never scores the test set
 

@@ -224,17 +224,21 @@ def _verdict(consensus: tuple[float, float], single: tuple[float, float]) -> str
 
 
 def candidate_inputs(study, wildcards) -> dict[str, str]:
-    """Inputs of rules ``candidates`` and ``consensus``: every model's inference predictions of
-    the system (``pred__{family}__{model}__{limit}__{seed}``: every replica is a screen), what
-    became of each inference structure at ingest, the labels and split of the dataset (for the
-    structures it already holds) and the audit targets, if any."""
-    from qcrobust import layout
+    """Inputs of rules ``candidates`` and ``consensus``: the inference predictions of every
+    (family, model) of the system (``pred__{family}__{model}``, :mod:`qcrobust.keyed`: every
+    trained (limit, seed) is a screen), what became of each inference structure at ingest, the
+    labels and split of the dataset (for the structures it already holds) and the audit targets,
+    if any."""
+    from qcrobust import keyed, layout
 
     system = wildcards.system
-    inputs = {
-        f"pred__{k['family']}__{k['model']}__{k['limit']}__{k['seed']}": layout.path(layout.PREDICTIONS, **k, set="inference")
-        for k in study.trained(system)
-    }
+    inputs = keyed.encode(
+        "pred",
+        {
+            (family, model): layout.path(layout.PREDICTIONS, system=system, family=family, model=model, set="inference")
+            for _, family, model in study.model_keys(system)
+        },
+    )
     inputs |= {
         "equivalents": layout.path(layout.EQUIVALENTS, system=system, set="inference"),
         "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
@@ -276,14 +280,17 @@ def audit_on_kept_ids(audit: pd.DataFrame, equivalents: pd.DataFrame) -> pd.Data
     return audit.assign(id=audit["id"].astype(str).map(lambda i: kept.get(i, i))).drop_duplicates("id")
 
 
-def screens_from_inputs(named: Mapping[str, str]) -> dict[ScreenKey, str]:
-    """``pred__{family}__{model}__{limit}__{seed}`` rule inputs -> {(family, model, limit, seed): path}."""
-    out = {}
-    for name, path in named.items():
-        if name.startswith("pred__"):
-            _, family, model, limit, seed = name.split("__")
-            out[(family, model, int(limit), int(seed))] = str(path)
-    return out
+def screen_predictions(named: Mapping[str, str]) -> dict[ScreenKey, pd.DataFrame]:
+    """Rule inputs of :func:`candidate_inputs` -> every screen's inference predictions:
+    ``{(family, model, limit, seed): id/y_pred}``."""
+    from qcrobust import keyed
+    from qcrobust.predict import read_predictions
+
+    return {
+        (family, model, limit, seed): block.table
+        for (family, model), path in keyed.decode(named, "pred").items()
+        for (limit, seed), block in read_predictions(path).items()
+    }
 
 
 def candidate_targets(study) -> list[str]:

@@ -1,8 +1,9 @@
 """The study's evaluation, shared by every model family (paper §4.4–4.5, §5).
 
-Its inputs are files only: per limit the prediction files of one (system, family, model)
-(``pred_test.csv``, ``pred_inference.csv``, optionally ``pred_audit.csv``; columns ``id, y_pred``),
-the system's ``splits.csv`` and ``dataset_targets.csv`` (+ ``audit_targets.csv``); paths in
+Its inputs are files only: the prediction tables of one (system, family, model)
+(``predictions_test.csv``, ``predictions_inference.csv``, optionally ``predictions_audit.csv``;
+columns ``limit, seed, id, y_pred``; the family's base seed is evaluated, the others are
+replicas, :mod:`qcrobust.replicas`), the system's ``splits.csv`` and ``dataset_targets.csv`` (+ ``audit_targets.csv``); paths in
 :mod:`qcrobust.layout`. A new family joins by saving a model that rule ``predict``
 (:mod:`qcrobust.predict`) can read and being listed in :class:`qcrobust.study.Study`.
 
@@ -35,6 +36,7 @@ import pandas as pd
 from qcrobust import layout, metrics
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv
+from qcrobust.predict import ModelPredictions, of_seed, read_predictions
 from qcrobust.screening import ScreeningMode, cumulative_precision_recall, modes_from_config
 
 log = logging.getLogger(__name__)
@@ -96,21 +98,15 @@ class EvaluationSettings:
 # --- rule glue (rules/evaluate.smk); ``study`` is a qcrobust.study.Study ---
 
 
-def prediction_files(study, system: str, family: str, model: str, sets: Sequence[str]) -> dict[str, str]:
-    """``pred_{set}_{limit}`` -> path, for every limit of the family, of its base seed (the
-    replicas' other seeds are the noise tables', :func:`noise_inputs`)."""
-    seed = study.base_seed(family)
-    return {
-        f"pred_{name}_{limit}": layout.path(layout.PREDICTIONS, system=system, family=family, model=model, limit=limit, seed=seed, set=name)
-        for limit in study.family_limits(family)
-        for name in sets
-    }
+def prediction_paths(system: str, family: str, model: str, sets: Sequence[str]) -> dict[str, str]:
+    """``{set: prediction table}`` of one (system, family, model) (rules predict, predict_audit)."""
+    return {name: layout.path(layout.PREDICTIONS, system=system, family=family, model=model, set=name) for name in sets}
 
 
 def summary_inputs(study, wildcards) -> dict[str, str]:
     """Inputs of rule ``evaluate``: the test and inference predictions, splits and targets."""
     system = wildcards.system
-    inputs = prediction_files(study, system, wildcards.family, wildcards.model, ("test", "inference"))
+    inputs = prediction_paths(system, wildcards.family, wildcards.model, ("test", "inference"))
     return inputs | {
         "splits": layout.path(layout.SPLITS, system=system),
         "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
@@ -120,7 +116,7 @@ def summary_inputs(study, wildcards) -> dict[str, str]:
 def audit_inputs(study, wildcards) -> dict[str, str]:
     """Inputs of rule ``evaluate_audit``: the audit predictions and the audit labels."""
     system = wildcards.system
-    inputs = prediction_files(study, system, wildcards.family, wildcards.model, ("audit",))
+    inputs = prediction_paths(system, wildcards.family, wildcards.model, ("audit",))
     return inputs | {"audit_targets": layout.path(layout.TARGETS, system=system, set="audit")}
 
 
@@ -134,21 +130,9 @@ def noise_keys(study) -> list[dict[str, str]]:
 
 
 def noise_inputs(study, wildcards) -> dict[str, str]:
-    """Inputs of rule ``noise``: test and inference predictions of every (limit, seed) at the
-    model's replica limits (``pred_{set}_{limit}_{seed}``), splits and targets."""
-    system, family, model = wildcards.system, wildcards.family, wildcards.model
-    inputs = {
-        f"pred_{name}_{limit}_{seed}": layout.path(
-            layout.PREDICTIONS, system=system, family=family, model=model, limit=limit, seed=seed, set=name
-        )
-        for limit in study.replica_limits(family, model)
-        for seed in study.seeds(family, model, limit)
-        for name in ("test", "inference")
-    }
-    return inputs | {
-        "splits": layout.path(layout.SPLITS, system=system),
-        "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
-    }
+    """Inputs of rule ``noise``: the test and inference predictions (their replica limits' seeds
+    are read, :func:`replica_predictions`), splits and targets."""
+    return summary_inputs(study, wildcards)
 
 
 def noise_figures(study) -> list[str]:
@@ -156,13 +140,17 @@ def noise_figures(study) -> list[str]:
     return ["noise_rmse", "noise_similarity"] + [f"noise_jaccard_{mode}" for mode in study.mode_names]
 
 
-def replica_predictions(named_inputs: Mapping[str, str]) -> dict[tuple[int, int], dict[str, pd.DataFrame]]:
-    """``{"pred_test_8_3": path, ...}`` (rule noise's inputs) -> ``{(8, 3): {"test": table, ...}}``."""
+def replica_predictions(paths: Mapping[str, str | os.PathLike], limits: Sequence[int]) -> dict[tuple[int, int], dict[str, pd.DataFrame]]:
+    """``{"test": table, "inference": table}`` (rule noise's inputs) -> ``{(limit, seed): {"test":
+    id/y_pred, ...}}`` for every seed at ``limits`` (the model's replica limits)."""
     out: dict[tuple[int, int], dict[str, pd.DataFrame]] = {}
-    for name, path in named_inputs.items():
-        if name.startswith("pred_"):
-            _, kind, limit, seed = name.split("_")
-            out.setdefault((int(limit), int(seed)), {})[kind] = read_predictions(path)
+    for name, path in paths.items():
+        for (limit, seed), block in read_predictions(path).items():
+            if limit in limits:
+                out.setdefault((limit, seed), {})[name] = block.table
+    missing = [limit for limit in limits if not any(x == limit for x, _ in out)]
+    if missing:
+        raise InputError(next(iter(paths.values()), ""), None, f"no predictions at replica limit {missing[0]}")
     return out
 
 
@@ -202,27 +190,6 @@ def targets(study) -> list[str]:
 # --- reading the inputs ---
 
 
-def read_predictions(path: str | os.PathLike, expected_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """A prediction file (``id, y_pred``), checked; rows in the order of ``expected_ids`` when given.
-
-    Every expected id must be there exactly once, and nothing else; ``y_pred`` must be finite.
-    """
-    from qcrobust.predict import check_predictions
-
-    table = read_csv(path, required=["id", "y_pred"], dtype={"id": str})
-    table = pd.DataFrame({"id": table["id"], "y_pred": check_predictions(table, path)})
-    if expected_ids is None:
-        return table
-    expected = pd.Index(expected_ids)
-    missing = expected.difference(table["id"])
-    if len(missing):
-        raise InputError(path, f"id {missing[0]!r}", f"no prediction ({len(missing)} of {len(expected)} ids missing)")
-    extra = pd.Index(table["id"]).difference(expected)
-    if len(extra):
-        raise InputError(path, f"id {extra[0]!r}", f"not in the set being predicted ({len(extra)} unexpected ids)")
-    return table.set_index("id").loc[expected].reset_index()
-
-
 def read_test_targets(splits_path, targets_path, target: str) -> pd.DataFrame:
     """``id, y_true`` of the test set (in splits.csv order, as rule predict writes it)."""
     from qcrobust.splits import test_ids
@@ -251,13 +218,14 @@ def summarize(
     system: str,
     family: str,
     model: str,
-    predictions: Mapping[int, Mapping[str, str | os.PathLike]],
+    predictions: Mapping[int, Mapping[str, ModelPredictions]],
     test: pd.DataFrame,
     settings: EvaluationSettings,
 ) -> dict[str, pd.DataFrame]:
     """The summary tables (:data:`SUMMARY_TABLES`) of one (system, family, model).
 
-    ``predictions``: limit -> {"test": path, "inference": path}; ``test``: ``id, y_true``.
+    ``predictions``: limit -> {"test": block, "inference": block} (:func:`predictions_by_limit`);
+    ``test``: ``id, y_true``.
     """
     limits = sorted(predictions)
     if not limits:
@@ -270,11 +238,11 @@ def summarize(
     test_pred, inference_pred = {}, {}
     inference_ids = None
     for limit in limits:
-        files = predictions[limit]
-        test_pred[limit] = read_predictions(files["test"], test["id"])["y_pred"].to_numpy()
-        inference = read_predictions(files["inference"], inference_ids)
+        blocks = predictions[limit]
+        test_pred[limit] = blocks["test"].aligned(test["id"])["y_pred"].to_numpy()
         if inference_ids is None:
-            inference_ids = list(inference["id"])
+            inference_ids = list(blocks["inference"].table["id"])
+        inference = blocks["inference"].aligned(inference_ids)
         inference_pred[limit] = inference
 
     rmse_rows = [
@@ -320,18 +288,18 @@ def summarize_audit(
     system: str,
     family: str,
     model: str,
-    predictions: Mapping[int, Mapping[str, str | os.PathLike]],
+    predictions: Mapping[int, Mapping[str, ModelPredictions]],
     audit: pd.DataFrame,
     modes: Sequence[ScreeningMode],
 ) -> dict[str, pd.DataFrame]:
     """The audit tables (:data:`AUDIT_TABLES`) of one (system, family, model): its screens
-    judged on the labeled audit structures. ``predictions``: limit -> {"audit": path}."""
+    judged on the labeled audit structures. ``predictions``: limit -> {"audit": block}."""
     limits = sorted(predictions)
     if not limits:
         raise ValueError(f"{system}/{family}/{model}: no limits to evaluate on the audit set")
     key = {"system": system, "family": family, "model": model}
     y_audit = audit["y_true"].to_numpy(dtype=np.float64)
-    audit_pred = {x: read_predictions(predictions[x]["audit"], audit["id"])["y_pred"].to_numpy() for x in limits}
+    audit_pred = {x: predictions[x]["audit"].aligned(audit["id"])["y_pred"].to_numpy() for x in limits}
     per_mode: dict[str, list[pd.DataFrame]] = {"classification_audit": [], "audit_cumulative": []}
     for mode in modes:
         per_mode["classification_audit"].append(classification_by_limit(y_audit, audit_pred, mode))
@@ -389,12 +357,11 @@ def concat_tables(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
     return table
 
 
-def predictions_by_limit(named_inputs: Mapping[str, str]) -> dict[int, dict[str, str]]:
-    """``{"pred_test_8": path, ...}`` (rule inputs) -> ``{8: {"test": path, ...}}``."""
-    out: dict[int, dict[str, str]] = {}
-    for name, path in named_inputs.items():
-        if not name.startswith("pred_"):
-            continue
-        _, kind, limit = name.split("_")
-        out.setdefault(int(limit), {})[kind] = str(path)
+def predictions_by_limit(paths: Mapping[str, str | os.PathLike], seed: int) -> dict[int, dict[str, ModelPredictions]]:
+    """``{"test": table, "inference": table}`` (rule inputs) -> ``{limit: {"test": the seed's
+    block, ...}}``: the family's base seed, one model per limit."""
+    out: dict[int, dict[str, ModelPredictions]] = {}
+    for name, path in paths.items():
+        for limit, block in of_seed(read_predictions(path), seed, path).items():
+            out.setdefault(limit, {})[name] = block
     return out

@@ -8,7 +8,8 @@ and every reader of it.
 
 Prediction sets (the ``{set}`` wildcard of :data:`PREDICTIONS`): ``test`` (the fixed limit-0 test
 split of the dataset), ``inference`` (the structures to screen) and ``audit`` (labeled inference
-structures, optional per system).
+structures, optional per system). A prediction table holds every trained (limit, seed) of one
+(system, family, model): columns ``limit, seed, id, y_pred``.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ MODEL_DIR = "results/{system}/{family}/{model}/limit_{limit}/seed_{seed}"
 MODEL_FILE = {"classical": "model.joblib", "allegro": "model.nequip.zip"}  # in MODEL_DIR (and pretraining folders)
 METRICS_FILE = "metrics.json"  # in MODEL_DIR and pretraining folders: training facts
 METRICS = "results/{system}/{family}/{model}/limit_{limit}/seed_{seed}/metrics.json"
-PREDICTIONS = "results/{system}/{family}/{model}/limit_{limit}/seed_{seed}/pred_{set}.csv"
 RUN_DIR = "run"  # nequip's checkpoints, in MODEL_DIR or a pretraining folder
+
+# --- predictions of one (system, family, model): a table per set, a block per trained (limit, seed) ---
+PREDICTIONS = "results/{system}/{family}/{model}/predictions_{set}.csv"
 
 # --- evaluation of one (system, family, model) across its limits ---
 SUMMARY_DIR = "results/{system}/{family}/{model}/summary"

@@ -1,44 +1,67 @@
-"""One prediction step for every family: a saved model predicts one structure set.
+"""Predictions: every saved model of one (system, family, model) predicts a structure set.
 
-Rule ``predict`` writes ``results/{system}/{family}/{model}/limit_{limit}/pred_{set}.csv``
-(:data:`qcrobust.layout.PREDICTIONS`) for the sets ``test`` (the dataset's test split, the same
-for every limit), ``inference`` and ``audit``. What a family reads for a set: the classical
-family the set's descriptor table (the test split's rows of the dataset's), Allegro the set's
-structures (for ``inference``, the largest, the graph file of rule ``allegro_graphs``: the
-structures with their neighbour lists, computed once per system; byte-identical predictions,
-half the CPU per cell, bench/README.md). Both write through :func:`write_predictions`, checked against
-``predictions.schema.yaml``.
+Rule ``predict`` writes, per (system, family, model), one table per set --
+``results/{system}/{family}/{model}/predictions_{set}.csv`` (:data:`qcrobust.layout.PREDICTIONS`),
+columns ``limit, seed, id, y_pred``, a block of rows per trained (limit, seed) -- for ``test``
+(the dataset's test split, the same for every limit) and ``inference``; rule ``predict_audit``
+writes the ``audit`` table of the family's base seed (an audit edit re-predicts only it). One job
+loads each set once (descriptor rows, structures or the inference graph file of rule
+``allegro_graphs``) and then each model once: a fresh interpreter, its imports and the set's
+reading are paid once per (system, family, model) instead of once per (model, set) (issue 24,
+bench/README.md). A model's rows are the bits a job of its own would write
+(tests/test_predict.py). Tables are checked against ``predictions.schema.yaml`` and
+:func:`check_predictions` on writing and reading (:func:`read_predictions`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from qcrobust import layout
+from qcrobust import keyed, layout
+from qcrobust.errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: the columns of a prediction table; a (limit, seed) block lists the set's ids once each
+COLUMNS = ("limit", "seed", "id", "y_pred")
 
 
-def prediction_table(ids, y_pred) -> pd.DataFrame:
-    """``id, y_pred`` in the given order."""
-    return pd.DataFrame({"id": [str(i) for i in ids], "y_pred": np.asarray(y_pred, dtype=np.float64)})
+def prediction_table(ids, y_pred, limit: int | None = None, seed: int | None = None) -> pd.DataFrame:
+    """``id, y_pred`` in the given order; with ``limit`` and ``seed``, the block of one model of a
+    prediction table (``limit, seed, id, y_pred``)."""
+    table = pd.DataFrame({"id": [str(i) for i in ids], "y_pred": np.asarray(y_pred, dtype=np.float64)})
+    if limit is None:
+        return table
+    table.insert(0, "seed", int(seed))
+    table.insert(0, "limit", int(limit))
+    return table
 
 
 def check_predictions(table: pd.DataFrame, path: str | os.PathLike) -> np.ndarray:
-    """The prediction file's contract, for its writer and its readers: ids unique, every
-    ``y_pred`` a finite number. Returns ``y_pred`` as float64; errors name ``path`` and the id."""
-    from qcrobust.errors import InputError
-
-    duplicated = table["id"].duplicated()
+    """The prediction contract, for writers and readers: ids unique within each model's block
+    (``limit, seed``, where the table has them), every ``y_pred`` a finite number. Returns
+    ``y_pred`` as float64; errors name ``path``, the model and the id."""
+    key = [c for c in ("limit", "seed") if c in table.columns]
+    duplicated = table.duplicated(key + ["id"])
     if duplicated.any():
-        raise InputError(path, f"id {table['id'][duplicated].iloc[0]!r}", "duplicate id")
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise InputError(path, _record(table, row), "duplicate id")
     y = pd.to_numeric(table["y_pred"], errors="coerce").to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(y)):
         row = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise InputError(path, f"id {table['id'].iloc[row]!r}", f"y_pred is not a finite number ({table['y_pred'].iloc[row]!r})")
+        raise InputError(path, _record(table, row), f"y_pred is not a finite number ({table['y_pred'].iloc[row]!r})")
     return y
+
+
+def _record(table: pd.DataFrame, row: int) -> str:
+    model = "".join(f"{c} {table[c].iloc[row]}, " for c in ("limit", "seed") if c in table.columns)
+    return f"{model}id {table['id'].iloc[row]!r}"
 
 
 def write_predictions(table: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -49,6 +72,53 @@ def write_predictions(table: pd.DataFrame, path: str | os.PathLike) -> None:
     write_table(table, path, "predictions")
 
 
+class ModelPredictions:
+    """One model's block of a prediction table: ``table`` (``id, y_pred``, file order) and where
+    it came from, for errors."""
+
+    def __init__(self, table: pd.DataFrame, path: str | os.PathLike, limit: int, seed: int):
+        self.table, self.path, self.limit, self.seed = table, path, limit, seed
+
+    def aligned(self, expected_ids: Sequence[str]) -> pd.DataFrame:
+        """The rows in the order of ``expected_ids``: every expected id exactly once, nothing else."""
+        expected = pd.Index(expected_ids)
+        where = f"limit {self.limit}, seed {self.seed}"
+        missing = expected.difference(self.table["id"])
+        if len(missing):
+            raise InputError(self.path, f"{where}, id {missing[0]!r}", f"no prediction ({len(missing)} of {len(expected)} ids missing)")
+        extra = pd.Index(self.table["id"]).difference(expected)
+        if len(extra):
+            raise InputError(self.path, f"{where}, id {extra[0]!r}", f"not in the set being predicted ({len(extra)} unexpected ids)")
+        return self.table.set_index("id").loc[expected].reset_index()
+
+
+def read_predictions(path: str | os.PathLike) -> dict[tuple[int, int], ModelPredictions]:
+    """A prediction table, checked, by model: ``{(limit, seed): ModelPredictions}`` in file order."""
+    from qcrobust.tables import read_table
+
+    table = read_table(path, "predictions")
+    table = table.assign(y_pred=check_predictions(table, path))
+    return {
+        (int(limit), int(seed)): ModelPredictions(block[["id", "y_pred"]].reset_index(drop=True), path, int(limit), int(seed))
+        for (limit, seed), block in table.groupby(["limit", "seed"], sort=False)
+    }
+
+
+def of_seed(
+    predictions: Mapping[tuple[int, int], ModelPredictions], seed: int, path: str | os.PathLike = ""
+) -> dict[int, ModelPredictions]:
+    """``{limit: ModelPredictions}`` of one seed (a family's base seed: one model per limit)."""
+    out = {limit: block for (limit, s), block in predictions.items() if s == int(seed)}
+    if not out:
+        raise InputError(path, None, f"no predictions of seed {seed}")
+    return out
+
+
+#: the sets rule ``predict`` writes for every trained (limit, seed); rule ``predict_audit``
+#: writes ``audit`` for the base seed's models (what rule evaluate_audit scores)
+SCREENING_SETS = ("test", "inference")
+
+
 def _test_ids(splits_path) -> list[str]:
     from qcrobust.io import read_csv
     from qcrobust.splits import test_ids
@@ -56,127 +126,151 @@ def _test_ids(splits_path) -> list[str]:
     return test_ids(read_csv(splits_path, required=["id", "split"], dtype={"id": str}))
 
 
-def predict_classical(inputs: Mapping[str, str], set_name: str, model=None) -> pd.DataFrame:
-    """The fold models' mean prediction of the set's descriptor rows (``model``: what
-    :func:`qcrobust.classical.load_model` returned for ``inputs["model"]``, to load it once)."""
-    from qcrobust.classical import load_model, predict_mean
-    from qcrobust.errors import InputError
-    from qcrobust.features import read_features
+def load_set(family: str, set_name: str, inputs: Mapping[str, str]) -> tuple[list[str], object]:
+    """What the family's models read of a set: ``(ids, data)`` -- classical: the descriptor rows
+    (the test split's rows of the dataset's, in splits order); Allegro: the graph file (inputs
+    ``graphs``) or the structures (``structures``, the test split's for ``test``)."""
+    if family == "classical":
+        from qcrobust.features import read_features
 
-    pipelines, names = model if model is not None else load_model(inputs["model"])
-    features = read_features(inputs["features"])
-    if set_name == "test":
-        ids = _test_ids(inputs["splits"])
-        missing = sorted(set(ids) - set(features["id"]))
-        if missing:
-            raise InputError(inputs["features"], f"id {missing[0]!r}", f"test structure without descriptors ({len(missing)} missing)")
-        features = features.set_index("id").loc[ids].reset_index()
-    return prediction_table(features["id"], predict_mean(pipelines, names, features))
+        features = read_features(inputs["features"])
+        if set_name == "test":
+            ids = _test_ids(inputs["splits"])
+            missing = sorted(set(ids) - set(features["id"]))
+            if missing:
+                raise InputError(inputs["features"], f"id {missing[0]!r}", f"test structure without descriptors ({len(missing)} missing)")
+            features = features.set_index("id").loc[ids].reset_index()
+        return [str(i) for i in features["id"]], features
+    if family == "allegro":
+        from qcrobust.allegro.data import model_frame, select
+        from qcrobust.allegro.graphs import GraphFile
+        from qcrobust.io import read_frames
+
+        if "graphs" in inputs:  # the set's neighbour lists, computed once for every model (rule allegro_graphs)
+            graphs = GraphFile(inputs["graphs"])
+            return list(graphs.info.ids), graphs
+        frames = read_frames(inputs["structures"])
+        if set_name == "test":
+            frames = [frames[i] for i in select(frames, _test_ids(inputs["splits"]), inputs["splits"])]
+        frames = [model_frame(a) for a in frames]
+        return [a.info["id"] for a in frames], frames
+    raise ValueError(f"unknown family {family!r}")
 
 
-def predict_allegro(
-    inputs: Mapping[str, str], set_name: str, device: str = "cpu", threads: int | None = None, predictor=None
-) -> pd.DataFrame:
-    """The packaged model's per-atom prediction of the set's structures (``threads``: torch's;
-    ``predictor``: a :class:`qcrobust.allegro.predict.Predictor` of ``inputs["model"]``, to load it once)."""
-    import torch
+def load_model(family: str, path: str | os.PathLike, device: str = "cpu"):
+    """A saved model, ready for :func:`predict_loaded`."""
+    if family == "classical":
+        from qcrobust.classical import load_model as load_fold_models
 
-    from qcrobust.allegro.data import model_frame, select
+        return load_fold_models(path)
+    if family == "allegro":
+        from qcrobust.allegro.predict import Predictor
+
+        return Predictor(path, device=device)
+    raise ValueError(f"unknown family {family!r}")
+
+
+def predict_loaded(family: str, model, data) -> np.ndarray:
+    """``model`` (:func:`load_model`) on a set's ``data`` (:func:`load_set`): classical, the fold
+    models' mean; Allegro, the per-atom prediction."""
+    if family == "classical":
+        from qcrobust.classical import predict_mean
+
+        pipelines, names = model
+        return predict_mean(pipelines, names, data)
     from qcrobust.allegro.graphs import GraphFile
-    from qcrobust.allegro.predict import Predictor
-    from qcrobust.io import read_frames
 
-    if threads:
+    return model.predict_graphs(data) if isinstance(data, GraphFile) else model.predict(data)
+
+
+def _set_threads(family: str, threads: int | None) -> None:
+    if family == "allegro" and threads:  # before a model is loaded
+        import torch
+
         torch.set_num_threads(int(threads))
-    if predictor is None:
-        predictor = Predictor(inputs["model"], device=device)
-    if "graphs" in inputs:  # the set's neighbour lists, computed once for every model (rule allegro_graphs)
-        graphs = GraphFile(inputs["graphs"])
-        return prediction_table(graphs.info.ids, predictor.predict_graphs(graphs))
-    frames = read_frames(inputs["structures"])
-    if set_name == "test":
-        frames = [frames[i] for i in select(frames, _test_ids(inputs["splits"]), inputs["splits"])]
-    frames = [model_frame(a) for a in frames]
-    return prediction_table([a.info["id"] for a in frames], predictor.predict(frames))
+
+
+def predict_models(
+    family: str,
+    models: Mapping[tuple[int, int], str],
+    sets: Mapping[str, Mapping[str, str]],
+    device: str = "cpu",
+    threads: int | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every model (``{(limit, seed): saved model}``) on every set (``{set: its inputs}``), each
+    set read once and each model loaded once: ``{set: prediction table}``, the models' blocks in
+    (limit, seed) order. Logs each model's load + prediction time (bench/e2e.py sums them)."""
+    if not models:
+        raise ValueError("predict_models: no models")
+    _set_threads(family, threads)
+    loaded = {name: load_set(family, name, inputs) for name, inputs in sets.items()}
+    blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in loaded}
+    for limit, seed in sorted(models):
+        start = time.perf_counter()
+        model = load_model(family, models[(limit, seed)], device)
+        for name, (ids, data) in loaded.items():
+            blocks[name].append(prediction_table(ids, predict_loaded(family, model, data), limit, seed))
+        log.info("limit %d seed %d: %s predicted in %.3f s", limit, seed, " + ".join(loaded), time.perf_counter() - start)
+    return {name: pd.concat(parts, ignore_index=True) for name, parts in blocks.items()}
 
 
 def predict_set(family: str, set_name: str, inputs: Mapping[str, str], device: str = "cpu", threads: int | None = None) -> pd.DataFrame:
-    """One set (rule ``predict``): :func:`predict_sets` with that set alone."""
-    return predict_sets(family, {set_name: inputs}, device, threads)[set_name]
-
-
-def predict_sets(
-    family: str, inputs_by_set: Mapping[str, Mapping[str, str]], device: str = "cpu", threads: int | None = None
-) -> dict[str, pd.DataFrame]:
-    """Several sets of one saved model, loaded once (rule ``predict_replica``; rule ``predict``
-    through :func:`predict_set`): per set the table of :func:`predict_classical` /
-    :func:`predict_allegro`. Every set's inputs name the same ``model``."""
-    models = {inputs["model"] for inputs in inputs_by_set.values()}
-    if len(models) != 1:
-        raise ValueError(f"predict_sets takes the sets of one model, got {sorted(models)}")
-    path = models.pop()
-    if family == "classical":
-        from qcrobust.classical import load_model
-
-        model = load_model(path)
-        return {name: predict_classical(inputs, name, model) for name, inputs in inputs_by_set.items()}
-    if family == "allegro":
-        import torch
-
-        from qcrobust.allegro.predict import Predictor
-
-        if threads:  # before the model is loaded, as predict_allegro alone does
-            torch.set_num_threads(int(threads))
-        predictor = Predictor(path, device=device)
-        return {name: predict_allegro(inputs, name, device, threads, predictor) for name, inputs in inputs_by_set.items()}
-    raise ValueError(f"unknown family {family!r}")
+    """One saved model (``inputs["model"]``) on one set: ``id, y_pred`` (a block of
+    :func:`predict_models`, without its key)."""
+    _set_threads(family, threads)
+    ids, data = load_set(family, set_name, inputs)
+    return prediction_table(ids, predict_loaded(family, load_model(family, inputs["model"], device), data))
 
 
 # --- rule glue (rules/predict.smk) ---
 
 
-def prediction_inputs(study, wildcards) -> dict[str, str]:
-    """The saved model, and what its family reads of the set (+ the splits for the test set)."""
+def set_inputs(study, system: str, family: str, model: str, set_name: str) -> dict[str, str]:
+    """What a family reads of a set (+ the splits for the test set)."""
     from qcrobust.allegro.workflow import predicts_from_graphs
 
-    system, family, set_name = wildcards.system, wildcards.family, wildcards.set
-    inputs = {"model": layout.model_file(family, system=system, model=wildcards.model, limit=wildcards.limit, seed=wildcards.seed)}
     source = "dataset" if set_name == "test" else set_name
     if family == "classical":
-        inputs["features"] = layout.path(layout.FEATURES, system=system, set=source)
-    elif set_name == "inference" and predicts_from_graphs(study.config, wildcards.model):
+        inputs = {"features": layout.path(layout.FEATURES, system=system, set=source)}
+    elif set_name == "inference" and predicts_from_graphs(study.config, model):
         # the largest set: its graphs are computed once per system (at the config's cutoff)
-        inputs["graphs"] = layout.path(layout.ALLEGRO_GRAPHS, system=system)
+        inputs = {"graphs": layout.path(layout.ALLEGRO_GRAPHS, system=system)}
     else:
-        inputs["structures"] = layout.path(layout.STRUCTURES, system=system, set=source)
+        inputs = {"structures": layout.path(layout.STRUCTURES, system=system, set=source)}
     if set_name == "test":
         inputs["splits"] = layout.path(layout.SPLITS, system=system)
     return inputs
 
 
-def replica_prediction_inputs(study, wildcards) -> dict[str, str]:
-    """Inputs of rule ``predict_replica``: the saved model, and per set of
-    :data:`~qcrobust.study.REPLICA_PREDICTION_SETS` what :func:`prediction_inputs` gives it,
-    named ``{set}__{name}`` (:func:`inputs_by_set` undoes it)."""
-    from types import SimpleNamespace
-
-    from qcrobust.study import REPLICA_PREDICTION_SETS
-
-    out = {}
-    for set_name in REPLICA_PREDICTION_SETS:
-        per_set = prediction_inputs(study, SimpleNamespace(**dict(wildcards.items()), set=set_name))
-        out |= {name if name == "model" else f"{set_name}__{name}": path for name, path in per_set.items()}
-    return out
+def model_files(study, system: str, family: str, model: str, base_seed_only: bool = False) -> dict[tuple[int, int], str]:
+    """``{(limit, seed): saved model}`` of one (system, family, model): every trained seed, or the base seed's."""
+    return {
+        (key["limit"], key["seed"]): layout.model_file(family, **{k: key[k] for k in ("system", "model", "limit", "seed")})
+        for key in study.trained(system)
+        if key["family"] == family and key["model"] == model and not (base_seed_only and key["seed"] != study.base_seed(family))
+    }
 
 
-def inputs_by_set(named: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """``{"model": m, "test__features": f, ...}`` (rule predict_replica's inputs) -> ``{"test": {"model": m, "features": f}, ...}``."""
-    out: dict[str, dict[str, str]] = {}
-    for name, path in named.items():
-        if "__" in name:
-            set_name, key = name.split("__", 1)
-            out.setdefault(set_name, {"model": named["model"]})[key] = str(path)
-    return out
+def prediction_inputs(study, wildcards, sets: Sequence[str] = SCREENING_SETS) -> dict[str, str]:
+    """Inputs of rule ``predict`` (``sets``: test and inference, every trained seed) or
+    ``predict_audit`` (audit, the base seed): ``model__{limit}__{seed}`` and ``set__{set}__{name}``
+    (:mod:`qcrobust.keyed`; :func:`decode_inputs` undoes it)."""
+    system, family, model = wildcards.system, wildcards.family, wildcards.model
+    models = model_files(study, system, family, model, base_seed_only=tuple(sets) == ("audit",))
+    per_set = {(s, name): path for s in sets for name, path in set_inputs(study, system, family, model, s).items()}
+    return keyed.encode("model", models) | keyed.encode("set", per_set)
+
+
+def audit_prediction_inputs(study, wildcards) -> dict[str, str]:
+    return prediction_inputs(study, wildcards, ("audit",))
+
+
+def decode_inputs(named: Mapping[str, str]) -> tuple[dict[tuple[int, int], str], dict[str, dict[str, str]]]:
+    """Rule inputs of :func:`prediction_inputs` -> ``({(limit, seed): model}, {set: {name: path}})``."""
+    sets: dict[str, dict[str, str]] = {}
+    for (set_name, name), path in keyed.decode(named, "set").items():
+        sets.setdefault(set_name, {})[name] = path
+    return keyed.decode(named, "model", (int, int)), sets
 
 
 def gpus(wildcards) -> int:
@@ -186,9 +280,10 @@ def gpus(wildcards) -> int:
 
 
 def prediction_targets(study) -> list[str]:
-    """Every prediction file of the study (a replica's: test and inference, what is read of it)."""
+    """Every prediction table of the study: test and inference of every (system, family, model),
+    audit where the system has an audit set."""
     return [
-        layout.path(layout.PREDICTIONS, **key, set=set_name)
-        for key in study.trained()
-        for set_name in study.prediction_sets(key["system"], key["family"], key["seed"])
+        layout.path(layout.PREDICTIONS, system=system, family=family, model=model, set=set_name)
+        for system, family, model in study.model_keys()
+        for set_name in SCREENING_SETS + (("audit",) if study.has_audit(system) else ())
     ]

@@ -17,10 +17,6 @@ from qcrobust.screening import ScreeningMode, modes_from_config
 
 FAMILIES = ("classical", "allegro")
 PREDICTION_SETS = ("test", "inference", "audit")
-#: what a replica (a seed other than its family's base seed) predicts: the sets the noise tables
-#: (test RMSE, SimilarityScore, screens) and the candidate table read; the audit set is scored for
-#: the base seed only (rule evaluate_audit), so a replica's audit predictions would go unread
-REPLICA_PREDICTION_SETS = ("test", "inference")
 
 
 @dataclass(frozen=True, repr=False)
@@ -67,13 +63,6 @@ class Study:
     def has_audit(self, system: str) -> bool:
         return system in self.audit_systems
 
-    def prediction_sets(self, system: str, family: str | None = None, seed: int | None = None) -> tuple[str, ...]:
-        """What a model of the system predicts: test, inference (+ audit); with ``family`` and
-        ``seed`` of a replica (not the family's base seed), :data:`REPLICA_PREDICTION_SETS`."""
-        if family is not None and seed is not None and int(seed) != self.base_seed(family):
-            return REPLICA_PREDICTION_SETS
-        return PREDICTION_SETS if self.has_audit(system) else PREDICTION_SETS[:2]
-
     def structure_sets(self, system: str) -> tuple[str, ...]:
         """The system's structure files: dataset, inference (+ audit)."""
         return ("dataset", "inference") + (("audit",) if self.has_audit(system) else ())
@@ -114,12 +103,6 @@ class Study:
         the family's replica limits (config ``replicas``)."""
         seeds, limits, models = self.replicas[family]
         return seeds if int(limit) in limits and model in models else seeds[:1]
-
-    def replica_seed_regex(self) -> str:
-        """The seeds other than a family's base seed, as a wildcard constraint (rule
-        predict_replica's); a regex that matches nothing when no family has replicas."""
-        seeds = sorted({seed for family_seeds, _, _ in self.replicas.values() for seed in family_seeds[1:]})  # [0]: the base seed
-        return "|".join(map(str, seeds)) or "(?!)"
 
     def replica_limits(self, family: str, model: str) -> tuple[int, ...]:
         """The limits where the model has more than one seed (those the noise tables compare)."""

@@ -30,7 +30,7 @@ CONTRACTS = {
     "*_equivalents.csv": "equivalents",
     "splits.csv": "splits",
     "limit_sizes.csv": "limit_sizes",
-    "pred_*.csv": "predictions",
+    "predictions_*.csv": "predictions",
     "rmse_by_limit.csv": "rmse_by_limit",
     "similarity.csv": "similarity",
     "screening_vs_max_limit.csv": "screening_vs_max_limit",

@@ -2,16 +2,15 @@
 and the structures the labeled dataset already holds, with their known label."""
 
 from qcrobust import plots
-from qcrobust.candidates import audit_on_kept_ids, candidate_table, known_structures, merged_ids, screens_from_inputs
-from qcrobust.evaluate import read_audit_targets, read_predictions
+from qcrobust.candidates import audit_on_kept_ids, candidate_table, known_structures, merged_ids, screen_predictions
+from qcrobust.evaluate import read_audit_targets
 from qcrobust.screening import modes_from_config
 from qcrobust.scripting import rule_logging
 from qcrobust.tables import read_table, write_table
 
 with rule_logging(snakemake) as log:
     params, inputs = snakemake.params, snakemake.input
-    screens = screens_from_inputs(dict(inputs.items()))
-    predictions = {key: read_predictions(path) for key, path in screens.items()}
+    predictions = screen_predictions(dict(inputs.items()))
     equivalents = read_table(inputs.equivalents)
     known = known_structures(equivalents, read_table(inputs.targets), read_table(inputs.splits), params.target)
     audit = None
@@ -21,7 +20,7 @@ with rule_logging(snakemake) as log:
     top = table[table["rank"] <= 10]
     log.info(
         "%d screens, %d structures already labeled (listed, not screened); top 10 per mode:\n%s",
-        len(screens),
+        len(predictions),
         len(known),
         top.to_string(index=False),
     )
@@ -30,5 +29,5 @@ with rule_logging(snakemake) as log:
         table[table["status"] == "screened"],
         snakemake.output.figure,
         params.target,
-        f"{snakemake.wildcards.system}: robust candidates ({len(screens)} screens per mode)",
+        f"{snakemake.wildcards.system}: robust candidates ({len(predictions)} screens per mode)",
     )

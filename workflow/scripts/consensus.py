@@ -1,14 +1,14 @@
 """Rule consensus: on the audit set, are structures selected by most screens right more often than a single screen's?"""
 
-from qcrobust.candidates import audit_on_kept_ids, consensus_precision, screens_from_inputs
-from qcrobust.evaluate import read_audit_targets, read_predictions
+from qcrobust.candidates import audit_on_kept_ids, consensus_precision, screen_predictions
+from qcrobust.evaluate import read_audit_targets
 from qcrobust.screening import modes_from_config
 from qcrobust.scripting import rule_logging
 from qcrobust.tables import read_table, write_table
 
 with rule_logging(snakemake) as log:
     inputs = snakemake.input
-    predictions = {key: read_predictions(path) for key, path in screens_from_inputs(dict(inputs.items())).items()}
+    predictions = screen_predictions(dict(inputs.items()))
     equivalents = read_table(inputs.equivalents)
     audit = audit_on_kept_ids(read_audit_targets(inputs.audit_targets, snakemake.params.target), equivalents)
     result = consensus_precision(predictions, modes_from_config(snakemake.params.modes), audit)

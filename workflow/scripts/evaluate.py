@@ -4,12 +4,13 @@ from qcrobust.evaluate import EvaluationSettings, predictions_by_limit, read_tes
 from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake):
+    inputs = snakemake.input
     tables = summarize(
         system=snakemake.wildcards.system,
         family=snakemake.wildcards.family,
         model=snakemake.wildcards.model,
-        predictions=predictions_by_limit(dict(snakemake.input.items())),
-        test=read_test_targets(snakemake.input.splits, snakemake.input.targets, snakemake.params.target),
+        predictions=predictions_by_limit({"test": inputs.test, "inference": inputs.inference}, snakemake.params.seed),
+        test=read_test_targets(inputs.splits, inputs.targets, snakemake.params.target),
         settings=EvaluationSettings.from_config(snakemake.params.settings),
     )
     write_tables(tables, snakemake.output)

@@ -8,7 +8,7 @@ with rule_logging(snakemake):
         system=snakemake.wildcards.system,
         family=snakemake.wildcards.family,
         model=snakemake.wildcards.model,
-        predictions=predictions_by_limit(dict(snakemake.input.items())),
+        predictions=predictions_by_limit({"audit": snakemake.input.audit}, snakemake.params.seed),
         audit=read_audit_targets(snakemake.input.audit_targets, snakemake.params.target),
         modes=EvaluationSettings.from_config(snakemake.params.settings).modes,
     )

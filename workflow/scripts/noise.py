@@ -9,8 +9,9 @@ from qcrobust.tables import write_table
 with rule_logging(snakemake) as log:
     w = snakemake.wildcards
     settings = EvaluationSettings.from_config(snakemake.params.settings)
-    predictions = replica_predictions(dict(snakemake.input.items()))
-    truth = read_test_targets(snakemake.input.splits, snakemake.input.targets, snakemake.params.target)
+    inputs = snakemake.input
+    predictions = replica_predictions({"test": inputs.test, "inference": inputs.inference}, snakemake.params.limits)
+    truth = read_test_targets(inputs.splits, inputs.targets, snakemake.params.target)
     limits = sorted({limit for limit, _ in predictions})
     common = dict(
         normalizer=settings.normalizer, warn_below=settings.warn_below, key={"system": w.system, "family": w.family, "model": w.model}

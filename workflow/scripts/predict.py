@@ -1,20 +1,12 @@
-"""Rule predict: a saved model of any family predicts one prediction set."""
+"""Rules predict and predict_audit: every saved model of one (system, family, model) predicts its sets."""
 
-from qcrobust.predict import predict_set, write_predictions
+from qcrobust.predict import decode_inputs, predict_models, write_predictions
 from qcrobust.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
-    wildcards = snakemake.wildcards
-    table = predict_set(
-        wildcards.family, wildcards.set, dict(snakemake.input.items()), device=snakemake.params.device, threads=snakemake.threads
-    )
-    log.info(
-        "%s %s/%s limit %s: %d %s predictions",
-        wildcards.system,
-        wildcards.family,
-        wildcards.model,
-        wildcards.limit,
-        len(table),
-        wildcards.set,
-    )
-    write_predictions(table, snakemake.output.predictions)
+    w = snakemake.wildcards
+    models, sets = decode_inputs(dict(snakemake.input.items()))
+    tables = predict_models(w.family, models, sets, device=snakemake.params.device, threads=snakemake.threads)
+    for set_name, table in tables.items():
+        log.info("%s %s/%s: %d models, %d %s predictions", w.system, w.family, w.model, len(models), len(table), set_name)
+        write_predictions(table, snakemake.output[set_name])
