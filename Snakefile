@@ -27,7 +27,10 @@ include: "rules/evaluate.smk"
 include: "rules/report.smk"
 
 
+from qcrobust.workflow import all_targets, study_of
+
+
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        all_targets(study_of(config)),

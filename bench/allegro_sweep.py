@@ -108,8 +108,8 @@ def main() -> None:
                 handle.write(json.dumps(record) + "\n")
             print(f"{args.test} limit {limit}: TEST rmse {record['rmse']:.4f} r2 {record['r2']:.2f} (test std {record['test_std']:.4f})")
         return
-    from qcrobust.allegro.workflow import training_settings
     from qcrobust.config import load_config
+    from qcrobust.workflow.allegro import training_settings
 
     base = training_settings(load_config(REPO / "config.yaml"))  # what the training rules get
     done = set()

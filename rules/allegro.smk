@@ -7,7 +7,12 @@
 #             (at limit 0 there is nothing to pretrain on: self = scratch, copied)
 # Each training writes model.nequip.zip and metrics.json to its model folder; rule predict
 # (rules/predict.smk) predicts the prediction sets from the saved model.
-from qcrobust.allegro import workflow as allegro
+from functools import partial
+
+from qcrobust import layout as L
+from qcrobust.workflow import allegro, study_of
+
+STUDY = study_of(config)
 
 ALLEGRO = config["allegro"]
 ALLEGRO_TRAINING = allegro.training_settings(config)

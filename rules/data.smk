@@ -1,12 +1,19 @@
 # Ingest (the dataset contract), splits and limit subsets.
-from qcrobust import dataset as ingest_stage
+from functools import partial
+
+from qcrobust import layout as L
+from qcrobust.dataset import LABELED_SETS
 from qcrobust.splits import limit_requirements
+from qcrobust.workflow import data as data_stage
+from qcrobust.workflow import study_of
+
+STUDY = study_of(config)
 
 
 # The labeled sets (dataset, audit): normalized structures and their target table.
 rule ingest:
     input:
-        unpack(partial(ingest_stage.ingest_inputs, STUDY)),
+        unpack(partial(data_stage.ingest_inputs, STUDY)),
     output:
         structures=L.STRUCTURES,
         targets=L.TARGETS,
@@ -16,11 +23,11 @@ rule ingest:
     benchmark:
         L.benchmark("{system}/ingest_{set}")
     wildcard_constraints:
-        set="|".join(ingest_stage.LABELED_SETS),
+        set="|".join(LABELED_SETS),
     conda:
         "../envs/qcrobust.yaml"
     params:
-        spec=system_config,
+        spec=partial(data_stage.system_spec, STUDY),
         defect_step=config["defect_step"],
         site_tolerance=config["features"]["site_tolerance"],
     script:
@@ -30,7 +37,7 @@ rule ingest:
 # The structures to screen (unlabeled), less those the labeled dataset already holds.
 rule ingest_inference:
     input:
-        unpack(partial(ingest_stage.ingest_inputs, STUDY)),
+        unpack(partial(data_stage.ingest_inputs, STUDY)),
     output:
         structures=L.STRUCTURES,
         equivalents=L.EQUIVALENTS,
@@ -43,7 +50,7 @@ rule ingest_inference:
     conda:
         "../envs/qcrobust.yaml"
     params:
-        spec=system_config,
+        spec=partial(data_stage.system_spec, STUDY),
         defect_step=config["defect_step"],
         site_tolerance=config["features"]["site_tolerance"],
     script:
@@ -96,7 +103,7 @@ rule hull_histogram:
             lambda wildcards: {
                 name: L.path(L.TARGETS, system=wildcards.system, set=name)
                 for name in STUDY.structure_sets(wildcards.system)
-                if name in ingest_stage.LABELED_SETS
+                if name in LABELED_SETS
             }
         ),
     output:
@@ -113,6 +120,3 @@ rule hull_histogram:
         "../envs/qcrobust.yaml"
     script:
         "../workflow/scripts/hull_histogram.py"
-
-
-TARGET_FUNCTIONS.append(partial(ingest_stage.data_targets, STUDY))

@@ -6,7 +6,8 @@
 from functools import partial
 from pathlib import Path
 
-from qcrobust.default_data.workflow import (
+from qcrobust import layout as L
+from qcrobust.workflow.default_data import (
     default_settings,
     label_files,
     source,

@@ -2,12 +2,42 @@
 # results/{system}/{family}/{model}/predictions_{test,inference,audit}.csv (rules predict,
 # predict_audit; the family's base seed is evaluated, the replicas make the noise tables) plus the system's splits and targets. Per (system, family, model): summary tables and figures
 # under .../summary/ (the tables across models are the report stage's). See src/qcrobust/evaluate.py.
+from functools import partial
+
+from qcrobust import layout as L
 from qcrobust import evaluate as evaluation
+from qcrobust.workflow import evaluate as evaluate_stage
+from qcrobust.workflow import study_of
+
+STUDY = study_of(config)
+
+
+def summary_figures(kinds, per_mode):
+    """report() items of the figures of one (system, family, model): one per kind, or per kind and screening mode."""
+    named = (
+        [
+            (f"{kind}_{mode}", kind, f"{kind} ({mode})")
+            for kind in kinds
+            for mode in STUDY.mode_names
+        ]
+        if per_mode
+        else [(kind, kind, kind) for kind in kinds]
+    )
+    return {
+        name: report(
+            L.path(L.SUMMARY_FIGURE, figure=name),
+            caption=f"../workflow/report/{kind}.rst",
+            category="{family}",
+            subcategory="{system}",
+            labels={"model": "{model}", "figure": label},
+        )
+        for name, kind, label in named
+    }
 
 
 rule evaluate:
     input:
-        unpack(partial(evaluation.summary_inputs, STUDY)),
+        unpack(partial(evaluate_stage.summary_inputs, STUDY)),
     output:
         **{
             name: L.path(L.SUMMARY_TABLE, table=name)
@@ -27,7 +57,7 @@ rule evaluate:
 
 rule evaluate_audit:
     input:
-        unpack(partial(evaluation.audit_inputs, STUDY)),
+        unpack(partial(evaluate_stage.audit_inputs, STUDY)),
     output:
         **{
             name: L.path(L.SUMMARY_TABLE, table=name)
@@ -88,7 +118,7 @@ rule audit_figures:
 # against the spread between seeds at one limit (src/qcrobust/replicas.py).
 rule noise:
     input:
-        unpack(partial(evaluation.noise_inputs, STUDY)),
+        unpack(partial(evaluate_stage.noise_inputs, STUDY)),
     output:
         **{
             name: L.path(L.SUMMARY_TABLE, table=name)
@@ -102,7 +132,7 @@ rule noise:
                 subcategory="{system}",
                 labels={"model": "{model}", "figure": name},
             )
-            for name in evaluation.noise_figures(STUDY)
+            for name in evaluate_stage.noise_figures(STUDY)
         },
     log:
         L.log("{system}/{family}/{model}/noise"),
@@ -116,6 +146,3 @@ rule noise:
         ),
     script:
         "../workflow/scripts/noise.py"
-
-
-TARGET_FUNCTIONS.append(partial(evaluation.targets, STUDY))

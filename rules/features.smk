@@ -1,12 +1,18 @@
 # Stage 'features' (issue 5): descriptor tables of the classical family. The column set of a system
 # comes from all of its structure sets (rule feature_space), each set's table from its own job.
 # See src/qcrobust/features.py.
-from qcrobust import features as descriptors
+from functools import partial
+
+from qcrobust import layout as L
+from qcrobust.workflow import features as feature_stage
+from qcrobust.workflow import study_of
+
+STUDY = study_of(config)
 
 
 rule feature_space:
     input:
-        unpack(partial(descriptors.space_inputs, STUDY)),
+        unpack(partial(feature_stage.space_inputs, STUDY)),
     output:
         space=L.FEATURE_SPACE,
     log:
@@ -21,7 +27,7 @@ rule feature_space:
 
 rule features:
     input:
-        unpack(partial(descriptors.table_inputs, STUDY)),
+        unpack(partial(feature_stage.table_inputs, STUDY)),
     output:
         table=L.FEATURES,
     log:

@@ -4,15 +4,22 @@
 # (columns limit, seed, id, y_pred). Each job reads its sets once and loads each model once; an
 # audit edit re-predicts the audit tables only, an inference edit the predict jobs, neither retrains.
 # See src/qcrobust/predict.py.
-from qcrobust import predict as prediction
-from qcrobust.allegro.workflow import gpu_resources
+from functools import partial
+
+from qcrobust import layout as L
+from qcrobust.predict import SCREENING_SETS
+from qcrobust.workflow import predict as predict_stage
+from qcrobust.workflow import study_of
+from qcrobust.workflow.allegro import gpu_resources
+
+STUDY = study_of(config)
 
 
 rule predict:
     input:
-        unpack(partial(prediction.prediction_inputs, STUDY)),
+        unpack(partial(predict_stage.prediction_inputs, STUDY)),
     output:
-        **{name: L.path(L.PREDICTIONS, set=name) for name in prediction.SCREENING_SETS},
+        **{name: L.path(L.PREDICTIONS, set=name) for name in SCREENING_SETS},
     log:
         L.log("{system}/{family}/{model}/predict"),
     conda:
@@ -20,7 +27,7 @@ rule predict:
     # one thread: predictions do not depend on the core count (as in training)
     threads: 1
     resources:
-        **gpu_resources(config, prediction.gpus),
+        **gpu_resources(config, predict_stage.gpus),
     params:
         device=config["allegro"]["device"],
     script:
@@ -29,11 +36,8 @@ rule predict:
 
 use rule predict as predict_audit with:
     input:
-        unpack(partial(prediction.audit_prediction_inputs, STUDY)),
+        unpack(partial(predict_stage.audit_prediction_inputs, STUDY)),
     output:
         audit=L.path(L.PREDICTIONS, set="audit"),
     log:
         L.log("{system}/{family}/{model}/predict_audit"),
-
-
-TARGET_FUNCTIONS.append(partial(prediction.prediction_targets, STUDY))

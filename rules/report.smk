@@ -3,16 +3,24 @@
 # the robust candidates per system; all report items of `snakemake --report results/report/report.html`
 # (next to the figures and tables the other stages mark with report()). See src/qcrobust/report.py
 # and src/qcrobust/candidates.py.
-from qcrobust import candidates as robust
-from qcrobust import report as study_report
+from functools import partial
+
+from qcrobust import layout as L
+from qcrobust.evaluate import REPORT_TABLES
+from qcrobust.report import NOISE_REPORT_TABLES, mode_descriptions
 from qcrobust.startup import study_warnings
+from qcrobust.workflow import evaluate as evaluate_stage
+from qcrobust.workflow import report as report_stage
+from qcrobust.workflow import study_of
+
+STUDY = study_of(config)
 
 
 rule report_tables:
     input:
-        **evaluation.report_inputs(STUDY),
+        **evaluate_stage.report_inputs(STUDY),
     output:
-        **{name: L.path(L.REPORT_TABLE, name=name) for name in evaluation.REPORT_TABLES},
+        **{name: L.path(L.REPORT_TABLE, name=name) for name in REPORT_TABLES},
         rmse_boxplot=report(
             L.path(L.REPORT_FIGURE, name="rmse_boxplot"),
             caption="../workflow/report/rmse_boxplot.rst",
@@ -31,7 +39,7 @@ rule report_tables:
 
 rule report_datasets:
     input:
-        **study_report.dataset_inputs(STUDY),
+        **report_stage.dataset_inputs(STUDY),
     output:
         datasets=report(
             L.path(L.REPORT_TABLE, name="datasets"),
@@ -54,7 +62,7 @@ rule report_datasets:
 
 rule report_findings:
     input:
-        **study_report.findings_inputs(STUDY),
+        **report_stage.findings_inputs(STUDY),
     output:
         stability=report(
             L.path(L.REPORT_TABLE, name="stability"),
@@ -74,10 +82,10 @@ rule report_findings:
         "../envs/qcrobust.yaml"
     params:
         target=config["target"],
-        modes=study_report.mode_descriptions(config),
+        modes=mode_descriptions(config),
         shared_limits=STUDY.shared_limits(),
-        notes=study_report.data_notes(config),
-        external_note=study_report.external_corpus_note(config),
+        notes=report_stage.data_notes(config),
+        external_note=report_stage.external_corpus_note(config),
         systems=list(STUDY.systems),
         warnings=study_warnings(config),
         allegro_limits=list(STUDY.family_limits("allegro")),
@@ -89,7 +97,7 @@ rule report_findings:
 # The paper's findings against the retraining noise (config replicas; src/qcrobust/replicas.py).
 rule report_noise:
     input:
-        **study_report.noise_report_inputs(STUDY),
+        **report_stage.noise_report_inputs(STUDY),
     output:
         **{
             name: report(
@@ -98,7 +106,7 @@ rule report_noise:
                 category="Findings",
                 labels={"table": name},
             )
-            for name in study_report.NOISE_REPORT_TABLES
+            for name in NOISE_REPORT_TABLES
         },
     log:
         L.log("report/noise"),
@@ -110,7 +118,7 @@ rule report_noise:
 
 rule report_budgets:
     input:
-        **study_report.budget_inputs(STUDY),
+        **report_stage.budget_inputs(STUDY),
     output:
         budgets=report(
             L.path(L.REPORT_TABLE, name="allegro_budgets"),
@@ -128,7 +136,7 @@ rule report_budgets:
 
 rule candidates:
     input:
-        unpack(partial(robust.candidate_inputs, STUDY)),
+        unpack(partial(report_stage.candidate_inputs, STUDY)),
     output:
         candidates=report(
             L.CANDIDATES,
@@ -151,14 +159,14 @@ rule candidates:
     params:
         modes=config["screening"]["modes"],
         target=config["target"],
-        data_note=partial(study_report.data_note, config),
+        data_note=partial(report_stage.data_note, config),
     script:
         "../workflow/scripts/candidates.py"
 
 
 rule consensus:
     input:
-        unpack(partial(robust.candidate_inputs, STUDY)),
+        unpack(partial(report_stage.candidate_inputs, STUDY)),
     output:
         consensus=report(
             L.CONSENSUS,
@@ -176,7 +184,3 @@ rule consensus:
         target=config["target"],
     script:
         "../workflow/scripts/consensus.py"
-
-
-TARGET_FUNCTIONS.append(partial(study_report.targets, STUDY))
-TARGET_FUNCTIONS.append(partial(robust.candidate_targets, STUDY))

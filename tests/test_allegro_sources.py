@@ -268,7 +268,7 @@ def test_pretrain_sources_are_exclusive_and_consistent(tmp_path, pretrain, recor
 
 
 def test_the_findings_name_the_external_regimes_source():
-    from qcrobust.report import external_corpus_note
+    from qcrobust.workflow.report import external_corpus_note
 
     def note(**pretrain):
         config = validate_config(

@@ -112,9 +112,9 @@ def test_candidate_rules_read_every_screen_of_the_system(tmp_path):
     from types import SimpleNamespace
 
     from qcrobust import layout
-    from qcrobust.candidates import candidate_inputs, candidate_targets
     from qcrobust.config import validate_config
     from qcrobust.study import Study
+    from qcrobust.workflow.report import candidate_inputs, candidate_targets
 
     config = {
         "systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},
@@ -133,8 +133,8 @@ def test_candidate_rules_read_every_screen_of_the_system(tmp_path):
     }
     assert inputs["audit_targets"] == "results/A/audit_targets.csv"
     assert "audit_targets" not in candidate_inputs(study, SimpleNamespace(system="B"))
-    from qcrobust.candidates import screen_predictions
     from qcrobust.io import write_csv
+    from qcrobust.workflow.report import screen_predictions
 
     for model, blocks in {"rf": [(0, 0), (4, 0), (4, 1)], "scratch": [(8, 2)]}.items():
         rows = [{"limit": x, "seed": s, "id": i, "y_pred": 0.1 * x + s} for x, s in blocks for i in ("a", "b")]

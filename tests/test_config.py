@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qcrobust.config import check_config_files, check_limits, load_config
+from qcrobust.config import check_limits, load_config
 from qcrobust.errors import InputError
+from qcrobust.workflow.config import check_config_files
 
 REPO = Path(__file__).resolve().parents[1]
 

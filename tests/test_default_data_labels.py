@@ -16,9 +16,9 @@ from qcrobust.config import schema_defaults
 from qcrobust.default_data.assemble import assemble, split_tables
 from qcrobust.default_data.labels import LabelTolerance, compare_labels, read_decorations, read_labels
 from qcrobust.default_data.structures import decoration_of, read_parent
-from qcrobust.default_data.workflow import PROTOCOL_KEYS, default_settings, label_shard_count
 from qcrobust.errors import InputError
 from qcrobust.io import frame_value, read_frames, write_frames
+from qcrobust.workflow.default_data import PROTOCOL_KEYS, default_settings, label_shard_count
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "data" / "default"

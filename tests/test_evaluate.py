@@ -18,19 +18,16 @@ from qcrobust.evaluate import (
     AUDIT_TABLES,
     SUMMARY_TABLES,
     EvaluationSettings,
-    audit_inputs,
     predictions_by_limit,
     read_test_targets,
-    report_inputs,
     summarize,
     summarize_audit,
-    summary_inputs,
-    targets,
 )
 from qcrobust.io import write_csv
 from qcrobust.predict import of_seed, read_predictions
 from qcrobust.screening import ScreeningMode
 from qcrobust.study import Study
+from qcrobust.workflow.evaluate import audit_inputs, report_inputs, summary_inputs, targets
 
 HULL = ScreeningMode("below_hull", "threshold", value=0.0)
 #: the paper's one screen (e_above_hull < 0): the hand-computed cases below are worked for it
@@ -293,7 +290,7 @@ def test_study_grid_and_rule_inputs_follow_the_config():
 
 
 def test_prediction_files_and_inputs_follow_the_study():
-    from qcrobust.predict import decode_inputs, prediction_inputs, prediction_targets
+    from qcrobust.workflow.predict import decode_inputs, prediction_inputs, prediction_targets
 
     study = study_of(CONFIG, replicas={"classical": {"seeds": 2, "limits": [0, 4]}})
     files = prediction_targets(study)

@@ -11,9 +11,9 @@ from qcrobust import layout
 from qcrobust.config import load_config, schema_defaults, validate_config
 from qcrobust.evaluate import EvaluationSettings
 from qcrobust.features import FeatureSettings
-from qcrobust.predict import decode_inputs, prediction_inputs, prediction_targets
 from qcrobust.study import Study
 from qcrobust.synthetic import make_study
+from qcrobust.workflow.predict import decode_inputs, prediction_inputs, prediction_targets
 
 REPO = Path(__file__).resolve().parents[1]
 # a path string of the study folder in code: "results/..., f"logs/..., 'benchmarks/...
@@ -37,6 +37,54 @@ def test_no_output_path_is_written_outside_the_layout_module():
     # the guard sees a path literal when there is one
     assert PATH_LITERAL.search('x = f"results/{system}/splits.csv"') and PATH_LITERAL.search("'logs/a.log'")
     assert not PATH_LITERAL.search("``results/`` the workflow writes")
+
+
+# what may know Snakemake and the path layout: the seam (qcrobust.workflow), the layout itself,
+# the start-up checks that run in snakemake's main process (they name config paths under the
+# default data's folder) and the synthetic study builder of the tests and benchmarks
+SEAM = ("workflow/", "layout.py", "startup.py", "synthetic.py")
+IMPORTS_SNAKEMAKE = re.compile(r"^\s*(?:from|import) snakemake\b", re.MULTILINE)
+IMPORTS_LAYOUT = re.compile(
+    r"^\s*(?:from qcrobust import [^\n]*\blayout\b|from qcrobust\.layout import|import qcrobust\.layout)", re.MULTILINE
+)
+
+
+def test_only_the_seam_knows_snakemake_and_the_path_layout():
+    src = REPO / "src" / "qcrobust"
+    offenders = {
+        str(path.relative_to(src)): [
+            kind for kind, pattern in (("snakemake", IMPORTS_SNAKEMAKE), ("layout", IMPORTS_LAYOUT)) if pattern.search(text)
+        ]
+        for path in sorted(src.rglob("*.py"))
+        if not str(path.relative_to(src)).startswith(SEAM)
+        for text in [path.read_text()]
+    }
+    assert {name: kinds for name, kinds in offenders.items() if kinds} == {}
+    # the guard sees such an import when there is one
+    assert IMPORTS_SNAKEMAKE.search("    from snakemake.io import ancient") and IMPORTS_LAYOUT.search("from qcrobust import keyed, layout")
+
+
+def test_rules_files_read_no_global_of_another_rules_file():
+    """Each rules file defines or imports the module-level names it uses (snakemake runs them all
+    in one namespace, so a name another file defines would work until that file changes): the
+    constants and objects (``STUDY``, ``L``, ``ALLEGRO``...) and the modules it calls into."""
+    for path in sorted((REPO / "rules").glob("*.smk")):
+        text = path.read_text()
+        code = "\n".join(line.split("#")[0] for line in text.splitlines())
+        # a name not reached through an attribute (STUDY.x, L.path, report_stage.f, ALLEGRO["x"]), outside imports
+        body = re.sub(r"^(?:from \S+ )?import (?:\([^)]*\)|[^\n]*)", "", code, flags=re.MULTILINE)
+        body = re.sub(r"\"[^\"\n]*\"|'[^'\n]*'", '""', body)  # text in strings is no name
+        used = set(re.findall(r"(?<![\w.])([A-Z][A-Z0-9_]*|[a-z_]+_stage|evaluation|allegro)\.", body))
+        used |= set(re.findall(r"(?<![\w.])([A-Z][A-Z0-9_]{2,})\b", body))
+        defined = set(re.findall(r"^([A-Za-z_]\w*) = ", code, flags=re.MULTILINE))
+        defined |= set(re.findall(r"^def (\w+)", code, flags=re.MULTILINE))
+        for names in re.findall(r"^(?:from \S+ )?import \(?([^)\n]*(?:\n[^)\n]*)*?)\)?$", code, flags=re.MULTILINE):
+            defined |= {part.split(" as ")[-1].strip() for part in names.replace("\n", ",").split(",") if part.strip()}
+        missing = sorted(used - defined)
+        assert missing == [], f"{path.name} uses names that another file defines: {missing}"
+    # the check sees such a use: evaluate.smk without its own STUDY
+    text = (REPO / "rules" / "evaluate.smk").read_text()
+    assert "STUDY = study_of(config)" in text and "STUDY." in text
 
 
 def test_path_fills_the_named_wildcards_and_keeps_the_others():

@@ -22,7 +22,7 @@ from conftest import REPO, make_self_contained_study
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from qcrobust.config import ROOT_VARIABLE, export_workflow_root
+from qcrobust.workflow.config import ROOT_VARIABLE, export_workflow_root
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # imported on demand by rules run on request only, so not installed here: import name -> extra

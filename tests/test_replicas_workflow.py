@@ -13,8 +13,9 @@ from conftest import SMALL_STUDY, make_self_contained_study, run_workflow
 from qcrobust import layout
 from qcrobust.config import load_config
 from qcrobust.io import write_csv
-from qcrobust.predict import decode_inputs, predict_set, prediction_inputs, read_predictions
+from qcrobust.predict import predict_set, read_predictions
 from qcrobust.study import Study
+from qcrobust.workflow.predict import decode_inputs, prediction_inputs
 
 pytestmark = pytest.mark.workflow
 

@@ -17,16 +17,8 @@ from conftest import copy_study, run_workflow
 from qcrobust import layout
 from qcrobust.errors import InputError
 from qcrobust.io import count_frames
-from qcrobust.report import (
-    dataset_row,
-    family_table,
-    findings,
-    findings_html,
-    flip_stats,
-    similarity_stats,
-    stability_table,
-    summary_key,
-)
+from qcrobust.report import dataset_row, family_table, findings, findings_html, flip_stats, similarity_stats, stability_table
+from qcrobust.workflow.report import summary_key
 
 
 def overlaps_of(sets: dict[int, set]) -> pd.DataFrame:
@@ -202,7 +194,8 @@ def test_findings_without_models_or_flips():
 
 def test_notes_and_budgets(tmp_path):
     from qcrobust.io import write_json
-    from qcrobust.report import BUDGET_COLUMNS, budget_table, data_notes, external_corpus_note
+    from qcrobust.report import BUDGET_COLUMNS, budget_table
+    from qcrobust.workflow.report import data_notes, external_corpus_note
 
     config = {
         "systems": {"ScPt": {"dataset": "results/default_data/ScPt/dataset.extxyz"}, "Mine": {"dataset": "my/data.extxyz"}},
@@ -297,8 +290,8 @@ def test_dataset_row_counts_and_statistics():
 
 def test_report_rules_read_the_studys_files():
     from qcrobust.config import validate_config
-    from qcrobust.report import budget_inputs, dataset_inputs, findings_inputs, targets
     from qcrobust.study import Study
+    from qcrobust.workflow.report import budget_inputs, dataset_inputs, findings_inputs, targets
 
     config = {
         "systems": {"A": {"dataset": "a", "inference": "b", "audit": "c"}, "B": {"dataset": "a", "inference": "b"}},

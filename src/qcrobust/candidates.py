@@ -220,35 +220,6 @@ def _verdict(consensus: tuple[float, float], single: tuple[float, float]) -> str
     return "no difference beyond the intervals"
 
 
-# --- rule glue (rules/report.smk) ---
-
-
-def candidate_inputs(study, wildcards) -> dict[str, str]:
-    """Inputs of rules ``candidates`` and ``consensus``: the inference predictions of every
-    (family, model) of the system (``pred__{family}__{model}``, :mod:`qcrobust.keyed`: every
-    trained (limit, seed) is a screen), what became of each inference structure at ingest, the
-    labels and split of the dataset (for the structures it already holds) and the audit targets,
-    if any."""
-    from qcrobust import keyed, layout
-
-    system = wildcards.system
-    inputs = keyed.encode(
-        "pred",
-        {
-            (family, model): layout.path(layout.PREDICTIONS, system=system, family=family, model=model, set="inference")
-            for _, family, model in study.model_keys(system)
-        },
-    )
-    inputs |= {
-        "equivalents": layout.path(layout.EQUIVALENTS, system=system, set="inference"),
-        "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
-        "splits": layout.path(layout.SPLITS, system=system),
-    }
-    if study.has_audit(system):
-        inputs["audit_targets"] = layout.path(layout.TARGETS, system=system, set="audit")
-    return inputs
-
-
 def known_structures(equivalents: pd.DataFrame, targets: pd.DataFrame, splits: pd.DataFrame, target: str) -> pd.DataFrame:
     """``id, known_id, known_split, y_known``: the inference structures that the labeled dataset
     holds (rows ``labeled`` of the inference equivalents table), with the dataset's label."""
@@ -278,29 +249,3 @@ def audit_on_kept_ids(audit: pd.DataFrame, equivalents: pd.DataFrame) -> pd.Data
     duplicate = equivalents[equivalents["relation"] == "duplicate"]
     kept = dict(zip(duplicate["id"].astype(str), duplicate["equivalent_id"].astype(str)))
     return audit.assign(id=audit["id"].astype(str).map(lambda i: kept.get(i, i))).drop_duplicates("id")
-
-
-def screen_predictions(named: Mapping[str, str]) -> dict[ScreenKey, pd.DataFrame]:
-    """Rule inputs of :func:`candidate_inputs` -> every screen's inference predictions:
-    ``{(family, model, limit, seed): id/y_pred}``."""
-    from qcrobust import keyed
-    from qcrobust.predict import read_predictions
-
-    return {
-        (family, model, limit, seed): block.table
-        for (family, model), path in keyed.decode(named, "pred").items()
-        for (limit, seed), block in read_predictions(path).items()
-    }
-
-
-def candidate_targets(study) -> list[str]:
-    from qcrobust import layout
-
-    if not study.grids:
-        return []
-    paths = []
-    for system in study.systems:
-        paths += [layout.path(layout.CANDIDATES, system=system), layout.path(layout.CANDIDATES_FIGURE, system=system)]
-        if study.has_audit(system):
-            paths.append(layout.path(layout.CONSENSUS, system=system))
-    return paths

@@ -226,33 +226,3 @@ def load_model(path) -> tuple[list[Pipeline], list[str]]:
 
     saved = joblib.load(path)
     return saved["pipelines"], saved["feature_names"]
-
-
-# --- rule glue (rules/classical.smk) ---
-
-
-def train_inputs(study, wildcards) -> dict[str, str]:
-    """Inputs of rule ``classical_train``: the dataset's descriptors, targets and splits."""
-    from snakemake.io import ancient
-
-    from qcrobust import layout
-
-    system = wildcards.system
-    return {
-        "dataset": layout.path(layout.FEATURES, system=system, set="dataset"),
-        "targets": layout.path(layout.TARGETS, system=system, set="dataset"),
-        "splits": layout.path(layout.SPLITS, system=system),
-        # the limit subsets' checks come first; ancient: a new limit in that table retrains nothing
-        "checked": ancient(layout.path(layout.LIMIT_SIZES, system=system)),
-    }
-
-
-def model_settings(config: Mapping, wildcards) -> dict:
-    """What a trained model depends on besides its inputs (a rule param: a change retrains only it)."""
-    block = config["classical"]
-    return {
-        "params": dict(block["params"][wildcards.model]),
-        "folds": block["folds"],
-        "seed": int(wildcards.seed),
-        "target": config["target"],
-    }

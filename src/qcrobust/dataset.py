@@ -313,29 +313,3 @@ def _merge_labels(targets: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     for key in ENERGY_KEYS:
         kept[key] = kept["id"].map(means[key]).to_numpy()
     return kept
-
-
-# --- rule glue (rules/data.smk) ---
-
-
-def data_targets(study) -> list[str]:
-    """Final outputs of the data stage: per system its splits, limit sizes and hull statistics."""
-    from qcrobust import layout
-
-    return [layout.path(p, system=s) for s in study.systems for p in (layout.SPLITS, layout.LIMIT_SIZES, layout.HULL_STATS)]
-
-
-def ingest_inputs(study, wildcards) -> dict:
-    """Inputs of the ingest rules: the user's file of the set, the hull's and the parent's (it
-    decides which frames are equivalent); a set to predict also reads the ingested dataset."""
-    from qcrobust import layout
-
-    spec = study.spec(wildcards.system)
-    inputs = {
-        "structures": spec[wildcards.set],
-        "hull": [spec["competing_phases"]] if spec.get("competing_phases") else [],
-        "parent": [spec["parent"]] if spec.get("parent") else [],
-    }
-    if wildcards.set != "dataset":
-        inputs["labeled_structures"] = layout.path(layout.STRUCTURES, system=wildcards.system, set="dataset")
-    return inputs

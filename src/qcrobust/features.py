@@ -499,30 +499,6 @@ def descriptor_groups(table: pd.DataFrame, decimals: int = 9) -> pd.Series:
     return pd.Series(inverse.ravel(), index=table.index, name="descriptor_group")
 
 
-# --- rule glue (rules/features.smk) ---
-
-
-def space_inputs(study, wildcards) -> dict[str, str]:
-    """Inputs of rule ``feature_space``: every normalized structure set of the system (+ its parent)."""
-    from qcrobust import layout
-
-    system = wildcards.system
-    inputs = {name: layout.path(layout.STRUCTURES, system=system, set=name) for name in study.structure_sets(system)}
-    return inputs | ({"parent": study.spec(system)["parent"]} if study.spec(system).get("parent") else {})
-
-
-def table_inputs(study, wildcards) -> dict[str, str]:
-    """Inputs of rule ``features``: one structure set, the system's feature space (+ its parent)."""
-    from qcrobust import layout
-
-    system = wildcards.system
-    inputs = {
-        "structures": layout.path(layout.STRUCTURES, system=system, set=wildcards.set),
-        "space": layout.path(layout.FEATURE_SPACE, system=system),
-    }
-    return inputs | ({"parent": study.spec(system)["parent"]} if study.spec(system).get("parent") else {})
-
-
 def read_parent(path: str | os.PathLike | None) -> Atoms | None:
     """The parent structure (the first frame of its file), or None."""
     from qcrobust.io import read_frames

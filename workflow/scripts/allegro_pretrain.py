@@ -1,7 +1,7 @@
 """Rule allegro_pretrain: the model pretrained on the external corpus (once per study)."""
 
 from qcrobust.allegro.pipeline import pretrain_external
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     pretrain_external(

@@ -1,7 +1,7 @@
 """Rule allegro_self_pretrain: a fresh model on one limit's structures with A5 defects."""
 
 from qcrobust.allegro.pipeline import pretrain_self
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     pretrain_self(

@@ -1,7 +1,7 @@
 """Rule allegro_train: one (system, model, limit) trained and packaged (self at limit 0: scratch's, copied)."""
 
 from qcrobust.allegro.pipeline import reuse_model, run_model
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     wildcards = snakemake.wildcards

@@ -2,11 +2,12 @@
 and the structures the labeled dataset already holds, with their known label."""
 
 from qcrobust import plots
-from qcrobust.candidates import audit_on_kept_ids, candidate_table, known_structures, merged_ids, screen_predictions
+from qcrobust.candidates import audit_on_kept_ids, candidate_table, known_structures, merged_ids
 from qcrobust.evaluate import read_audit_targets
 from qcrobust.screening import modes_from_config
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import read_table, write_table
+from qcrobust.workflow.report import screen_predictions
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     params, inputs = snakemake.params, snakemake.input

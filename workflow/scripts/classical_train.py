@@ -2,8 +2,8 @@
 
 from qcrobust.classical import limit_data, train_limit, write_outputs
 from qcrobust.features import read_features
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import read_table
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     settings = snakemake.params.settings

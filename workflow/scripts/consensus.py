@@ -1,10 +1,11 @@
 """Rule consensus: on the audit set, are structures selected by most screens right more often than a single screen's?"""
 
-from qcrobust.candidates import audit_on_kept_ids, consensus_precision, screen_predictions
+from qcrobust.candidates import audit_on_kept_ids, consensus_precision
 from qcrobust.evaluate import read_audit_targets
 from qcrobust.screening import modes_from_config
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import read_table, write_table
+from qcrobust.workflow.report import screen_predictions
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     inputs = snakemake.input

@@ -7,7 +7,7 @@ from qcrobust.default_data.labels import read_decorations, read_labels
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent
 from qcrobust.io import atomic_path, write_frames
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     system = snakemake.wildcards.system

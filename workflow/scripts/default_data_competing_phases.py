@@ -4,7 +4,7 @@ from qcrobust.default_data.competing_phases import relaxed_competing_phases
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent
 from qcrobust.io import write_frames
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     phases = relaxed_competing_phases(dopant_of(snakemake.wildcards.system), read_parent(snakemake.input.parent))

@@ -6,8 +6,8 @@ from qcrobust.default_data.labels import read_decorations
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent
 from qcrobust.io import write_json
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import write_table
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     set_single_thread()

@@ -3,8 +3,8 @@
 from qcrobust.default_data.decorations import build_decorations
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import write_table
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     system, settings = snakemake.wildcards.system, snakemake.params.settings

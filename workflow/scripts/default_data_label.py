@@ -4,7 +4,7 @@ from qcrobust.default_data.labeler import Protocol, set_single_thread
 from qcrobust.default_data.labels import label_shard, read_decorations, write_labels
 from qcrobust.default_data.parent import dopant_of
 from qcrobust.default_data.structures import read_parent
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     set_single_thread()

@@ -1,7 +1,7 @@
 """Rule default_parent: build and relax (cell + positions) a default system's parent approximant."""
 
 from qcrobust.default_data.structures import relaxed_parent, write_parent
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     atoms, checks = relaxed_parent(snakemake.wildcards.system)

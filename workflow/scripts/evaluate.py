@@ -1,7 +1,7 @@
 """Rule evaluate: summary tables of one (system, family, model) across its limits."""
 
 from qcrobust.evaluate import EvaluationSettings, predictions_by_limit, read_test_targets, summarize, write_tables
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     inputs = snakemake.input

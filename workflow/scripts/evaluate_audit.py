@@ -1,7 +1,7 @@
 """Rule evaluate_audit: the screens of one (system, family, model) judged on the labeled audit set."""
 
 from qcrobust.evaluate import EvaluationSettings, predictions_by_limit, read_audit_targets, summarize_audit, write_tables
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     tables = summarize_audit(

@@ -1,8 +1,8 @@
 """Rule evaluate_figures: the figures of one (system, family, model) from its summary tables (screening ones per mode)."""
 
 from qcrobust import plots
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import read_table
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     w = snakemake.wildcards

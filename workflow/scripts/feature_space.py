@@ -2,7 +2,7 @@
 
 from qcrobust.features import FeatureSettings, Table, feature_space, read_parent
 from qcrobust.io import read_frames, write_json
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     parent_path = snakemake.input.get("parent")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from qcrobust.features import FeatureSpace, Table, feature_table, read_parent, write_features
 from qcrobust.io import read_frames
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     space = FeatureSpace.from_json(json.loads(Path(snakemake.input.space).read_text()), snakemake.input.space)

@@ -2,8 +2,8 @@
 
 from qcrobust.hull_stats import hull_summary, plot_hull_histogram
 from qcrobust.io import write_json
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import read_table
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     tables = {name: read_table(path) for name, path in snakemake.input.items()}

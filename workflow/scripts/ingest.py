@@ -2,7 +2,7 @@
 contract, write its normalized copy (and target table, if labeled) and what became of each frame."""
 
 from qcrobust.dataset import ingest_set
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake):
     ingest_set(

@@ -1,9 +1,9 @@
 """Rule limit_sizes: how many train/val/test structures each limit subset has, and whether the
 configured models find what they need in it."""
 
-from qcrobust.scripting import rule_logging
 from qcrobust.splits import limit_sizes
 from qcrobust.tables import read_table, write_table
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     splits = read_table(snakemake.input.splits)

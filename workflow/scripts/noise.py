@@ -3,8 +3,8 @@
 from qcrobust import plots
 from qcrobust.evaluate import EvaluationSettings, read_test_targets, replica_predictions
 from qcrobust.replicas import noise_table, replica_scores, seed_spread
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import write_table
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     w = snakemake.wildcards

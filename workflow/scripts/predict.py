@@ -1,7 +1,8 @@
 """Rules predict and predict_audit: every saved model of one (system, family, model) predicts its sets."""
 
-from qcrobust.predict import decode_inputs, predict_models, write_predictions
-from qcrobust.scripting import rule_logging
+from qcrobust.predict import predict_models, write_predictions
+from qcrobust.workflow.predict import decode_inputs
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     w = snakemake.wildcards

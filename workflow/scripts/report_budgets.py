@@ -1,8 +1,8 @@
 """Rule report_budgets: optimizer steps and seconds of every Allegro model beside its test error."""
 
-from qcrobust.report import as_paths, budget_table
-from qcrobust.scripting import rule_logging
+from qcrobust.report import budget_table
 from qcrobust.tables import read_table, write_table
+from qcrobust.workflow.scripting import as_paths, rule_logging
 
 with rule_logging(snakemake) as log:
     rmse = read_table(snakemake.input.rmse)

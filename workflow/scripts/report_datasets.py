@@ -1,8 +1,8 @@
 """Rule report_datasets: one row per system (sizes, splits, target statistics) for the report."""
 
-from qcrobust.report import as_paths, dataset_table
-from qcrobust.scripting import rule_logging
+from qcrobust.report import dataset_table
 from qcrobust.tables import write_table
+from qcrobust.workflow.scripting import as_paths, rule_logging
 
 with rule_logging(snakemake) as log:
     params = snakemake.params

@@ -1,9 +1,10 @@
 """Rule report_findings: each model's stability across the limits every family shares, and the findings page."""
 
 from qcrobust.io import atomic_write_text
-from qcrobust.report import as_paths, findings_html, read_summaries, result_warnings, stability_table
-from qcrobust.scripting import rule_logging
+from qcrobust.report import findings_html, result_warnings, stability_table
 from qcrobust.tables import read_table, write_table
+from qcrobust.workflow.report import read_summaries
+from qcrobust.workflow.scripting import as_paths, rule_logging
 
 with rule_logging(snakemake) as log:
     inputs, params = snakemake.input, snakemake.params

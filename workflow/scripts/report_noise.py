@@ -4,9 +4,8 @@ against the retraining noise (holds / fails / within retraining noise / undeterm
 import pandas as pd
 
 from qcrobust.replicas import finding_verdicts, noise_summary
-from qcrobust.report import as_paths
-from qcrobust.scripting import rule_logging
 from qcrobust.tables import read_table, write_table
+from qcrobust.workflow.scripting import as_paths, rule_logging
 
 with rule_logging(snakemake) as log:
     noise = pd.concat([read_table(p) for p in as_paths(snakemake.input.noise)], ignore_index=True)

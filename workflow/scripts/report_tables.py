@@ -2,7 +2,7 @@
 
 from qcrobust import plots
 from qcrobust.evaluate import REPORT_TABLES, TABLE_SCHEMAS, concat_tables, write_tables
-from qcrobust.scripting import rule_logging
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     tables = {}

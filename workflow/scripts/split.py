@@ -1,8 +1,8 @@
 """Rule split: the one train/val/test split of a system, reused by every limit."""
 
-from qcrobust.scripting import rule_logging
 from qcrobust.splits import make_splits
 from qcrobust.tables import read_table, write_table
+from qcrobust.workflow.scripting import rule_logging
 
 with rule_logging(snakemake) as log:
     params = snakemake.params.split

@@ -12,7 +12,7 @@ import numpy as np
 from ase import Atoms
 
 # spglib and ase.spacegroup are imported where used: the rules import this module for names
-# only (qcrobust.default_data.workflow), and ase.spacegroup pulls in ase.io (~0.3 s per snakemake start)
+# only (qcrobust.workflow.default_data), and ase.spacegroup pulls in ase.io (~0.3 s per snakemake start)
 
 GOLDEN_RATIO = (1 + math.sqrt(5)) / 2
 SPACE_GROUP = 204  # Im-3

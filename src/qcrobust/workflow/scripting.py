@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -33,3 +34,8 @@ def rule_logging(snakemake) -> Iterator[logging.Logger]:
     except Exception:
         logger.exception("rule %s failed", snakemake.rule)
         raise
+
+
+def as_paths(value) -> list[str]:
+    """A named input as a list of paths (snakemake hands over a one-element list as a string)."""
+    return [value] if isinstance(value, (str, os.PathLike)) else [str(v) for v in value]
