@@ -1,13 +1,13 @@
 # Stage 'report': the cross-family tables and RMSE box plots, the dataset table, each model's
 # stability on the limits every family shares, the Allegro budgets, a generated findings page and
 # the robust candidates per system; all report items of `snakemake --report results/report/report.html`
-# (next to the figures and tables the other stages mark with report()). See src/qcrobust/report.py
+# (next to the figures and tables the other stages mark with report()). See src/qcrobust/report/
 # and src/qcrobust/candidates.py.
 from functools import partial
 
 from qcrobust import layout as L
 from qcrobust.evaluate import REPORT_TABLES
-from qcrobust.report import NOISE_REPORT_TABLES, mode_descriptions
+from qcrobust.report.findings_page import NOISE_REPORT_TABLES, mode_descriptions
 from qcrobust.startup import study_warnings
 from qcrobust.workflow import evaluate as evaluate_stage
 from qcrobust.workflow import report as report_stage

@@ -9,18 +9,8 @@ import pandas as pd
 import pytest
 
 from qcrobust import plots
-from qcrobust.replicas import (
-    FINDING_COLUMNS,
-    NOISE_COLUMNS,
-    SPREAD_COLUMNS,
-    SUMMARY_COLUMNS,
-    finding_verdicts,
-    findings_lines,
-    noise_summary,
-    noise_table,
-    replica_scores,
-    seed_spread,
-)
+from qcrobust.findings_vs_noise import FINDING_COLUMNS, finding_verdicts, findings_lines
+from qcrobust.replicas import NOISE_COLUMNS, SPREAD_COLUMNS, SUMMARY_COLUMNS, noise_summary, noise_table, replica_scores, seed_spread
 from qcrobust.screening import ScreeningMode
 
 # σ(y_test) = 0.1 exactly (mean 0): the SimilarityScore's ȳ

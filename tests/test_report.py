@@ -17,7 +17,9 @@ from conftest import copy_study, run_workflow
 from qcrobust import layout
 from qcrobust.errors import InputError
 from qcrobust.io import count_frames
-from qcrobust.report import dataset_row, family_table, findings, findings_html, flip_stats, similarity_stats, stability_table
+from qcrobust.report.datasets import dataset_row
+from qcrobust.report.findings_page import findings_html, findings_sentences
+from qcrobust.report.stability import family_table, flip_stats, similarity_stats, stability_table
 from qcrobust.workflow.report import summary_key
 
 
@@ -91,7 +93,7 @@ def test_stability_table_and_findings_name_the_more_stable_family():
     assert families.loc["classical", "recall_min"] == 1.0 and families.loc["allegro", "flip_share_per_step"] == 0.15
     assert families.loc["classical", "recall_cells"] == 2 and families.loc["classical", "recall_undefined"] == 0
 
-    sentences = findings(table, target="e_above_hull", notes={"S1": "stand-in labels"})
+    sentences = findings_sentences(table, target="e_above_hull", notes={"S1": "stand-in labels"})
     assert sentences[0] == "Compared on the limits every family trained on: 0 4 8 (cross-family numbers use no other limit)."
     recall = next(s for s in sentences if s.startswith("Highest recall"))
     assert ": classical (" in recall and "over 1 of 1 (system, model) pairs, 2 of 2 limit cells" in recall
@@ -100,7 +102,7 @@ def test_stability_table_and_findings_name_the_more_stable_family():
         s.startswith("S1: the limit matters most for allegro scratch") and "2 of 10" in s and "limits 0 and 4" in s for s in sentences
     )
     page = findings_html(table, "e_above_hull", modes={"": "e_above_hull < 0 eV/atom"}, extra=["An extra sentence."])
-    assert page.count("<li>") == len(findings(table, "e_above_hull")) + 1 and "e_above_hull &lt; 0" in page and "<table" in page
+    assert page.count("<li>") == len(findings_sentences(table, "e_above_hull")) + 1 and "e_above_hull &lt; 0" in page and "<table" in page
 
 
 def test_families_on_different_grids_are_compared_on_the_shared_limits():
@@ -144,7 +146,7 @@ def test_undefined_recall_is_counted_and_named_never_dropped_silently():
         families.loc["classical", "recall_cells"],
         families.loc["classical", "recall_undefined"],
     ) == (1, 1, 1)
-    sentences = findings(table, "e_above_hull")
+    sentences = findings_sentences(table, "e_above_hull")
     recall = next(s for s in sentences if s.startswith("Highest recall"))
     assert "classical 0.500 over 1 of 2 (system, model) pairs, 1 of 2 limit cells (undefined, an empty screening set: B 1)" in recall
     assert any(
@@ -162,7 +164,7 @@ def test_a_flood_of_false_positives_is_called_out():
     assert table.iloc[0].share_selected_max == pytest.approx(0.8)
     assert any(
         "recall 1.000 against limit 8 hides false positives: precision down to 0.125, up to 80.0 %" in s
-        for s in findings(table, "e_above_hull")
+        for s in findings_sentences(table, "e_above_hull")
     )
 
 
@@ -175,7 +177,7 @@ def test_stability_and_findings_per_screening_mode():
     table = stability_table(rmse, screening, {key: similarity_of([0, 8], 1.0)}, {key: overlaps}, limits=[0, 8])
     assert table["mode"].tolist() == ["hull", "top1"]
     assert math.isnan(table.loc[0, "recall_min"]) and table.loc[1, "recall_min"] == 1.0  # the rank-based mode always answers
-    sentences = findings(table, "e_above_hull", modes={"hull": "e_above_hull < 0 eV/atom", "top1": "the 1 lowest e_above_hull"})
+    sentences = findings_sentences(table, "e_above_hull", modes={"hull": "e_above_hull < 0 eV/atom", "top1": "the 1 lowest e_above_hull"})
     assert any(s.startswith("[hull: e_above_hull < 0 eV/atom] No family has a defined recall") for s in sentences)
     assert any(s.startswith("[top1: the 1 lowest e_above_hull] Only classical has a defined recall") for s in sentences)
     assert sum("SimilarityScore" in s for s in sentences) == 1  # mode-free, said once
@@ -189,12 +191,12 @@ def test_stability_needs_every_models_summary():
 
 
 def test_findings_without_models_or_flips():
-    assert findings(pd.DataFrame(columns=["system"]), "e_form") == ["No model was trained, so there is nothing to compare."]
+    assert findings_sentences(pd.DataFrame(columns=["system"]), "e_form") == ["No model was trained, so there is nothing to compare."]
 
 
 def test_notes_and_budgets(tmp_path):
     from qcrobust.io import write_json
-    from qcrobust.report import BUDGET_COLUMNS, budget_table
+    from qcrobust.report.budgets import BUDGET_COLUMNS, budget_table
     from qcrobust.workflow.report import data_notes, external_corpus_note
 
     config = {

@@ -1,6 +1,6 @@
 """Rule report_budgets: optimizer steps and seconds of every Allegro model beside its test error."""
 
-from qcrobust.report import budget_table
+from qcrobust.report.budgets import budget_table
 from qcrobust.tables import read_table, write_table
 from qcrobust.workflow.scripting import as_paths, rule_logging
 

@@ -1,6 +1,6 @@
 """Rule report_datasets: one row per system (sizes, splits, target statistics) for the report."""
 
-from qcrobust.report import dataset_table
+from qcrobust.report.datasets import dataset_table
 from qcrobust.tables import write_table
 from qcrobust.workflow.scripting import as_paths, rule_logging
 

@@ -1,7 +1,8 @@
 """Rule report_findings: each model's stability across the limits every family shares, and the findings page."""
 
 from qcrobust.io import atomic_write_text
-from qcrobust.report import findings_html, result_warnings, stability_table
+from qcrobust.report.findings_page import findings_html, result_warnings
+from qcrobust.report.stability import stability_table
 from qcrobust.tables import read_table, write_table
 from qcrobust.workflow.report import read_summaries
 from qcrobust.workflow.scripting import as_paths, rule_logging

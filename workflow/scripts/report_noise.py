@@ -3,7 +3,8 @@ against the retraining noise (holds / fails / within retraining noise / undeterm
 
 import pandas as pd
 
-from qcrobust.replicas import finding_verdicts, noise_summary
+from qcrobust.findings_vs_noise import finding_verdicts
+from qcrobust.replicas import noise_summary
 from qcrobust.tables import read_table, write_table
 from qcrobust.workflow.scripting import as_paths, rule_logging
 

@@ -11,7 +11,9 @@ from qcrobust import layout
 from qcrobust.candidates import ScreenKey
 from qcrobust.errors import InputError
 from qcrobust.io import read_csv
-from qcrobust.report import KEY, NOISE_REPORT_TABLES, SETS
+from qcrobust.report import KEY
+from qcrobust.report.datasets import SETS
+from qcrobust.report.findings_page import NOISE_REPORT_TABLES
 from qcrobust.workflow import keyed
 
 

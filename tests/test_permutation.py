@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from qcrobust.noise import distance_test, holm, jaccard_distance, set_test, split_matrix, value_test, verdict
+from qcrobust.permutation import distance_test, holm, jaccard_distance, set_test, split_matrix, value_test, verdict
 
 
 def test_jaccard_distance():
