@@ -7,6 +7,8 @@
 #             (at limit 0 there is nothing to pretrain on: self = scratch, copied)
 # Each training writes model.nequip.zip and metrics.json to its model folder; rule predict
 # (rules/predict.smk) predicts the prediction sets from the saved model.
+# Rules with `group:` are short jobs: a cluster run submits several of them at once (the Slurm
+# profiles' group-components); a local run ignores groups.
 from functools import partial
 
 from qcrobust import layout as L
@@ -31,6 +33,8 @@ rule allegro_data:
         val=L.path(L.ALLEGRO_PART, part="val"),
     log:
         L.log("{system}/allegro/data_limit_{limit}"),
+    group:
+        "data"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -54,6 +58,8 @@ rule allegro_species:
         species=L.ALLEGRO_SPECIES,
     log:
         L.log("{system}/allegro/species"),
+    group:
+        "data"
     conda:
         "../envs/qcrobust.yaml"
     script:

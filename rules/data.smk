@@ -1,4 +1,6 @@
 # Ingest (the dataset contract), splits and limit subsets.
+# Rules with `group:` are short jobs: a cluster run submits several of them at once (the Slurm
+# profiles' group-components); a local run ignores groups.
 from functools import partial
 
 from qcrobust import layout as L
@@ -24,6 +26,8 @@ rule ingest:
         L.benchmark("{system}/ingest_{set}")
     wildcard_constraints:
         set="|".join(LABELED_SETS),
+    group:
+        "data"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -47,6 +51,8 @@ rule ingest_inference:
         L.benchmark("{system}/ingest_{set}")
     wildcard_constraints:
         set="inference",
+    group:
+        "data"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -64,6 +70,8 @@ rule split:
         splits=L.SPLITS,
     log:
         L.log("{system}/split"),
+    group:
+        "data"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -85,6 +93,8 @@ rule limit_sizes:
         ),
     log:
         L.log("{system}/limit_sizes"),
+    group:
+        "data"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -116,6 +126,8 @@ rule hull_histogram:
         ),
     log:
         L.log("{system}/hull_histogram"),
+    group:
+        "data"
     conda:
         "../envs/qcrobust.yaml"
     script:

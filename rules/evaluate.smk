@@ -2,6 +2,8 @@
 # results/{system}/{family}/{model}/predictions_{test,inference,audit}.csv (rules predict,
 # predict_audit; the family's base seed is evaluated, the replicas make the noise tables) plus the system's splits and targets. Per (system, family, model): summary tables and figures
 # under .../summary/ (the tables across models are the report stage's). See src/qcrobust/evaluate.py.
+# Rules with `group:` are short jobs: a cluster run submits several of them at once (the Slurm
+# profiles' group-components); a local run ignores groups.
 from functools import partial
 
 from qcrobust import layout as L
@@ -45,6 +47,8 @@ rule evaluate:
         },
     log:
         L.log("{system}/{family}/{model}/summary"),
+    group:
+        "summaries"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -65,6 +69,8 @@ rule evaluate_audit:
         },
     log:
         L.log("{system}/{family}/{model}/summary_audit"),
+    group:
+        "summaries"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -91,6 +97,8 @@ rule evaluate_figures:
         **summary_figures(evaluation.MODE_FIGURES, per_mode=True),
     log:
         L.log("{system}/{family}/{model}/summary_figures"),
+    group:
+        "summaries"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -106,6 +114,8 @@ rule audit_figures:
         **summary_figures(evaluation.AUDIT_FIGURES, per_mode=True),
     log:
         L.log("{system}/{family}/{model}/audit_figures"),
+    group:
+        "summaries"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -136,6 +146,8 @@ rule noise:
         },
     log:
         L.log("{system}/{family}/{model}/noise"),
+    group:
+        "summaries"
     conda:
         "../envs/qcrobust.yaml"
     params:

@@ -3,6 +3,8 @@
 # the robust candidates per system; all report items of `snakemake --report results/report/report.html`
 # (next to the figures and tables the other stages mark with report()). See src/qcrobust/report/
 # and src/qcrobust/candidates.py.
+# Rules with `group:` are short jobs: a cluster run submits several of them at once (the Slurm
+# profiles' group-components); a local run ignores groups.
 from functools import partial
 
 from qcrobust import layout as L
@@ -29,6 +31,8 @@ rule report_tables:
         ),
     log:
         L.log("report/report_tables"),
+    group:
+        "report"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -50,6 +54,8 @@ rule report_datasets:
         ),
     log:
         L.log("report/datasets"),
+    group:
+        "report"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -78,6 +84,8 @@ rule report_findings:
         ),
     log:
         L.log("report/findings"),
+    group:
+        "report"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -110,6 +118,8 @@ rule report_noise:
         },
     log:
         L.log("report/noise"),
+    group:
+        "report"
     conda:
         "../envs/qcrobust.yaml"
     script:
@@ -128,6 +138,8 @@ rule report_budgets:
         ),
     log:
         L.log("report/allegro_budgets"),
+    group:
+        "report"
     conda:
         "../envs/qcrobust.yaml"
     script:
@@ -154,6 +166,8 @@ rule candidates:
         ),
     log:
         L.log("{system}/candidates"),
+    group:
+        "report"
     conda:
         "../envs/qcrobust.yaml"
     params:
@@ -177,6 +191,8 @@ rule consensus:
         ),
     log:
         L.log("{system}/consensus"),
+    group:
+        "report"
     conda:
         "../envs/qcrobust.yaml"
     params:

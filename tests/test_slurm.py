@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 
 import pytest
 import yaml
-from conftest import REPO, SNAKEMAKE, copy_study, result_tables, run_workflow
+from conftest import REPO, SNAKEMAKE, copy_study, result_tables, run_workflow, workflow_command
 from slurm_cluster import SlurmCluster, cannot_start
 
 pytestmark = pytest.mark.workflow
@@ -84,9 +85,12 @@ def test_study_on_slurm_gives_the_local_run_outputs(slurm, small_study_run, tmp_
     proc = run_workflow(config, workdir, *profile_args("slurm"), *targets)
     out = proc.stdout + proc.stderr
     submitted = re.findall(r"submitted with SLURM jobid (\d+)", out)
-    # every job went through Slurm and finished there, on the CPU partition (no GPU asked)
+    # every job went through Slurm and finished there, on the CPU partition (no GPU asked); the
+    # short jobs of one group in one submission (group-components): fewer submissions than jobs
     jobs = int(re.search(r"(\d+) of \1 steps \(100%\) done", out).group(1))
-    assert len(submitted) == jobs, out[-3000:]
+    grouped = len(re.findall(r"^(?:local)?rule (?:ingest|ingest_inference|split|limit_sizes|allegro_data|allegro_species):$", out, re.M))
+    print(f"{jobs} jobs in {len(submitted)} Slurm submissions ({grouped} of them data jobs, one group)")
+    assert grouped >= 5 and len(submitted) <= jobs - grouped + 1, out[-3000:]
     queue = subprocess.run(
         ["squeue", "--states=all", "--noheader", "--format=%i|%T|%P"], env=slurm.env, capture_output=True, text=True, check=True
     ).stdout
@@ -99,6 +103,55 @@ def test_study_on_slurm_gives_the_local_run_outputs(slurm, small_study_run, tmp_
     # and a rerun has nothing to do
     rerun = run_workflow(config, workdir, "--dry-run", *profile_args("slurm"), *targets)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
+
+
+def _queue(slurm) -> dict[str, tuple[str, str]]:
+    """Every job Slurm knows: id -> (state, comment; the slurm executor's ``rule_<rule>_wildcards_...``)."""
+    out = subprocess.run(
+        ["squeue", "--states=all", "--noheader", "--format=%i|%T|%k"], env=slurm.env, capture_output=True, text=True, check=True
+    ).stdout
+    return {job: (state, comment) for job, state, comment in (line.split("|", 2) for line in out.splitlines() if line.strip())}
+
+
+def test_a_training_job_cancelled_mid_run_is_retried_and_the_outputs_are_unchanged(slurm, small_study_run, tmp_path):
+    """Fault injection: ``scancel`` an Allegro training while it runs. The profile's ``retries: 1``
+    submits it again, the run ends well, and every table equals the uninterrupted local run's."""
+    config = copy_study(small_study_run, tmp_path / "work", outputs=False)
+    workdir = config.parent
+    targets = slice_targets(small_study_run)
+    proc = subprocess.Popen(
+        workflow_command(config, workdir, *profile_args("slurm"), *targets),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    cancelled = None
+    try:
+        deadline = time.monotonic() + 600
+        while cancelled is None and proc.poll() is None and time.monotonic() < deadline:
+            running = [
+                job for job, (state, comment) in _queue(slurm).items() if state == "RUNNING" and comment.startswith("rule_allegro_train")
+            ]
+            if running:
+                time.sleep(2)  # mid-run: past the start-up, before the end (a tiny training takes ~20 s)
+                cancelled = running[0]
+                subprocess.run(["scancel", cancelled], env=slurm.env, check=True)
+            time.sleep(0.2)
+        out, _ = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+    assert cancelled is not None, "no Allegro training was seen running"
+    assert proc.returncode == 0, out[-4000:]
+    queue = _queue(slurm)
+    assert queue[cancelled][0] == "CANCELLED"
+    comment = queue[cancelled][1]
+    again = [job for job, (state, c) in queue.items() if c == comment and int(job) > int(cancelled)]
+    assert again and queue[again[-1]][0] == "COMPLETED", queue  # the retry
+    local, remote = result_tables(small_study_run), result_tables(workdir)
+    assert set(remote) <= set(local) and [p for p in remote if local[p] != remote[p]] == []
 
 
 GPU_SNAKEFILE = """
