@@ -14,29 +14,6 @@ from qcrobust.workflow import study_of
 STUDY = study_of(config)
 
 
-def summary_figures(kinds, per_mode):
-    """report() items of the figures of one (system, family, model): one per kind, or per kind and screening mode."""
-    named = (
-        [
-            (f"{kind}_{mode}", kind, f"{kind} ({mode})")
-            for kind in kinds
-            for mode in STUDY.mode_names
-        ]
-        if per_mode
-        else [(kind, kind, kind) for kind in kinds]
-    )
-    return {
-        name: report(
-            L.path(L.SUMMARY_FIGURE, figure=name),
-            caption=f"../workflow/report/{kind}.rst",
-            category="{family}",
-            subcategory="{system}",
-            labels={"model": "{model}", "figure": label},
-        )
-        for name, kind, label in named
-    }
-
-
 rule evaluate:
     input:
         unpack(partial(evaluate_stage.summary_inputs, STUDY)),
@@ -93,8 +70,10 @@ rule evaluate_figures:
             )
         },
     output:
-        **summary_figures(evaluation.SUMMARY_FIGURES, per_mode=False),
-        **summary_figures(evaluation.MODE_FIGURES, per_mode=True),
+        **evaluate_stage.summary_figures(
+            STUDY, evaluation.SUMMARY_FIGURES, per_mode=False
+        ),
+        **evaluate_stage.summary_figures(STUDY, evaluation.MODE_FIGURES, per_mode=True),
     log:
         L.log("{system}/{family}/{model}/summary_figures"),
     group:
@@ -111,7 +90,7 @@ rule audit_figures:
     input:
         audit_cumulative=L.path(L.SUMMARY_TABLE, table="audit_cumulative"),
     output:
-        **summary_figures(evaluation.AUDIT_FIGURES, per_mode=True),
+        **evaluate_stage.summary_figures(STUDY, evaluation.AUDIT_FIGURES, per_mode=True),
     log:
         L.log("{system}/{family}/{model}/audit_figures"),
     group:

@@ -81,3 +81,25 @@ def targets(study) -> list[str]:
         paths += [layout.path(layout.REPORT_TABLE, name=name) for name in REPORT_TABLES]
         paths.append(layout.path(layout.REPORT_FIGURE, name="rmse_boxplot"))
     return paths
+
+
+def summary_figures(study, kinds: Sequence[str], per_mode: bool) -> dict:
+    """report() items of the figures of one (system, family, model): one per kind, or per kind
+    and screening mode (rules evaluate_figures, audit_figures)."""
+    from snakemake.io import report
+
+    named = (
+        [(f"{kind}_{mode}", kind, f"{kind} ({mode})") for kind in kinds for mode in study.mode_names]
+        if per_mode
+        else [(kind, kind, kind) for kind in kinds]
+    )
+    return {
+        name: report(
+            layout.path(layout.SUMMARY_FIGURE, figure=name),
+            caption=f"../workflow/report/{kind}.rst",
+            category="{family}",
+            subcategory="{system}",
+            labels={"model": "{model}", "figure": label},
+        )
+        for name, kind, label in named
+    }
