@@ -30,9 +30,9 @@ def test_every_model_of_the_grid_is_scheduled_once(fixture_study, tmp_path):
     counts = job_counts(out)
     systems = len(yaml.safe_load(fixture_study.read_text())["systems"])
     assert counts["allegro_train"] == systems * 3 * 2
-    # each trained model predicts test, inference and audit (every fixture system has an audit set)
-    classical = len(yaml.safe_load(fixture_study.read_text())["limits"]) * 4
-    assert counts["predict"] == systems * (3 * 2 + classical) * 3
+    # one prediction job per (system, family, model) for test + inference, one for the audit set
+    # (every fixture system has one): 3 Allegro regimes + 4 classical models
+    assert counts["predict"] == counts["predict_audit"] == systems * (3 + 4)
     assert counts["allegro_self_pretrain"] == systems * 1  # limit 8 only: self at limit 0 copies scratch
     assert counts["allegro_data"] == systems * 2 and counts["allegro_self_data"] == systems
     assert counts["allegro_species"] == systems and counts["allegro_graphs"] == systems
@@ -42,10 +42,11 @@ def test_every_model_of_the_grid_is_scheduled_once(fixture_study, tmp_path):
 
 def job_blocks(output: str) -> list[tuple[str, str, str]]:
     """(rule, output line, resources line) of every job of a dry run."""
-    blocks = re.split(r"\n(?=(?:local)?rule \w+:)", output)
+    # (a dry run prints a group's jobs indented under "Group job ...")
+    blocks = re.split(r"\n(?=\s*(?:local)?rule \w+:)", output)
     jobs = []
     for block in blocks:
-        name = re.match(r"(?:local)?rule (\w+):", block)
+        name = re.match(r"\s*(?:local)?rule (\w+):", block)
         if name:
             out = re.search(r"output: (.*)", block)
             res = re.search(r"resources: (.*)", block)
@@ -60,15 +61,15 @@ def test_cuda_training_and_allegro_prediction_jobs_request_one_gpu(fixture_study
     seen = predictions = 0
     for rule, outputs, resources in job_blocks(out):
         copies_scratch = "/self/limit_0/" in outputs  # self at limit 0 copies the scratch model
-        allegro_prediction = rule == "predict" and "/allegro/" in outputs
+        allegro_prediction = rule in ("predict", "predict_audit") and "/allegro/" in outputs
         wants_gpu = (rule in trainings and not copies_scratch) or allegro_prediction
         assert ("gpu=1" in resources) == wants_gpu, (rule, outputs, resources)
-        if rule == "predict":
+        if rule in ("predict", "predict_audit"):
             assert ("gpu=0" in resources) == (not allegro_prediction), (outputs, resources)
         seen += rule in trainings and wants_gpu
         predictions += allegro_prediction
     assert seen == 1 + (2 * 3 * 2 - 2) + 2  # pretrain + trainings but the 2 copies + 2 self-pretrainings
-    assert predictions == 2 * 3 * 2 * 3  # every Allegro model predicts its 3 sets on the GPU
+    assert predictions == 2 * 3 * 2  # per system and regime, the test + inference job and the audit job on the GPU
 
 
 def test_a_user_corpus_replaces_the_built_one(fixture_study, tmp_path):

@@ -421,7 +421,7 @@ def test_rerun_gives_byte_identical_predictions_and_nothing_left_to_do(classical
     for path in [*folder.iterdir(), *tables.values()]:
         path.unlink()
     # the model is retrained, then its (system, family, model) predicts again
-    run_workflow(config, workdir, str(tables["test"]))
+    run_workflow(config, workdir, str(tables["test"].relative_to(workdir)))
     assert (workdir / layout.model_file(**key)).is_file()
     run_workflow(config, workdir)  # the audit predictions and the summaries downstream
     assert {name: path.read_bytes() for name, path in tables.items()} == before

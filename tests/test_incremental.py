@@ -39,11 +39,12 @@ def planned_jobs(config, workdir, *args) -> list[Job]:
     if "Nothing to be done" in out:
         return []
     jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", out):
-        head = re.match(r"(?:local)?rule (\w+):\n", block)
+    # (a dry run prints a group's jobs indented under "Group job ..."; a local run ignores groups)
+    for block in re.split(r"\n(?=\s*(?:local)?rule \w+:\n)", out):
+        head = re.match(r"\s*(?:local)?rule (\w+):\n", block)
         if not head or head.group(1) == "all":
             continue
-        fields = dict(re.findall(r"^    (\w+): (.*)$", block, flags=re.M))
+        fields = dict(re.findall(r"^\s+(\w+): (.*)$", block, flags=re.M))
         wildcards = dict(item.split("=", 1) for item in fields.get("wildcards", "").split(", ") if "=" in item)
         jobs.append(Job(head.group(1), wildcards, fields.get("output", "")))
     assert jobs, out[-3000:]

@@ -88,7 +88,7 @@ def test_study_on_slurm_gives_the_local_run_outputs(slurm, small_study_run, tmp_
     # every job went through Slurm and finished there, on the CPU partition (no GPU asked); the
     # short jobs of one group in one submission (group-components): fewer submissions than jobs
     jobs = int(re.search(r"(\d+) of \1 steps \(100%\) done", out).group(1))
-    grouped = len(re.findall(r"^(?:local)?rule (?:ingest|ingest_inference|split|limit_sizes|allegro_data|allegro_species):$", out, re.M))
+    grouped = len(re.findall(r"^\s*(?:local)?rule (?:ingest|ingest_inference|split|limit_sizes|allegro_data|allegro_species):$", out, re.M))
     print(f"{jobs} jobs in {len(submitted)} Slurm submissions ({grouped} of them data jobs, one group)")
     assert grouped >= 5 and len(submitted) <= jobs - grouped + 1, out[-3000:]
     queue = subprocess.run(
@@ -188,7 +188,8 @@ def test_profiles_request_their_resources(profile, small_study_run, tmp_path):
     assert settings["executor"] == "slurm"
     proc = run_workflow(config, config.parent, "--dry-run", "--workflow-profile", str(REPO / "profiles" / profile))
     out = proc.stdout
-    blocks = {m.group(1): m.group(2) for m in re.finditer(r"rule (\w+):\n(?:    .*\n)*?    resources: (.*)", out)}
+    # (a group's jobs are indented under "Group job ...")
+    blocks = {m.group(1): m.group(2) for m in re.finditer(r"rule (\w+):\n(?:\s+.*\n)*?\s+resources: (.*)", out)}
     default_mem = settings["default-resources"]["mem_mb"]
     assert f"mem_mb={default_mem}" in blocks["split"]
     training = settings["set-resources"]["allegro_train"]

@@ -42,7 +42,10 @@ def prediction_inputs(study, wildcards, sets: Sequence[str] = SCREENING_SETS) ->
     system, family, model = wildcards.system, wildcards.family, wildcards.model
     models = model_files(study, system, family, model, base_seed_only=tuple(sets) == ("audit",))
     per_set = {(s, name): path for s in sets for name, path in set_inputs(study, system, family, model, s).items()}
-    return keyed.encode("model", models) | keyed.encode("set", per_set)
+    # the limit table: a new limit or seed rewrites it, and through it reaches this job (the
+    # trainings read it as ancient(), so snakemake would not look past them to the new models)
+    checked = {"limit_sizes": layout.path(layout.LIMIT_SIZES, system=system)}
+    return keyed.encode("model", models) | keyed.encode("set", per_set) | checked
 
 
 def audit_prediction_inputs(study, wildcards) -> dict[str, str]:
