@@ -185,3 +185,12 @@ def test_replica_limits_must_be_the_familys(tmp_path):
 
     with pytest.raises(InputError, match=r"key 'replicas.allegro.limits': \[4\] not among the allegro limits \[0, 8\]"):
         load_config(make_study(tmp_path, overrides={"replicas": {"allegro": {"seeds": 3, "limits": [4]}}}))
+
+
+def test_study_of_builds_one_study_per_config_object(tmp_path):
+    from qcrobust.workflow import study_of
+
+    config = load_config(make_study(tmp_path))
+    assert study_of(config) is study_of(config)  # every rules file gets the same Study
+    other = load_config(make_study(tmp_path / "other", overrides={"limits": [0, 8]}))
+    assert study_of(other).family_limits("classical") == (0, 8) and study_of(config).family_limits("classical") == (0, 2, 4, 6, 8)

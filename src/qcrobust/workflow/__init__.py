@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-_STUDIES: dict[int, object] = {}
+# config object id -> (the config, its Study): the config is kept, so its id cannot be reused
+_STUDIES: dict[int, tuple[Mapping, object]] = {}
 
 
 def study_of(config: Mapping):
@@ -27,10 +28,10 @@ def study_of(config: Mapping):
     object (every rules file asks for it instead of reading another file's global)."""
     from qcrobust.study import Study
 
-    key = id(config)
-    if key not in _STUDIES:
-        _STUDIES[key] = Study.from_config(config)
-    return _STUDIES[key]
+    cached = _STUDIES.get(id(config))
+    if cached is None or cached[0] is not config:
+        cached = _STUDIES[id(config)] = (config, Study.from_config(config))
+    return cached[1]
 
 
 def all_targets(study) -> list[str]:
