@@ -143,10 +143,10 @@ def rule_table(jobs: list[dict]) -> list[dict]:
 
 def write_rule_seconds(result: dict, path: Path) -> None:
     """The per-rule table as the CSV that tests/test_profiles.py checks the Slurm profiles against."""
-    lines = [
-        f"# bench/e2e.py, default study at {result['rev']}, --cores {result['cores']}: job wall seconds per rule",
-        "rule,jobs,median_s,max_s",
-    ]
+    lines = [f"# bench/e2e.py, default study at {result['rev']}, --cores {result['cores']}: job wall seconds per rule"]
+    if result.get("planned_jobs") and result["jobs"] < result["planned_jobs"]:
+        lines.append(f"# PARTIAL: the first {result['jobs']} of {result['planned_jobs']} jobs (the run was stopped; --resume goes on)")
+    lines.append("rule,jobs,median_s,max_s")
     lines += [f"{r['rule']},{r['jobs']},{r['median_s']:.0f},{r['max_s']:.0f}" for r in result["rules"]]
     path.write_text("\n".join(lines) + "\n")
 
@@ -228,6 +228,9 @@ def summarize(workdir: Path) -> dict:
     result["replica_job_seconds"] = sum(j["end"] - j["start"] for j in replica)
     result["rules"] = rule_table(jobs)
     result["model_overhead"] = model_overhead(workdir, jobs)
+    # the DAG's size, from the first segment's job stats ("total  608")
+    planned = re.search(r"^total\s+(\d+)$", (workdir / "e2e-run.out").read_text(), re.MULTILINE)
+    result["planned_jobs"] = int(planned.group(1)) if planned else None
     (workdir / "e2e.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -244,7 +247,8 @@ def print_tables(result: dict) -> None:
         f"wall {run['wall_s'] / 60:.1f} min, job-seconds {result['job_seconds'] / 60:.1f} min, "
         f"snakemake's own CPU {run['snakemake_cpu_s']:.0f} s = {100 * run['snakemake_cpu_share']:.1f} % of a core, "
         f"peak RSS {run['peak_tree_rss_mb']:.0f} MB (tree), {run['peak_job_rss_mb']:.0f} MB (one job); "
-        f"no-op rerun {result['noop']['wall_s']:.1f} s; {len(segments)} segment(s); load before {result['load_before']}"
+        + (f"no-op rerun {result['noop']['wall_s']:.1f} s; " if "noop" in result else "stopped before the end (no no-op rerun); ")
+        + f"{len(segments)} segment(s); load before {result['load_before']}"
     )
     base = result["job_seconds"] - result["replica_job_seconds"]
     print(
