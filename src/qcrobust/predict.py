@@ -9,7 +9,7 @@ loads each set once (descriptor rows, structures or the inference graph file of 
 ``allegro_graphs``) and then each model once: a fresh interpreter, its imports and the set's
 reading are paid once per (system, family, model) instead of once per (model, set) (issue 24,
 bench/README.md). A model's rows are the bits a job of its own would write
-(tests/test_predict.py). Tables are checked against ``predictions.schema.yaml`` and
+(tests/test_classical.py, tests/test_allegro_graphs.py, tests/test_replicas_workflow.py). Tables are checked against ``predictions.schema.yaml`` and
 :func:`check_predictions` on writing and reading (:func:`read_predictions`).
 """
 
@@ -26,10 +26,6 @@ import pandas as pd
 from qcrobust.errors import InputError
 
 log = logging.getLogger(__name__)
-
-#: the columns of a prediction table; a (limit, seed) block lists the set's ids once each
-COLUMNS = ("limit", "seed", "id", "y_pred")
-
 
 def prediction_table(ids, y_pred, limit: int | None = None, seed: int | None = None) -> pd.DataFrame:
     """``id, y_pred`` in the given order; with ``limit`` and ``seed``, the block of one model of a
