@@ -27,6 +27,7 @@ from qcrobust.errors import InputError
 
 log = logging.getLogger(__name__)
 
+
 def prediction_table(ids, y_pred, limit: int | None = None, seed: int | None = None) -> pd.DataFrame:
     """``id, y_pred`` in the given order; with ``limit`` and ``seed``, the block of one model of a
     prediction table (``limit, seed, id, y_pred``)."""
