@@ -108,6 +108,30 @@ def test_empty_fields_are_the_nulls_of_nullable_columns(tmp_path):
         write_table(pd.DataFrame([row | {"status": "maybe"}]), tmp_path / "x" / "candidates.csv")
 
 
+def test_an_empty_text_field_reads_back_as_the_empty_string_it_was_written_as(tmp_path):
+    # an undetermined finding (no self-pretrained replicas in the default study) has no test
+    path = tmp_path / "findings_noise.csv"
+    row = {
+        "system": "ScPt",
+        "family": "allegro",
+        "model": "self",
+        "mode": "",
+        "finding": "b",
+        "claim": "c",
+        "verdict": "undetermined",
+        "numbers": "no self model",
+        "statistic": "",
+        "p_value": float("nan"),
+        "n_seeds": 0,
+    }
+    write_table(pd.DataFrame([row]), path)
+    back = read_table(path)
+    assert back["statistic"].tolist() == [""] and back["numbers"].tolist() == ["no self model"]
+    assert back["mode"].isna().all()  # nullable: the empty field is its null
+    path.write_text(path.read_text().replace("ScPt", "", 1))
+    assert read_table(path)["system"].tolist() == [""]
+
+
 def test_the_shipped_default_data_meet_their_contracts():
     shipped = REPO / "data" / "default"
     tables = sorted(shipped.glob("*/decorations.csv")) + sorted(shipped.glob("*/labels/shard_*.csv"))

@@ -79,14 +79,19 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike, schema: str | None
 
 def read_table(path: str | os.PathLike, schema: str | None = None, **kwargs) -> pd.DataFrame:
     """Read a table the workflow wrote and check it against its schema (default: :func:`schema_of`
-    the path). Text columns of the schema are read as text (ids stay strings); ``kwargs`` go to
-    :func:`pandas.read_csv`."""
+    the path). Text columns of the schema are read as text (ids stay strings; an empty field of a
+    column that cannot be null is ""); ``kwargs`` go to :func:`pandas.read_csv`."""
     from qcrobust.io import read_csv
 
     schema = schema or schema_of(path)
     spec = _validator(schema).schema
     text = {c: str for c, sub in spec.get("properties", {}).items() if _is_text(sub)}
     table = read_csv(path, required=spec.get("required", ()), dtype={**text, **kwargs.pop("dtype", {})}, **kwargs)
+    # CSV has one empty field for "" and for a missing value: in a text column that cannot be
+    # null it was written as "" (write_table refuses anything else), so it reads back as "".
+    for column in text:
+        if column in table.columns and not _nullable(spec["properties"][column]):
+            table[column] = table[column].fillna("")
     check_table(table, schema, path)
     return table
 
