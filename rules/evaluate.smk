@@ -135,5 +135,6 @@ rule noise:
         limits=lambda wildcards: list(
             STUDY.replica_limits(wildcards.family, wildcards.model)
         ),
+        verdicts=config["verdicts"],
     script:
         "../workflow/scripts/noise.py"

@@ -122,6 +122,8 @@ rule report_noise:
         "report"
     conda:
         "../envs/qcrobust.yaml"
+    params:
+        verdicts=config["verdicts"],
     script:
         "../workflow/scripts/report_noise.py"
 

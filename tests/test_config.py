@@ -57,6 +57,8 @@ def test_schema_errors_are_one_line_naming_file_and_key(tmp_path, change, record
         ({"limits": [0, 3, 6]}, "key 'limits': 3 is not a multiple of defect_step = 2"),
         ({"limits": [0, 4, 6], "defect_step": 4}, "key 'limits': 6 is not a multiple of defect_step = 4"),
         ({"limits": [0, 2, 4], "allegro": {"limits": [2, 8]}}, "key 'allegro.limits': [8] not in 'limits' [0, 2, 4]"),
+        ({"limits": [0, 2, 4], "verdicts": {"pairs": [[0, 6]]}}, "key 'verdicts.pairs': [0, 6]: a pair is [i, j] of two limits with i < j"),
+        ({"limits": [0, 2, 4], "verdicts": {"pairs": [[4, 0]]}}, "key 'verdicts.pairs': [4, 0]: a pair is [i, j]"),
     ],
 )
 def test_cross_field_errors_name_the_config_file_and_key(tmp_path, change, message):
@@ -98,3 +100,16 @@ def test_a_configfile_that_extends_another_study_is_refused(tmp_path):
 def test_limit_grid_must_increase(limits, message):
     with pytest.raises(InputError, match=f"key 'limits': .*{message}"):
         check_limits(limits)
+
+
+def test_verdicts_default_to_alpha_005_every_pair_and_the_papers_models(tmp_path):
+    verdicts = load_config(write(tmp_path, MINIMAL))["verdicts"]
+    assert verdicts == {
+        "alpha": 0.05,
+        "pairs": None,
+        "stability_model": "rf",
+        "jaccard_high": 0.8,
+        "reference": "scratch",
+        "self_pretrained": "self",
+        "pretrained": ["external", "self"],
+    }

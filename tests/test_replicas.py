@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from qcrobust import plots
-from qcrobust.findings_vs_noise import FINDING_COLUMNS, finding_verdicts, findings_lines
-from qcrobust.replicas import NOISE_COLUMNS, SPREAD_COLUMNS, SUMMARY_COLUMNS, noise_summary, noise_table, replica_scores, seed_spread
+from qcrobust import findings_vs_noise, plots, replicas
+from qcrobust.findings_vs_noise import FINDING_COLUMNS, findings_lines
+from qcrobust.replicas import NOISE_COLUMNS, SPREAD_COLUMNS, SUMMARY_COLUMNS, noise_summary, replica_scores, seed_spread
 from qcrobust.screening import ScreeningMode
+
+# the tests are written at alpha 0.1, which 3 seeds can reach (the config's default is 0.05)
+noise_table = functools.partial(replicas.noise_table, alpha=0.1)
+finding_verdicts = functools.partial(findings_vs_noise.finding_verdicts, alpha=0.1)
 
 # σ(y_test) = 0.1 exactly (mean 0): the SimilarityScore's ȳ
 TRUTH = pd.DataFrame({"id": ["t0", "t1", "t2", "t3"], "y_true": [-0.1, 0.1, -0.1, 0.1]})
@@ -401,3 +406,66 @@ def test_noise_heatmap_when_the_mean_of_equal_seeds_lands_an_ulp_above_them(tmp_
 def test_replica_scores_need_no_inference_predictions():
     test_only = {key: {"test": value["test"]} for key, value in SEPARATED.items()}
     assert replica_scores(test_only, TRUTH, [0, 8])["rmse"].tolist() == pytest.approx([0.01, 0.02, 0.03, 0.05, 0.06, 0.07])
+
+
+def test_only_the_configured_limit_pairs_are_compared_and_holm_runs_over_them():
+    # the grid of test_holm_across_three_limit_pairs_by_hand, two of its three pairs compared
+    grid = _grid({0: [0.01, 0.02, 0.03], 4: [0.05, 0.06, 0.07], 8: [0.055, 0.065, 0.075]}, {x: ["a"] * 3 for x in (0, 4, 8)})
+    table = noise_table(grid, TRUTH, [BELOW], [0, 4, 8], pairs=[[0, 8], [4, 8], [2, 8]])  # [2, 8]: no such replica limit
+    rmse = table[table["quantity"] == "rmse"]
+    assert list(zip(rmse["limit_i"], rmse["limit_j"])) == [(0, 8), (4, 8)]
+    assert list(rmse["p_value"]) == pytest.approx([0.1, 0.7]) and list(rmse["p_holm"]) == pytest.approx([0.2, 0.7])
+
+
+def test_three_seeds_give_no_verdict_at_alpha_005_and_every_finding_names_its_floor():
+    moved = _classical_noise("moved", {0: ["abc", "abd", "abc"], 8: ["xyz", "xyz", "xyw"]})  # p 0.1 at alpha 0.1: fails
+    strict_noise = replicas.noise_table(
+        _grid({0: [0.01, 0.02, 0.03], 8: [0.05, 0.06, 0.07]}, {0: ["abc", "abd", "abc"], 8: ["xyz", "xyz", "xyw"]}),
+        TRUTH,
+        [BELOW],
+        [0, 8],
+        alpha=0.05,
+    )
+    assert set(strict_noise["verdict"]) == {"too few seeds"} and set(strict_noise["alpha"]) == {0.05}
+    scores = pd.concat(
+        [
+            _scores("moved", "scratch", {0: [0.01] * 3, 12: [0.05, 0.06, 0.07]}),
+            _scores("moved", "self", {0: [0.01] * 3, 12: [0.01, 0.02, 0.03]}),
+        ]
+    )
+    settings = findings_vs_noise.settings_from_config(
+        {
+            "alpha": 0.05,
+            "pairs": None,
+            "stability_model": "rf",
+            "jaccard_high": 0.8,
+            "reference": "scratch",
+            "self_pretrained": "self",
+            "pretrained": ["external", "self"],
+        }
+    )
+    table = findings_vs_noise.finding_verdicts(moved, scores, **settings)
+    rows = {(r["finding"], r["model"]): r for _, r in table.iterrows()}
+    a, b = rows[("a", "rf")], rows[("b", "self")]
+    assert a["verdict"] == "undetermined" and "3 seed(s) cannot reach p <= 0.05" in a["numbers"]
+    assert a["p_value"] == pytest.approx(0.1) and a["min_p"] == pytest.approx(0.1) and a["alpha"] == 0.05
+    assert a["correction"].startswith("holds: no pair beyond noise by raw p; fails: Holm over 1 limit pair(s), floor 0.1")
+    assert b["verdict"] == "undetermined" and b["min_p"] == pytest.approx(0.1) and "intersection-union" in b["correction"]
+    assert rows[("c", "external")]["verdict"] == "undetermined" and math.isnan(rows[("c", "external")]["min_p"])
+    # the same data at alpha 0.1 decide: the floor is the deciding p, which is why 0.05 is the default
+    assert finding_verdicts(moved, scores).set_index(["finding", "model"]).loc[("a", "rf"), "verdict"] == "fails"
+    line = findings_lines(table)[0]
+    assert line.endswith(
+        "[p 0.1, smallest possible p 0.1, holds: no pair beyond noise by raw p; fails: Holm over 1 limit pair(s), floor 0.1, alpha 0.05]"
+    )
+
+
+def test_claims_name_the_configured_models():
+    assert findings_vs_noise.claim("a") == "RandomForest's screening is stable across limits"
+    assert findings_vs_noise.claim("b", self_pretrained="external", reference="self") == "external Allegro's test errors are below self's"
+    noise = _classical_noise("S", {0: ["abc"] * 3, 8: ["abc"] * 3})
+    scores = _scores("S", "external", {0: [0.01] * 3, 8: [0.02] * 3})
+    table = finding_verdicts(noise, scores, scratch="external", self_model="scratch", pretrained=("self",))
+    rows = {(r["finding"], r["model"]): r for _, r in table.iterrows()}
+    assert rows[("b", "scratch")]["claim"] == "scratch Allegro's test errors are below external's"
+    assert rows[("b", "scratch")]["numbers"] == "no scratch model" and rows[("c", "self")]["numbers"] == "no self model"

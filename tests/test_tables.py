@@ -122,6 +122,9 @@ def test_an_empty_text_field_reads_back_as_the_empty_string_it_was_written_as(tm
         "numbers": "no self model",
         "statistic": "",
         "p_value": float("nan"),
+        "min_p": float("nan"),
+        "correction": "",
+        "alpha": 0.05,
         "n_seeds": 0,
     }
     write_table(pd.DataFrame([row]), path)

@@ -93,6 +93,11 @@ def check_config(config: dict, source: str = "config.yaml") -> None:
         unknown = sorted(set(block["limits"]) - set(family_limits))
         if unknown:
             raise InputError(source, f"key 'replicas.{family}.limits'", f"{unknown} not among the {family} limits {family_limits}")
+    for pair in (config.get("verdicts") or {}).get("pairs") or []:
+        if pair[0] >= pair[1] or not set(pair) <= set(config.get("limits") or []):
+            raise InputError(
+                source, "key 'verdicts.pairs'", f"{pair}: a pair is [i, j] of two limits with i < j (limits {config.get('limits')})"
+            )
 
 
 def check_pretrain(pretrain: Mapping, source: str = "config.yaml") -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,17 +18,52 @@ import pandas as pd
 from qcrobust.permutation import holm, value_test
 from qcrobust.replicas import format_number, text_columns
 
-FINDING_COLUMNS = ["system", "family", "model", "mode", "finding", "claim", "verdict", "numbers", "statistic", "p_value", "n_seeds"]
+FINDING_COLUMNS = [
+    "system",
+    "family",
+    "model",
+    "mode",
+    "finding",
+    "claim",
+    "verdict",
+    "numbers",
+    "statistic",
+    "p_value",
+    "min_p",
+    "correction",
+    "alpha",
+    "n_seeds",
+]
 
 
 FINDING_VERDICTS = ("holds", "fails", "within retraining noise", "undetermined")
 
 
 CLAIMS = {
-    "a": "RandomForest's screening is stable across limits",
-    "b": "self-pretrained Allegro's test errors are below scratch's",
-    "c": "pretrained Allegro's SimilarityScores are above scratch's",
+    "a": "{stability}'s screening is stable across limits",
+    "b": "{self_pretrained} Allegro's test errors are below {reference}'s",
+    "c": "pretrained Allegro's SimilarityScores are above {reference}'s",
 }
+NAMES = {"rf": "RandomForest", "self": "self-pretrained"}  # how the claims name the default models
+
+
+def claim(finding: str, stability: str = "rf", self_pretrained: str = "self", reference: str = "scratch") -> str:
+    """The paper's claim ``finding`` (a, b, c) about the configured models (config ``verdicts``)."""
+    return CLAIMS[finding].format(
+        stability=NAMES.get(stability, stability), self_pretrained=NAMES.get(self_pretrained, self_pretrained), reference=reference
+    )
+
+
+def settings_from_config(verdicts: Mapping) -> dict:
+    """:func:`finding_verdicts`' keyword arguments from config ``verdicts`` (schema defaults filled)."""
+    return {
+        "alpha": float(verdicts["alpha"]),
+        "jaccard_high": float(verdicts["jaccard_high"]),
+        "rf_model": verdicts["stability_model"],
+        "scratch": verdicts["reference"],
+        "self_model": verdicts["self_pretrained"],
+        "pretrained": tuple(verdicts["pretrained"]),
+    }
 
 
 def _scores_by_seed(scores: pd.DataFrame, limits: Sequence[int]) -> tuple[list[int], np.ndarray]:
@@ -38,7 +74,15 @@ def _scores_by_seed(scores: pd.DataFrame, limits: Sequence[int]) -> tuple[list[i
     return [int(s) for s in table.columns], table.to_numpy(dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class _Context:
+    alpha: float
+    claims: Mapping[str, str]  # finding -> the claim about the configured models
+    reference: str  # the Allegro regime the others are compared with
+
+
 def _finding(
+    ctx: _Context,
     system: str,
     family: str,
     model: str,
@@ -49,23 +93,32 @@ def _finding(
     statistic: str,
     p_value: float = math.nan,
     n_seeds: int = 0,
+    *,
+    min_p: float = math.nan,
+    correction: str = "",
 ) -> dict:
+    """One finding's row; ``min_p`` is the smallest p one of its tests can reach with its seeds
+    (Holm over k tests multiplies it by k: ``correction`` says which correction decides)."""
     return {
         "system": system,
         "family": family,
         "model": model,
         "mode": mode,
         "finding": finding,
-        "claim": CLAIMS[finding],
+        "claim": ctx.claims[finding],
         "verdict": verdict_,
         "numbers": numbers,
         "statistic": statistic,
         "p_value": p_value,
+        "min_p": min_p,
+        "correction": correction,
+        "alpha": ctx.alpha,
         "n_seeds": n_seeds,
     }
 
 
-def _finding_a(part: pd.DataFrame, system: str, family: str, model: str, mode: str, alpha: float, high: float) -> dict:
+def _finding_a(ctx: _Context, part: pd.DataFrame, system: str, family: str, model: str, mode: str, high: float) -> dict:
+    alpha = ctx.alpha
     largest = int(part["limit_j"].max())
     against = part[part["limit_j"] == largest].sort_values("limit_i")
     n, min_p = int(against["n_seeds"].iloc[0]), float(against["min_p"].iloc[0])
@@ -103,22 +156,29 @@ def _finding_a(part: pd.DataFrame, system: str, family: str, model: str, mode: s
         result = "holds"
     else:
         result = "within retraining noise"
-    return _finding(system, family, model, mode, "a", result, numbers, statistic, float(p.min()), n)
+    correction = (
+        f"holds: no pair beyond noise by raw p; fails: Holm over {len(p)} limit pair(s), floor {format_number(min(1.0, len(p) * min_p))}"
+    )
+    return _finding(
+        ctx, system, family, model, mode, "a", result, numbers, statistic, float(p.min()), n, min_p=min_p, correction=correction
+    )
 
 
-def _finding_b(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: str, model: str, alpha: float) -> dict:
+def _finding_b(ctx: _Context, scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: str, model: str) -> dict:
+    alpha, reference = ctx.alpha, ctx.reference
     limits = sorted(set(scratch["limit"].astype(int)) & set(own["limit"].astype(int)))
     _, base = _scores_by_seed(scratch, limits)
     _, mine = _scores_by_seed(own, limits)
     if base.shape != mine.shape:
         return _finding(
+            ctx,
             system,
             family,
             model,
             "",
             "b",
             "undetermined",
-            f"{model} has {mine.shape[1]} seeds, scratch {base.shape[1]}",
+            f"{model} has {mine.shape[1]} seeds, {reference} {base.shape[1]}",
             "the exact test compares equal numbers of seeds",
         )
     n = base.shape[1]
@@ -130,20 +190,20 @@ def _finding_b(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: st
         test = value_test(base[k], mine[k])  # difference = mean(self) - mean(scratch)
         tests.append((limit, test))
         parts.append(
-            f"limit {limit}: {model} {format_number(mine[k].mean())} vs scratch {format_number(base[k].mean())} eV/atom "
+            f"limit {limit}: {model} {format_number(mine[k].mean())} vs {reference} {format_number(base[k].mean())} eV/atom "
             f"(Δ {format_number(test['difference'])}, seed sd {format_number(test['seed_sd'])}, p {format_number(test['p_value'])})"
         )
     if reused:
         parts.append(
-            f"not compared at limit(s) {', '.join(map(str, reused))}: {model} is scratch's model there (identical RMSE for every seed)"
+            f"not compared at limit(s) {', '.join(map(str, reused))}: {model} is {reference}'s model there (identical RMSE for every seed)"
         )
     statistic = (
-        f"T = |mean test RMSE {model} - mean scratch| per limit, exact permutation test over 2 x {n} seeds, alpha {alpha:g}; "
+        f"T = |mean test RMSE {model} - mean {reference}| per limit, exact permutation test over 2 x {n} seeds, alpha {alpha:g}; "
         "holds needs p <= alpha and a lower mean at every compared limit (intersection-union, no adjustment); "
         "fails: higher with Holm-adjusted p <= alpha at some limit"
     )
     if not tests:
-        return _finding(system, family, model, "", "b", "undetermined", "; ".join(parts) or "no common limit", statistic, n_seeds=n)
+        return _finding(ctx, system, family, model, "", "b", "undetermined", "; ".join(parts) or "no common limit", statistic, n_seeds=n)
     p = np.array([t["p_value"] for _, t in tests])
     p_holm = holm(p)
     min_p = tests[0][1]["min_p"]
@@ -158,7 +218,10 @@ def _finding_b(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: st
         result = "holds"
     else:
         result = "within retraining noise"
-    return _finding(system, family, model, "", "b", result, "; ".join(parts), statistic, float(p.max()), n)
+    correction = f"holds: intersection-union over {len(tests)} limit(s), no adjustment; fails: Holm over {len(tests)} limit(s)"
+    return _finding(
+        ctx, system, family, model, "", "b", result, "; ".join(parts), statistic, float(p.max()), n, min_p=min_p, correction=correction
+    )
 
 
 def _replica_similarity(rmse: np.ndarray, normalizer: float) -> np.ndarray:
@@ -168,13 +231,14 @@ def _replica_similarity(rmse: np.ndarray, normalizer: float) -> np.ndarray:
     return 1.0 - gaps.mean(axis=0) / normalizer
 
 
-def _finding_c(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: str, model: str, alpha: float) -> dict:
+def _finding_c(ctx: _Context, scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: str, model: str) -> dict:
+    alpha, reference = ctx.alpha, ctx.reference
     limits = sorted(set(scratch["limit"].astype(int)) & set(own["limit"].astype(int)))
     kinds = set(scratch["normalizer_kind"].astype(str)) | set(own["normalizer_kind"].astype(str))
     normalizer = float(scratch["normalizer"].iloc[0])
     statistic = (
         f"SimilarityScore of a replica: seed s's models at every limit, mean over the limit pairs; T = |mean {model} - "
-        f"mean scratch| over the replicas, exact permutation test, alpha {alpha:g}"
+        f"mean {reference}| over the replicas, exact permutation test, alpha {alpha:g}"
     )
     if len(limits) < 2 or len(kinds) > 1 or not normalizer > 0:
         why = (
@@ -184,19 +248,27 @@ def _finding_c(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: st
             if len(kinds) > 1
             else "normalizer ȳ = 0: SimilarityScore undefined"
         )
-        return _finding(system, family, model, "", "c", "undetermined", why, statistic)
+        return _finding(ctx, system, family, model, "", "c", "undetermined", why, statistic)
     _, base = _scores_by_seed(scratch, limits)
     _, mine = _scores_by_seed(own, limits)
     if base.shape != mine.shape:
         return _finding(
-            system, family, model, "", "c", "undetermined", f"{model} has {mine.shape[1]} seeds, scratch {base.shape[1]}", statistic
+            ctx,
+            system,
+            family,
+            model,
+            "",
+            "c",
+            "undetermined",
+            f"{model} has {mine.shape[1]} seeds, {reference} {base.shape[1]}",
+            statistic,
         )
     n = base.shape[1]
     s_base, s_mine = _replica_similarity(base, normalizer), _replica_similarity(mine, normalizer)
     test = value_test(s_base, s_mine)  # difference = mean(pretrained) - mean(scratch)
     numbers = (
         f"SimilarityScore over limits {', '.join(map(str, limits))} (ȳ = {kinds.pop()} {format_number(normalizer)} eV/atom): "
-        f"{model} {format_number(s_mine.mean())} vs scratch {format_number(s_base.mean())} (Δ {format_number(test['difference'])}, "
+        f"{model} {format_number(s_mine.mean())} vs {reference} {format_number(s_base.mean())} (Δ {format_number(test['difference'])}, "
         f"seed sd {format_number(test['seed_sd'])}), p {format_number(test['p_value'])}"
     )
     if test["min_p"] > alpha:
@@ -206,14 +278,28 @@ def _finding_c(scratch: pd.DataFrame, own: pd.DataFrame, system: str, family: st
         result = "within retraining noise"
     else:
         result = "holds" if test["difference"] > 0 else "fails"
-    return _finding(system, family, model, "", "c", result, numbers, statistic + f" ({test['n_splits']} splits)", test["p_value"], n)
+    return _finding(
+        ctx,
+        system,
+        family,
+        model,
+        "",
+        "c",
+        result,
+        numbers,
+        statistic + f" ({test['n_splits']} splits)",
+        test["p_value"],
+        n,
+        min_p=test["min_p"],
+        correction="none (one test per model)",
+    )
 
 
 def finding_verdicts(
     noise: pd.DataFrame,
     scores: pd.DataFrame,
     *,
-    alpha: float = 0.1,
+    alpha: float,
     jaccard_high: float = 0.8,
     rf_model: str = "rf",
     allegro_family: str = "allegro",
@@ -252,33 +338,44 @@ def finding_verdicts(
         over the n replicas of each model by the exact test on the means: holds when pretrained
         is higher with p <= alpha, fails when lower with p <= alpha, otherwise within noise.
     """
+    ctx = _Context(
+        alpha=alpha,
+        claims={f: claim(f, stability=rf_model, self_pretrained=self_model, reference=scratch) for f in CLAIMS},
+        reference=scratch,
+    )
     noise, rows = text_columns(noise), []
     classical = noise[(noise["model"] == rf_model) & (noise["quantity"] == "jaccard")]
     for (system, family, model, mode), part in classical.groupby(["system", "family", "model", "mode"], sort=False):
-        rows.append(_finding_a(part, system, family, model, mode, alpha, jaccard_high))
+        rows.append(_finding_a(ctx, part, system, family, model, mode, jaccard_high))
     allegro = scores[scores["family"] == allegro_family]
     for system, part in allegro.groupby("system", sort=False):
         models = {m: g for m, g in part.groupby("model", sort=False)}
         if scratch not in models:
             for finding in ("b", "c"):
-                rows.append(_finding(system, allegro_family, scratch, "", finding, "undetermined", f"no {scratch} model", ""))
+                rows.append(_finding(ctx, system, allegro_family, scratch, "", finding, "undetermined", f"no {scratch} model", ""))
             continue
         if self_model in models:
-            rows.append(_finding_b(models[scratch], models[self_model], system, allegro_family, self_model, alpha))
+            rows.append(_finding_b(ctx, models[scratch], models[self_model], system, allegro_family, self_model))
         else:
-            rows.append(_finding(system, allegro_family, self_model, "", "b", "undetermined", f"no {self_model} model", ""))
+            rows.append(_finding(ctx, system, allegro_family, self_model, "", "b", "undetermined", f"no {self_model} model", ""))
         for model in pretrained:
             if model in models:
-                rows.append(_finding_c(models[scratch], models[model], system, allegro_family, model, alpha))
+                rows.append(_finding_c(ctx, models[scratch], models[model], system, allegro_family, model))
             else:
-                rows.append(_finding(system, allegro_family, model, "", "c", "undetermined", f"no {model} model", ""))
+                rows.append(_finding(ctx, system, allegro_family, model, "", "c", "undetermined", f"no {model} model", ""))
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
 
 def findings_lines(findings: pd.DataFrame) -> list[str]:
-    """:func:`finding_verdicts` rows as short sentences: "system family model [mode]: (a) claim: verdict -- numbers."."""
+    """:func:`finding_verdicts` rows as short sentences: "system family model [mode]: (a) claim: verdict -- numbers.
+    [p, smallest possible p, correction, alpha]" (the bracket where a test ran)."""
     out = []
-    for row in text_columns(findings, ("mode", "numbers")).itertuples():
+    for row in text_columns(findings, ("mode", "numbers", "correction")).itertuples():
         mode = f" [{row.mode}]" if row.mode else ""
-        out.append(f"{row.system} {row.family} {row.model}{mode}: ({row.finding}) {row.claim}: {row.verdict} -- {row.numbers}.")
+        test = (
+            f" [p {format_number(row.p_value)}, smallest possible p {format_number(row.min_p)}, {row.correction}, alpha {row.alpha:g}]"
+            if math.isfinite(float(row.p_value))
+            else ""
+        )
+        out.append(f"{row.system} {row.family} {row.model}{mode}: ({row.finding}) {row.claim}: {row.verdict} -- {row.numbers}.{test}")
     return out

@@ -18,7 +18,7 @@ for any n):
 Every split of the 2n models into two groups of n is a relabelling under the null hypothesis
 "the limit does not matter"; p = the share of splits with T at least the observed one. The
 smallest p possible is 1 / (number of distinct splits): 1/3 with 2 seeds, 1/10 with 3, 1/35
-with 4 -- so with fewer than 3 seeds no difference can be called beyond noise at α = 0.1, and
+with 4 -- so with fewer than 4 seeds no difference can be called beyond noise at α = 0.05 (3 at 0.1), and
 the verdict says "too few seeds" instead of "within noise". The splits are enumerated once per
 seed count (:func:`split_matrix`) and every statistic is computed for all of them at once; up to
 ``MAX_SEEDS`` seeds (1,352,078 splits) the test stays exact. :func:`holm` adjusts a family of

@@ -37,7 +37,8 @@ unordered split once). The p-value is the share of splits whose T reaches the ob
 *exact* permutation test over seeds, valid for any n and any distribution (RMSEs over seeds are
 neither normal nor many; Jaccard indices are bounded and tied). Its price is a floor: the
 smallest p possible is 1 / (C(2n, n) / 2): 1 with 1 seed, 1/3 with 2, 1/10 with 3, 1/35 with 4,
-1/126 with 5. At α = 0.1 (the default) a pair can be called "beyond noise" only from 3 seeds on;
+1/126 with 5. At α (config ``verdicts.alpha``, default 0.05) a pair can be called "beyond noise" only
+from 4 seeds on (3 at α = 0.1);
 with fewer, the verdict is "too few seeds", never "within noise" (a test that cannot reject says
 nothing about the noise). With one seed there is no within-limit pair at all: the within columns
 are NaN and say so in ``note``; every other column is defined (T, p = 1, one split).
@@ -481,13 +482,16 @@ def noise_table(
     modes: Sequence[ScreeningMode],
     limits: Sequence[int],
     *,
-    alpha: float = 0.1,
+    alpha: float,
+    pairs: Sequence[Sequence[int]] | None = None,
     normalizer: str = "std",
     warn_below: float = 0.0,
     key: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Every pair of limits (i < j) of one model against its retraining noise: one row per
+    """Every pair of limits (i < j) of one model against its retraining noise, or the ``pairs``
+    among them (config ``verdicts.pairs``; pairs of other limits are skipped): one row per
     (quantity, mode, limit_i, limit_j), columns ``NOISE_COLUMNS`` after the ``key`` columns.
+    ``alpha``: config ``verdicts.alpha``.
 
     ``predictions[(limit, seed)]``: ``{"test": id,y_pred, "inference": id,y_pred}`` DataFrames,
     the same seeds at every limit of ``limits`` (other limits are ignored); ``test_truth``:
@@ -506,7 +510,9 @@ def noise_table(
       (pairs of two empty sets, counted as identical), ``note`` (every undefined or conventional value).
     """
     r = _Replicas(predictions, test_truth, modes, limits, normalizer, warn_below, _source(key))
-    rows = [row for i, j in itertools.combinations(r.limits, 2) for row in _pair_rows(r, i, j, alpha)]
+    wanted = None if pairs is None else {(int(i), int(j)) for i, j in pairs}
+    compared = [(i, j) for i, j in itertools.combinations(r.limits, 2) if wanted is None or (i, j) in wanted]
+    rows = [row for i, j in compared for row in _pair_rows(r, i, j, alpha)]
     table = pd.DataFrame(rows, columns=[c for c in NOISE_COLUMNS if c not in ("p_holm", "verdict", "verdict_holm")] + ["p_holm"])
     if len(table):
         table["p_holm"] = table.groupby(["quantity", "mode"], sort=False)["p_value"].transform(lambda p: holm(p.to_numpy()))

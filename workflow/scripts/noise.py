@@ -10,6 +10,7 @@ with rule_logging(snakemake) as log:
     w = snakemake.wildcards
     settings = EvaluationSettings.from_config(snakemake.params.settings)
     inputs = snakemake.input
+    verdicts = snakemake.params.verdicts
     predictions = replica_predictions({"test": inputs.test, "inference": inputs.inference}, snakemake.params.limits)
     truth = read_test_targets(inputs.splits, inputs.targets, snakemake.params.target)
     limits = sorted({limit for limit, _ in predictions})
@@ -17,7 +18,9 @@ with rule_logging(snakemake) as log:
         normalizer=settings.normalizer, warn_below=settings.warn_below, key={"system": w.system, "family": w.family, "model": w.model}
     )
     tables = {
-        "noise": noise_table(predictions, truth, settings.modes, limits, **common),
+        "noise": noise_table(
+            predictions, truth, settings.modes, limits, alpha=verdicts["alpha"], pairs=verdicts["pairs"], **common
+        ),
         "seed_spread": seed_spread(predictions, truth, settings.modes, limits, **common),
         "replica_scores": replica_scores(predictions, truth, limits, **common),
     }

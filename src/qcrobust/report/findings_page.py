@@ -202,10 +202,12 @@ def findings_html(
         items = "<li><b>Warnings</b><ul>\n" + "\n".join(f"<li>{html.escape(w)}</li>" for w in warnings) + "\n</ul></li>\n" + items
     against_noise = noise_lines(noise_findings, notes)
     if against_noise:
+        alpha = ", ".join(f"{a:g}" for a in sorted(set(noise_findings["alpha"].astype(float))))
         items += (
             "\n</ul>\n<h2>Against the retraining noise</h2>\n<p>Replicas (config replicas): each finding "
-            "holds, fails, is within retraining noise or undetermined (too few seeds); exact permutation "
-            "tests over seeds, alpha 0.1. Tables: noise_all.csv, findings_noise.csv.</p>\n<ul>\n"
+            "holds, fails, is within retraining noise or undetermined (too few seeds to reach alpha, or a "
+            f"model missing); exact permutation tests over seeds, alpha {alpha} (config verdicts.alpha). "
+            "Tables: noise_all.csv, findings_noise.csv.</p>\n<ul>\n"
             + "\n".join(f"<li>{html.escape(line)}</li>" for line in against_noise)
         )
     tables = ""
