@@ -18,9 +18,7 @@ with rule_logging(snakemake) as log:
         normalizer=settings.normalizer, warn_below=settings.warn_below, key={"system": w.system, "family": w.family, "model": w.model}
     )
     tables = {
-        "noise": noise_table(
-            predictions, truth, settings.modes, limits, alpha=verdicts["alpha"], pairs=verdicts["pairs"], **common
-        ),
+        "noise": noise_table(predictions, truth, settings.modes, limits, alpha=verdicts["alpha"], pairs=verdicts["pairs"], **common),
         "seed_spread": seed_spread(predictions, truth, settings.modes, limits, **common),
         "replica_scores": replica_scores(predictions, truth, limits, **common),
     }

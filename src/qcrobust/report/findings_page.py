@@ -207,8 +207,7 @@ def findings_html(
             "\n</ul>\n<h2>Against the retraining noise</h2>\n<p>Replicas (config replicas): each finding "
             "holds, fails, is within retraining noise or undetermined (too few seeds to reach alpha, or a "
             f"model missing); exact permutation tests over seeds, alpha {alpha} (config verdicts.alpha). "
-            "Tables: noise_all.csv, findings_noise.csv.</p>\n<ul>\n"
-            + "\n".join(f"<li>{html.escape(line)}</li>" for line in against_noise)
+            "Tables: noise_all.csv, findings_noise.csv.</p>\n<ul>\n" + "\n".join(f"<li>{html.escape(line)}</li>" for line in against_noise)
         )
     tables = ""
     if not stability.empty:
