@@ -176,6 +176,7 @@ rule candidates:
         modes=config["screening"]["modes"],
         target=config["target"],
         data_note=partial(report_stage.data_note, config),
+        ranking=config["candidates"],
     script:
         "../workflow/scripts/candidates.py"
 

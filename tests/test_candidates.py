@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qcrobust.candidates import candidate_table, consensus_precision
+from qcrobust.candidates import candidate_table, consensus_precision, ranking_precision
 from qcrobust.screening import ScreeningMode
 
 IDS = ["a", "b", "c", "d"]
@@ -151,3 +151,36 @@ def test_candidate_rules_read_every_screen_of_the_system(tmp_path):
         "results/B/candidates.png",
     ]
     assert candidate_targets(Study.from_config(validate_config({**config, "classical": {"models": []}, "allegro": {"models": []}}))) == []
+
+
+def test_selection_share_interval_resamples_whole_models():
+    hull = candidate_table(PREDICTIONS, [HULL], AUDIT).set_index("id")
+    # a: every screen of both models selects it; b: 1 of rf's 2 screens, none of scratch's --
+    # resampling the 2 models gives 0 (scratch twice), 1/4 or 1/2 (rf twice, probability 1/4)
+    assert hull.loc["a", ["share_ci_low", "share_ci_high"]].tolist() == [1.0, 1.0]
+    assert hull.loc["b", ["share_ci_low", "share_ci_high"]].tolist() == [0.0, 0.5]
+    assert set(hull["ci_method"]) == {"bootstrap over 2 models, 2000 resamples, seed 0, 95 %"}
+
+
+def test_rankings_by_mean_and_by_lower_confidence_bound():
+    values = np.array([p["y_pred"].to_numpy() for p in PREDICTIONS.values()])
+    lcb = dict(zip(IDS, values.mean(axis=0) - values.std(axis=0)))  # a -0.0258, b 0.0010, c -0.0023, d -0.0162
+    by_mean = candidate_table(PREDICTIONS, [HULL], rank_by="mean")
+    by_lcb = candidate_table(PREDICTIONS, [HULL], rank_by="lcb")
+    assert by_mean["id"].tolist() == ["a", "d", "b", "c"] and by_lcb["id"].tolist() == ["a", "d", "c", "b"]
+    assert by_lcb["rank"].tolist() == [1, 2, 3, 4]
+    assert by_lcb.set_index("id")["y_pred_lcb"].to_dict() == pytest.approx(lcb)
+    wider = candidate_table(PREDICTIONS, [HULL], rank_by="lcb", lcb_k=2.0).set_index("id")
+    assert wider.loc["c", "y_pred_lcb"] == pytest.approx(values.mean(axis=0)[2] - 2 * values.std(axis=0)[2])
+    with pytest.raises(ValueError, match="rank_by 'best'"):
+        candidate_table(PREDICTIONS, [HULL], rank_by="best")
+
+
+def test_ranking_precision_on_the_audit():
+    # audited a (yes), b (no), c (yes): share and mean put b second, the bound puts c second
+    table = candidate_table(PREDICTIONS, [HULL], AUDIT)
+    result = ranking_precision(table, k=2).set_index("ranking")
+    assert result["hits"].to_dict() == {"share": 1, "mean": 1, "lcb": 2}
+    assert result.loc["lcb", "precision"] == 1.0 and result.loc["share", "n_audited"] == 3 and result.loc["share", "n_truly"] == 2
+    assert result.loc["lcb", "ci_low"] == pytest.approx(0.342, abs=1e-3) and result.loc["lcb", "ci_high"] == 1.0
+    assert ranking_precision(candidate_table(PREDICTIONS, [HULL]), k=2).empty

@@ -20,6 +20,8 @@ from qcrobust.workflow.predict import decode_inputs, prediction_inputs
 pytestmark = pytest.mark.workflow
 
 REPLICAS = {"classical": {"seeds": 3, "limits": [0, 8]}}
+# 3 seeds reach p = 0.1 at best: alpha 0.1 lets them decide (the default 0.05 cannot; tests/test_replicas.py)
+VERDICTS = {"alpha": 0.1}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def replica_run(tmp_path_factory):
     """The small study's classical rf, with 3 seeds at limits 0 and 8 and one at 4."""
     folder = tmp_path_factory.mktemp("replicas") / "work"
     settings = SMALL_STUDY | {"classical": SMALL_STUDY["classical"] | {"models": ["rf"]}, "allegro": {"models": []}}
-    config = make_self_contained_study(folder, **settings, replicas=REPLICAS)
+    config = make_self_contained_study(folder, **settings, replicas=REPLICAS, verdicts=VERDICTS)
     run_workflow(config, folder)
     return folder, Study.from_config(load_config(config))
 
@@ -94,7 +96,7 @@ def test_noise_tables_compare_the_replica_limits(replica_run):
     assert set(noise["quantity"]) == {"rmse", "similarity", "jaccard"}
     assert set(noise.loc[noise["quantity"] == "jaccard", "mode"]) == set(study.mode_names)
     assert (noise["n_seeds"] == 3).all() and list(noise["min_p"]) == pytest.approx([0.1] * len(noise))
-    assert noise["verdict"].isin(["beyond noise", "within noise"]).all()
+    assert noise["verdict"].isin(["beyond noise", "within noise"]).all() and set(noise["alpha"]) == {0.1}
     scores = pd.read_csv(folder / layout.path(layout.SUMMARY_TABLE, **key, table="replica_scores"))
     assert sorted(zip(scores["limit"], scores["seed"])) == [(x, s) for x in (0, 8) for s in (0, 1, 2)]
     rmse = pd.read_csv(folder / layout.path(layout.SUMMARY_TABLE, **key, table="rmse_by_limit"))
@@ -112,6 +114,7 @@ def test_findings_state_the_verdict_against_the_noise(replica_run):
     # 3 seeds can decide; only a mode in which no seed selects anything stays undetermined
     decided = rf["verdict"].isin(["holds", "fails", "within retraining noise"])
     assert rf.loc[~decided, "numbers"].str.contains("no seed selects anything").all() and decided.any()
+    assert set(findings["alpha"]) == {0.1} and (rf["min_p"] == pytest.approx(0.1)).all()  # the config reaches the findings
     page = (folder / layout.FINDINGS).read_text()
     assert "Against the retraining noise" in page and "(a)" in page
     # every screen of every seed counts in the candidates (3 + 1 + 3 rf models per system)

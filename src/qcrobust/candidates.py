@@ -4,7 +4,10 @@ Every screen -- one (family, model, limit, seed) model under one screening mode 
 of inference structures. Per system and mode, :func:`candidate_table` gives every inference
 structure the share of screens that select it (in all and per family), the mean and spread of
 its predicted target over every model, and its audit label where it has one, ranked by the
-share (then by the mean prediction, then the id). Inference structures the labeled dataset
+share (then by the mean prediction, then the id) or, by config, by the mean prediction or its
+lower confidence bound; the share carries a bootstrap interval over the models.
+:func:`ranking_precision` measures on the audit set which ranking finds more truly selected
+structures first. Inference structures the labeled dataset
 already holds were left out of the screens at ingest; they are listed after the ranked ones with
 their known label (``status`` ``labeled``). :func:`consensus_precision` asks, on the audit set,
 whether structures selected by most screens are right more often than those of a single screen,
@@ -45,33 +48,73 @@ def _selections(values: np.ndarray, mode: ScreeningMode) -> np.ndarray:
     return np.vstack([mode.mask(row) for row in values])
 
 
+RANKINGS = ("share", "mean", "lcb")
+
+
+def _share_interval(keys: Sequence[ScreenKey], selected: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """95 % interval of each structure's selection share by a bootstrap over the models: a
+    (family, model) with all its limits and seeds is one unit (its screens are not independent
+    draws), resampled with replacement ``BOOTSTRAP_RESAMPLES`` times, seed ``BOOTSTRAP_SEED``."""
+    models = sorted({(key[0], key[1]) for key in keys})  # sorted: the resamples never depend on input order
+    counts = np.vstack([selected[[k for k, key in enumerate(keys) if (key[0], key[1]) == m]].sum(axis=0) for m in models])
+    sizes = np.array([sum(1 for key in keys if (key[0], key[1]) == m) for m in models], dtype=np.float64)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    weights = rng.multinomial(len(models), [1.0 / len(models)] * len(models), size=BOOTSTRAP_RESAMPLES).astype(np.float64)
+    shares = (weights @ counts) / (weights @ sizes)[:, None]
+    tail = 100 * (1 - confidence) / 2
+    return np.percentile(shares, tail, axis=0), np.percentile(shares, 100 - tail, axis=0)
+
+
+def _ranked(table: pd.DataFrame, rank_by: str) -> pd.DataFrame:
+    """``table`` in the order of ``rank_by`` (:data:`RANKINGS`); ties by id, never by row order."""
+    columns, ascending = {
+        "share": (["share_selected", "y_pred_mean", "id"], [False, True, True]),
+        "mean": (["y_pred_mean", "id"], [True, True]),
+        "lcb": (["y_pred_lcb", "id"], [True, True]),
+    }[rank_by]
+    return table.sort_values(columns, ascending=ascending, kind="stable")
+
+
 def candidate_table(
     predictions: Mapping[ScreenKey, pd.DataFrame],
     modes: Sequence[ScreeningMode],
     audit: pd.DataFrame | None = None,
     known: pd.DataFrame | None = None,
     equivalent_ids: Mapping[str, str] | None = None,
+    *,
+    rank_by: str = "share",
+    lcb_k: float = 1.0,
 ) -> pd.DataFrame:
-    """One row per (mode, inference structure), ranked within each mode (``rank`` 1 = most robust).
+    """One row per (mode, inference structure), ranked within each mode (``rank`` 1 = first).
 
-    Columns: ``mode, rank, id, status`` (``screened``), ``share_selected`` (of all screens),
+    ``rank_by`` (config ``candidates.rank_by``): ``share`` (the share of screens selecting it,
+    then the mean prediction), ``mean`` (the mean prediction) or ``lcb`` (``y_pred_lcb`` = mean -
+    ``lcb_k`` x spread: the optimistic bound, a structure whose models disagree gets the benefit of
+    the doubt); ties by id.
+
+    Columns: ``mode, rank, id, status`` (``screened``), ``share_selected`` (of all screens) with
+    ``share_ci_low`` / ``share_ci_high`` (:func:`_share_interval`; ``ci_method`` says how),
     ``share_{family}`` per family, ``share_balanced`` (the mean of the family shares: each family
     weighs the same), ``n_screens``, ``y_pred_mean``, ``y_pred_sd`` (over all models, ddof 0),
-    ``y_pred_min``, ``y_pred_max``, ``equivalent_ids`` (other input ids of the same structure,
+    ``y_pred_lcb``, ``y_pred_min``, ``y_pred_max``, ``equivalent_ids`` (other input ids of the same structure,
     merged into this row at ingest), and with an audit set ``y_true`` (NaN where the structure is
     not in it) and ``truly_selected`` (the mode applied to the audit's true labels; empty where
     not audited). ``known`` (``id, known_id, known_split, y_known``): inference structures the
     labeled dataset holds, appended per mode with ``status`` ``labeled``, no rank and no shares,
     ``truly_selected`` from their known label for threshold and window modes.
     """
+    if rank_by not in RANKINGS:
+        raise ValueError(f"rank_by {rank_by!r}: one of {RANKINGS}")
     keys, ids, values = _matrix(predictions)
     families = list(dict.fromkeys(key[0] for key in keys))
+    n_models = len({(key[0], key[1]) for key in keys})
     # what does not depend on the mode: the predictions' statistics and the audit labels
     common = pd.DataFrame(
         {
             "n_screens": len(keys),
             "y_pred_mean": values.mean(axis=0),
             "y_pred_sd": values.std(axis=0),
+            "y_pred_lcb": values.mean(axis=0) - lcb_k * values.std(axis=0),
             "y_pred_min": values.min(axis=0),
             "y_pred_max": values.max(axis=0),
             "equivalent_ids": [(equivalent_ids or {}).get(i, "") for i in ids],
@@ -84,7 +127,18 @@ def candidate_table(
     tables = []
     for mode in modes:
         selected = _selections(values, mode)
-        table = pd.DataFrame({"mode": mode.name, "id": ids, "status": "screened", "share_selected": selected.mean(axis=0)})
+        low, high = _share_interval(keys, selected)
+        table = pd.DataFrame(
+            {
+                "mode": mode.name,
+                "id": ids,
+                "status": "screened",
+                "share_selected": selected.mean(axis=0),
+                "share_ci_low": low,
+                "share_ci_high": high,
+                "ci_method": f"bootstrap over {n_models} models, {BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED}, 95 %",
+            }
+        )
         for family in families:
             rows = [k for k, key in enumerate(keys) if key[0] == family]
             table[f"share_{family}"] = selected[rows].mean(axis=0)
@@ -94,7 +148,7 @@ def candidate_table(
         if audit is not None:
             truth = dict(zip(audit_ids, mode.mask(audit["y_true"].to_numpy())))
             table["truly_selected"] = [("yes" if truth[i] else "no") if i in truth else "" for i in ids]
-        table = table.sort_values(["share_selected", "y_pred_mean", "id"], ascending=[False, True, True], kind="stable")
+        table = _ranked(table, rank_by)
         table.insert(1, "rank", pd.array(np.arange(1, len(table) + 1), dtype="Int64"))
         if known is not None and len(known):
             table = pd.concat([table, _known_rows(known, mode, audit is not None)], ignore_index=True)
@@ -249,3 +303,35 @@ def audit_on_kept_ids(audit: pd.DataFrame, equivalents: pd.DataFrame) -> pd.Data
     duplicate = equivalents[equivalents["relation"] == "duplicate"]
     kept = dict(zip(duplicate["id"].astype(str), duplicate["equivalent_id"].astype(str)))
     return audit.assign(id=audit["id"].astype(str).map(lambda i: kept.get(i, i))).drop_duplicates("id")
+
+
+def ranking_precision(table: pd.DataFrame, k: int, lcb_k: float = 1.0) -> pd.DataFrame:
+    """Which ranking finds more truly selected structures first, on the audit set: per mode, the
+    audited screened rows of a :func:`candidate_table` ordered by each of :data:`RANKINGS`
+    (``lcb`` with ``lcb_k``), and the precision of the first ``k`` (``truly_selected`` yes) with
+    its 95 % Wilson interval. Columns ``mode, ranking, k, n_audited, n_truly, hits, precision,
+    ci_low, ci_high``; no rows without an audit set."""
+    rows = []
+    if "y_true" not in table:
+        return pd.DataFrame(columns=["mode", "ranking", "k", "n_audited", "n_truly", "hits", "precision", "ci_low", "ci_high"])
+    audited = table[(table["status"] == "screened") & table["y_true"].notna()]
+    for mode, part in audited.groupby("mode", sort=False):
+        part = part.assign(y_pred_lcb=part["y_pred_mean"] - lcb_k * part["y_pred_sd"])
+        for ranking in RANKINGS:
+            first = _ranked(part, ranking).head(k)
+            hits = int((first["truly_selected"] == "yes").sum())
+            low, high = wilson_interval([hits], [len(first)])
+            rows.append(
+                {
+                    "mode": mode,
+                    "ranking": ranking,
+                    "k": len(first),
+                    "n_audited": len(part),
+                    "n_truly": int((part["truly_selected"] == "yes").sum()),
+                    "hits": hits,
+                    "precision": hits / len(first) if len(first) else math.nan,
+                    "ci_low": float(low[0]),
+                    "ci_high": float(high[0]),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -17,7 +17,15 @@ with rule_logging(snakemake) as log:
     audit = None
     if "audit_targets" in inputs.keys():
         audit = audit_on_kept_ids(read_audit_targets(inputs.audit_targets, params.target), equivalents)
-    table = candidate_table(predictions, modes_from_config(params.modes), audit, known, merged_ids(equivalents))
+    table = candidate_table(
+        predictions,
+        modes_from_config(params.modes),
+        audit,
+        known,
+        merged_ids(equivalents),
+        rank_by=params.ranking["rank_by"],
+        lcb_k=params.ranking["lcb_k"],
+    )
     top = table[table["rank"] <= 10]
     log.info(
         "%d screens, %d structures already labeled (listed, not screened); top 10 per mode:\n%s",
