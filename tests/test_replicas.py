@@ -465,7 +465,7 @@ def test_claims_name_the_configured_models():
     assert findings_vs_noise.claim("b", self_pretrained="external", reference="self") == "external Allegro's test errors are below self's"
     noise = _classical_noise("S", {0: ["abc"] * 3, 8: ["abc"] * 3})
     scores = _scores("S", "external", {0: [0.01] * 3, 8: [0.02] * 3})
-    table = finding_verdicts(noise, scores, scratch="external", self_model="scratch", pretrained=("self",))
+    table = finding_verdicts(noise, scores, reference="external", self_pretrained="scratch", pretrained=("self",))
     rows = {(r["finding"], r["model"]): r for _, r in table.iterrows()}
     assert rows[("b", "scratch")]["claim"] == "scratch Allegro's test errors are below external's"
     assert rows[("b", "scratch")]["numbers"] == "no scratch model" and rows[("c", "self")]["numbers"] == "no self model"

@@ -47,23 +47,19 @@ CLAIMS = {
 NAMES = {"rf": "RandomForest", "self": "self-pretrained"}  # how the claims name the default models
 
 
-def claim(finding: str, stability: str = "rf", self_pretrained: str = "self", reference: str = "scratch") -> str:
+def claim(finding: str, stability_model: str = "rf", self_pretrained: str = "self", reference: str = "scratch") -> str:
     """The paper's claim ``finding`` (a, b, c) about the configured models (config ``verdicts``)."""
     return CLAIMS[finding].format(
-        stability=NAMES.get(stability, stability), self_pretrained=NAMES.get(self_pretrained, self_pretrained), reference=reference
+        stability=NAMES.get(stability_model, stability_model),
+        self_pretrained=NAMES.get(self_pretrained, self_pretrained),
+        reference=reference,
     )
 
 
 def settings_from_config(verdicts: Mapping) -> dict:
-    """:func:`finding_verdicts`' keyword arguments from config ``verdicts`` (schema defaults filled)."""
-    return {
-        "alpha": float(verdicts["alpha"]),
-        "jaccard_high": float(verdicts["jaccard_high"]),
-        "rf_model": verdicts["stability_model"],
-        "scratch": verdicts["reference"],
-        "self_model": verdicts["self_pretrained"],
-        "pretrained": tuple(verdicts["pretrained"]),
-    }
+    """:func:`finding_verdicts`' keyword arguments from config ``verdicts`` (schema defaults filled):
+    every key but ``pairs``, which chooses the compared limit pairs of the noise tables."""
+    return {key: value for key, value in verdicts.items() if key != "pairs"}
 
 
 def _scores_by_seed(scores: pd.DataFrame, limits: Sequence[int]) -> tuple[list[int], np.ndarray]:
@@ -301,10 +297,10 @@ def finding_verdicts(
     *,
     alpha: float,
     jaccard_high: float = 0.8,
-    rf_model: str = "rf",
+    stability_model: str = "rf",
     allegro_family: str = "allegro",
-    scratch: str = "scratch",
-    self_model: str = "self",
+    reference: str = "scratch",
+    self_pretrained: str = "self",
     pretrained: Sequence[str] = ("external", "self"),
 ) -> pd.DataFrame:
     """The paper's findings, per system (and family), against the retraining noise.
@@ -321,46 +317,46 @@ def finding_verdicts(
     as large as the difference, so the seeds cannot tell; "undetermined" when the test cannot
     reach ``alpha`` (too few seeds) or a model is missing. Per finding:
 
-    (a) classical ``rf_model``, per screening mode, on the pairs (i, largest limit): holds when
+    (a) classical ``stability_model``, per screening mode, on the pairs (i, largest limit): holds when
         the mean Jaccard index with the largest limit is >= ``jaccard_high`` at every smaller
         limit and no pair is beyond noise even by its raw p (the strict reading of "stable");
         fails when some pair is beyond noise after Holm across those pairs (a limit effect that
         survives the correction); otherwise within retraining noise. Undetermined when no seed
         selects anything, or every seed selects everything, at the compared limits (such a screen
         is trivially "stable").
-    (b) Allegro ``self_model`` against ``scratch``, per limit both trained on (limits where the
+    (b) Allegro ``self_pretrained`` against ``reference``, per limit both trained on (limits where the
         two are the same model, identical RMSE for every seed, are left out and named): holds
         when self's mean test RMSE is lower with p <= alpha at every compared limit (an
         intersection-union test: each must reach alpha, no adjustment needed); fails when it is
         higher at some limit with a Holm-adjusted p <= alpha; otherwise within retraining noise.
-    (c) each ``pretrained`` model against ``scratch``: the SimilarityScore of a replica (seed s
+    (c) each ``pretrained`` model against ``reference``: the SimilarityScore of a replica (seed s
         at every common limit; the mean over limit pairs of 1 - |RMSE_i - RMSE_j| / ȳ), compared
         over the n replicas of each model by the exact test on the means: holds when pretrained
         is higher with p <= alpha, fails when lower with p <= alpha, otherwise within noise.
     """
     ctx = _Context(
         alpha=alpha,
-        claims={f: claim(f, stability=rf_model, self_pretrained=self_model, reference=scratch) for f in CLAIMS},
-        reference=scratch,
+        claims={f: claim(f, stability_model, self_pretrained, reference) for f in CLAIMS},
+        reference=reference,
     )
     noise, rows = text_columns(noise), []
-    classical = noise[(noise["model"] == rf_model) & (noise["quantity"] == "jaccard")]
+    classical = noise[(noise["model"] == stability_model) & (noise["quantity"] == "jaccard")]
     for (system, family, model, mode), part in classical.groupby(["system", "family", "model", "mode"], sort=False):
         rows.append(_finding_a(ctx, part, system, family, model, mode, jaccard_high))
     allegro = scores[scores["family"] == allegro_family]
     for system, part in allegro.groupby("system", sort=False):
         models = {m: g for m, g in part.groupby("model", sort=False)}
-        if scratch not in models:
+        if reference not in models:
             for finding in ("b", "c"):
-                rows.append(_finding(ctx, system, allegro_family, scratch, "", finding, "undetermined", f"no {scratch} model", ""))
+                rows.append(_finding(ctx, system, allegro_family, reference, "", finding, "undetermined", f"no {reference} model", ""))
             continue
-        if self_model in models:
-            rows.append(_finding_b(ctx, models[scratch], models[self_model], system, allegro_family, self_model))
+        if self_pretrained in models:
+            rows.append(_finding_b(ctx, models[reference], models[self_pretrained], system, allegro_family, self_pretrained))
         else:
-            rows.append(_finding(ctx, system, allegro_family, self_model, "", "b", "undetermined", f"no {self_model} model", ""))
+            rows.append(_finding(ctx, system, allegro_family, self_pretrained, "", "b", "undetermined", f"no {self_pretrained} model", ""))
         for model in pretrained:
             if model in models:
-                rows.append(_finding_c(ctx, models[scratch], models[model], system, allegro_family, model))
+                rows.append(_finding_c(ctx, models[reference], models[model], system, allegro_family, model))
             else:
                 rows.append(_finding(ctx, system, allegro_family, model, "", "c", "undetermined", f"no {model} model", ""))
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)
