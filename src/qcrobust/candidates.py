@@ -49,6 +49,7 @@ def _selections(values: np.ndarray, mode: ScreeningMode) -> np.ndarray:
 
 
 RANKINGS = ("share", "mean", "lcb")
+RANKING_PRECISION_COLUMNS = ["mode", "ranking", "k", "n_audited", "n_truly", "hits", "precision", "ci_low", "ci_high"]
 
 
 def _share_interval(keys: Sequence[ScreenKey], selected: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -56,8 +57,9 @@ def _share_interval(keys: Sequence[ScreenKey], selected: np.ndarray, confidence:
     (family, model) with all its limits and seeds is one unit (its screens are not independent
     draws), resampled with replacement ``BOOTSTRAP_RESAMPLES`` times, seed ``BOOTSTRAP_SEED``."""
     models = sorted({(key[0], key[1]) for key in keys})  # sorted: the resamples never depend on input order
-    counts = np.vstack([selected[[k for k, key in enumerate(keys) if (key[0], key[1]) == m]].sum(axis=0) for m in models])
-    sizes = np.array([sum(1 for key in keys if (key[0], key[1]) == m) for m in models], dtype=np.float64)
+    unit = np.array([models.index((key[0], key[1])) for key in keys])
+    counts = np.vstack([selected[unit == m].sum(axis=0) for m in range(len(models))])
+    sizes = np.bincount(unit, minlength=len(models)).astype(np.float64)
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     weights = rng.multinomial(len(models), [1.0 / len(models)] * len(models), size=BOOTSTRAP_RESAMPLES).astype(np.float64)
     shares = (weights @ counts) / (weights @ sizes)[:, None]
@@ -309,11 +311,10 @@ def ranking_precision(table: pd.DataFrame, k: int, lcb_k: float = 1.0) -> pd.Dat
     """Which ranking finds more truly selected structures first, on the audit set: per mode, the
     audited screened rows of a :func:`candidate_table` ordered by each of :data:`RANKINGS`
     (``lcb`` with ``lcb_k``), and the precision of the first ``k`` (``truly_selected`` yes) with
-    its 95 % Wilson interval. Columns ``mode, ranking, k, n_audited, n_truly, hits, precision,
-    ci_low, ci_high``; no rows without an audit set."""
+    its 95 % Wilson interval. Columns :data:`RANKING_PRECISION_COLUMNS`; no rows without an audit set."""
     rows = []
     if "y_true" not in table:
-        return pd.DataFrame(columns=["mode", "ranking", "k", "n_audited", "n_truly", "hits", "precision", "ci_low", "ci_high"])
+        return pd.DataFrame(rows, columns=RANKING_PRECISION_COLUMNS)
     audited = table[(table["status"] == "screened") & table["y_true"].notna()]
     for mode, part in audited.groupby("mode", sort=False):
         part = part.assign(y_pred_lcb=part["y_pred_mean"] - lcb_k * part["y_pred_sd"])
@@ -334,4 +335,4 @@ def ranking_precision(table: pd.DataFrame, k: int, lcb_k: float = 1.0) -> pd.Dat
                     "ci_high": float(high[0]),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=RANKING_PRECISION_COLUMNS)
