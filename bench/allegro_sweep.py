@@ -112,7 +112,16 @@ def write_graphs_once(r_max: float, system: str, results: Path, work: Path) -> d
 
 
 def train_one(
-    settings: dict, variant: str, regime: str, system: str, limit: int, seed: int, largest: int, results: Path, work: Path
+    settings: dict,
+    variant: str,
+    regime: str,
+    system: str,
+    limit: int,
+    seed: int,
+    largest: int,
+    results: Path,
+    work: Path,
+    time_predictions: bool,
 ) -> dict:
     from qcrobust.allegro.data import read_species
     from qcrobust.allegro.pipeline import fit, type_names_for
@@ -165,7 +174,7 @@ def train_one(
         "cpu_s": cpu,
         "stages": stages,
     }
-    if seed == min(ARGS_SEEDS):
+    if time_predictions:  # one seed per (variant, regime, limit): the cost does not depend on it
         from qcrobust.allegro.predict import Predictor
 
         predictor = Predictor(out)
@@ -175,12 +184,7 @@ def train_one(
     return record
 
 
-ARGS_SEEDS: list[int] = [0]
-
-
-def _init(seeds):
-    global ARGS_SEEDS
-    ARGS_SEEDS = list(seeds)
+def _init():
     sys.path.insert(0, str(REPO / "src"))
 
 
@@ -297,7 +301,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("/tmp/qcrobust-allegro-sweep/sweep.jsonl"))
     args = parser.parse_args()
-    _init(args.seeds)
+    _init()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     work = args.out.parent
     records = read_records(args.out)
@@ -321,7 +325,7 @@ def main() -> None:
     done = {(r.get("variant"), r.get("regime"), r.get("limit"), r.get("seed"), r["task"]) for r in records if not r.get("test")}
     variants = {name: variant_settings(base, json.loads(overrides)) for name, overrides in args.variant}
     # a fresh process per task, as a job is: nequip keeps loaded packages in process-wide state
-    with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init, initargs=(args.seeds,), max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init, max_tasks_per_child=1) as pool:
         first = []
         for name, settings in variants.items():
             if "external" in args.regimes and (name, None, None, None, "pretrain") not in done:
@@ -342,7 +346,19 @@ def main() -> None:
                     for seed in args.seeds:
                         if (name, regime, limit, seed, "model") not in done:
                             tasks.append(
-                                pool.submit(train_one, settings, name, regime, args.system, limit, seed, largest, args.results, work)
+                                pool.submit(
+                                    train_one,
+                                    settings,
+                                    name,
+                                    regime,
+                                    args.system,
+                                    limit,
+                                    seed,
+                                    largest,
+                                    args.results,
+                                    work,
+                                    seed == min(args.seeds),
+                                )
                             )
         for future in tasks:
             record = future.result()
